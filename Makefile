@@ -1,0 +1,49 @@
+# Every target with a `##` comment is listed by `make help`.
+# The project's virtual environment (.venv) is created from requirements.lock on first use
+# and rebuilt whenever the lock or pyproject.toml changes.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+JOBS   ?=
+PYTEST_ARGS ?=
+
+.DEFAULT_GOAL := help
+.PHONY: help env reports test lab bench lock clean
+
+help: ## list the targets
+	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-9s\033[0m %s\n", $$1, $$2}'
+
+$(STAMP): requirements.lock pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed; found " + sys.version.split()[0] + ". Run: make PYTHON=python3.11 ...")'
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@echo "Installing the locked environment into $(VENV) ..."
+	@$(BIN)/python -m pip install -q --disable-pip-version-check "$$(grep -E '^uv==' requirements.lock)"
+	@$(BIN)/uv pip sync -q --python $(BIN)/python requirements.lock
+	@$(BIN)/uv pip install -q --python $(BIN)/python --no-deps -e .
+	@touch $@
+
+env: $(STAMP) ## create or refresh the virtual environment from the lock
+
+reports: $(STAMP) ## build every report (reports/<case>/<analysis>.ipynb and .html)
+	$(BIN)/python -m marketing reports $(if $(JOBS),-j $(JOBS))
+
+test: $(STAMP) ## run the whole test suite (unit, notebooks, report reproducibility)
+	@$(BIN)/python -m pytest -n 2 --dist loadfile $(PYTEST_ARGS); rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; exit 0; fi; exit $$rc
+
+lab: $(STAMP) ## open JupyterLab on the project's environment
+	$(BIN)/jupyter lab notebooks/
+
+bench: $(STAMP) ## run the benchmarks into benchmarks/results/
+	$(BIN)/python -m benchmarks
+
+lock: ## re-resolve requirements.lock from pyproject.toml (needs the package index)
+	@test -x $(BIN)/uv || $(MAKE) env
+	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 -q -o requirements.lock --custom-compile-command "make lock"
+
+clean: ## remove the virtual environment, caches and generated HTML
+	rm -rf $(VENV) .pytest_cache reports/index.html
+	find . -name __pycache__ -prune -exec rm -rf {} +
+	find reports -name '*.html' -delete

@@ -1,0 +1,73 @@
+"""Helpers the notebooks call to record results and provenance machine-readably.
+
+A notebook records its key results once, with :func:`record_metrics`. The metrics are shown as
+rounded text (stable across machines, so nbval can compare them) and attached to the same output
+under the MIME type :data:`METRICS_MIME`, from which :func:`read_metrics` (and the report
+pipeline) read them back out of the executed notebook.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+METRICS_MIME = "application/vnd.marketing.metrics+json"
+DIGITS = 4
+
+
+def _clean(value: Any, digits: int) -> Any:
+    """JSON-safe copy with floats rounded and numpy scalars unwrapped; NaN becomes None."""
+    if isinstance(value, Mapping):
+        return {str(k): _clean(v, digits) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_clean(v, digits) for v in value]
+    if isinstance(value, (np.integer, np.bool_)):
+        return value.item()
+    if isinstance(value, (float, np.floating)):
+        value = float(value)
+        return None if math.isnan(value) or math.isinf(value) else round(value, digits)
+    return value
+
+
+def record_metrics(metrics: Mapping[str, Any], digits: int = DIGITS) -> dict:
+    """Display ``metrics`` in a notebook and attach them machine-readably to the output.
+
+    Floats are rounded to ``digits`` decimals so the printed record is identical across
+    machines and thread counts. Returns the cleaned dictionary.
+
+    Examples
+    --------
+    >>> recorded = record_metrics({"silhouette": 0.512345678, "k": np.int64(4)})  # doctest: +ELLIPSIS
+    {...}
+    >>> recorded
+    {'silhouette': 0.5123, 'k': 4}
+    """
+    cleaned = _clean(metrics, digits)
+    from IPython.display import display
+
+    text = json.dumps(cleaned, indent=1, sort_keys=True)
+    display({METRICS_MIME: cleaned, "text/plain": text}, raw=True)
+    return cleaned
+
+
+def read_metrics(notebook) -> dict | None:
+    """The metrics a notebook recorded with :func:`record_metrics` (the last record wins).
+
+    ``notebook`` is an ``nbformat.NotebookNode`` of an executed notebook, or a path to one.
+    Returns None when the notebook recorded nothing.
+    """
+    import nbformat
+
+    if not hasattr(notebook, "cells"):
+        notebook = nbformat.read(str(notebook), as_version=4)
+    found = None
+    for cell in notebook.cells:
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            if METRICS_MIME in data:
+                found = data[METRICS_MIME]
+    return found

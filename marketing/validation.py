@@ -1,0 +1,138 @@
+"""Input validation with errors that name the table, the column and the fix."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+
+class DataValidationError(ValueError):
+    """Raised when a table does not have the shape an analysis needs.
+
+    The message always names the table (or file), the column and how to fix it.
+    """
+
+
+def _where(table: str, source: str | None) -> str:
+    return f"table '{table}'" + (f" (from {source})" if source else "")
+
+
+def require_non_empty(df: pd.DataFrame, table: str, source: str | None = None) -> None:
+    """Raise if ``df`` has no rows."""
+    if len(df) == 0:
+        raise DataValidationError(
+            f"{_where(table, source)} is empty: it needs at least one row. "
+            "Check the file path and any filters applied before loading."
+        )
+
+
+def require_columns(
+    df: pd.DataFrame, columns: Iterable[str], table: str, source: str | None = None
+) -> None:
+    """Raise if any of ``columns`` is missing from ``df``, listing what is there."""
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        raise DataValidationError(
+            f"{_where(table, source)} is missing column(s) {missing}; it has {list(df.columns)}. "
+            "Rename the columns, or map them to their roles in the case definition "
+            "(for example `columns: {customer_id: CustomerID}`)."
+        )
+
+
+def require_numeric(df: pd.DataFrame, column: str, table: str, source: str | None = None) -> None:
+    """Raise if ``column`` is not numeric, quoting an offending value."""
+    if not pd.api.types.is_numeric_dtype(df[column]) or pd.api.types.is_bool_dtype(df[column]):
+        coerced = pd.to_numeric(df[column], errors="coerce")
+        bad = df[column][coerced.isna() & df[column].notna()]
+        example = f" such as {bad.iloc[0]!r}" if len(bad) else ""
+        raise DataValidationError(
+            f"{_where(table, source)}: column '{column}' must be numeric but has dtype "
+            f"{df[column].dtype}{example}. Convert it (for example strip currency symbols) "
+            "or map a numeric column to this role."
+        )
+
+
+def parse_timestamps(
+    df: pd.DataFrame, column: str, table: str, source: str | None = None
+) -> pd.Series:
+    """Return ``df[column]`` as datetime64, raising on values that cannot be parsed.
+
+    Missing values are not accepted either: an event without a time cannot be placed in a window.
+    """
+    col = df[column]
+    if pd.api.types.is_datetime64_any_dtype(col):
+        parsed = col
+    else:
+        parsed = pd.to_datetime(col, errors="coerce", format="mixed")
+    bad = parsed.isna()
+    if bad.any():
+        first = col[bad].iloc[0]
+        raise DataValidationError(
+            f"{_where(table, source)}: column '{column}' has {int(bad.sum())} value(s) that are "
+            f"not dates, first {first!r} (row {col[bad].index[0]}). Use ISO dates such as "
+            "'2024-03-31 14:05', or drop those rows before loading."
+        )
+    if getattr(parsed.dt, "tz", None) is not None:
+        parsed = parsed.dt.tz_convert("UTC").dt.tz_localize(None)
+    return parsed.astype("datetime64[ns]")
+
+
+def require_unique(df: pd.DataFrame, column: str, table: str, source: str | None = None) -> None:
+    """Raise if ``column`` (an id) repeats."""
+    dup = df[column].duplicated(keep=False)
+    if dup.any():
+        examples = df.loc[dup, column].drop_duplicates().head(3).tolist()
+        raise DataValidationError(
+            f"{_where(table, source)}: column '{column}' should identify each row but "
+            f"{int(df[column].duplicated().sum())} id(s) repeat, e.g. {examples}. "
+            "De-duplicate the table, or aggregate it to one row per id first."
+        )
+
+
+@dataclass
+class CleaningReport:
+    """What a cleaning step removed, by reason, so nothing disappears silently.
+
+    Examples
+    --------
+    >>> report = CleaningReport()
+    >>> report.add("order_lines", "returns (negative quantity)", 3, of=10)
+    >>> report.total_removed()
+    3
+    >>> print(report.to_frame().to_string(index=False))
+          table                      reason  rows_removed  rows_before  share_removed
+    order_lines returns (negative quantity)             3           10            0.3
+    """
+
+    steps: list[dict] = field(default_factory=list)
+
+    def add(self, table: str, reason: str, removed: int, of: int) -> None:
+        """Record that ``removed`` of ``of`` rows of ``table`` were dropped for ``reason``."""
+        self.steps.append(
+            {"table": table, "reason": reason, "rows_removed": int(removed), "rows_before": int(of)}
+        )
+
+    def total_removed(self) -> int:
+        return sum(s["rows_removed"] for s in self.steps)
+
+    def to_frame(self) -> pd.DataFrame:
+        frame = pd.DataFrame(
+            self.steps, columns=["table", "reason", "rows_removed", "rows_before"]
+        )
+        share = frame["rows_removed"] / frame["rows_before"].where(frame["rows_before"] > 0)
+        return frame.assign(share_removed=share.round(4))
+
+
+def drop_rows(
+    df: pd.DataFrame, mask: pd.Series, table: str, reason: str, report: CleaningReport
+) -> pd.DataFrame:
+    """Drop the rows where ``mask`` is true and record how many in ``report``."""
+    report.add(table, reason, int(mask.sum()), len(df))
+    return df.loc[~mask]
+
+
+def rename_roles(df: pd.DataFrame, mapping: Mapping[str, str]) -> pd.DataFrame:
+    """Rename source columns to canonical role names (``mapping`` is role -> source column)."""
+    return df.rename(columns={src: role for role, src in mapping.items() if src != role})

@@ -71,3 +71,38 @@ def read_metrics(notebook) -> dict | None:
             if METRICS_MIME in data:
                 found = data[METRICS_MIME]
     return found
+
+
+def provenance(parameters: Mapping[str, Any], data=None) -> dict:
+    """Where a result came from: parameters, package and library versions, data source.
+
+    ``data`` is the :class:`marketing.datasets.CaseData` the notebook analysed (optional).
+    """
+    import platform
+    from importlib.metadata import version
+
+    import marketing
+
+    info = {
+        "parameters": _clean(dict(parameters), DIGITS),
+        "marketing": marketing.__version__,
+        "python": platform.python_version(),
+        "libraries": {
+            name: version(name)
+            for name in ("pandas", "numpy", "scikit-learn", "scipy", "statsmodels", "implicit")
+        },
+    }
+    if data is not None:
+        info["data_source"] = data.source
+        info["data_rows"] = {"customers": len(data.customers), "items": len(data.items), "events": len(data.events)}
+    return info
+
+
+def show_provenance(parameters: Mapping[str, Any], data=None) -> dict:
+    """Display :func:`provenance` as the last output of a report (versions vary by machine, so
+    the cell calling this carries an ``# NBVAL_IGNORE_OUTPUT`` marker)."""
+    from IPython.display import display
+
+    info = provenance(parameters, data)
+    display({"application/json": info, "text/plain": json.dumps(info, indent=1)}, raw=True)
+    return info

@@ -129,8 +129,10 @@ def drop_rows(
     df: pd.DataFrame, mask: pd.Series, table: str, reason: str, report: CleaningReport
 ) -> pd.DataFrame:
     """Drop the rows where ``mask`` is true and record how many in ``report``."""
-    report.add(table, reason, int(mask.sum()), len(df))
-    return df.loc[~mask]
+    removed = int(mask.sum())
+    report.add(table, reason, removed, len(df))
+    # avoid copying a large table when there is nothing to drop
+    return df.loc[~mask] if removed else df
 
 
 def rename_roles(df: pd.DataFrame, mapping: Mapping[str, str]) -> pd.DataFrame:

@@ -65,7 +65,7 @@ def to_canonical(
     tables: dict[str, pd.DataFrame],
     observation_end: pd.Timestamp | None = None,
     truth: Truth | None = None,
-    source: str = "tables",
+    source: str | None = None,
 ) -> CaseData:
     """Map source tables to canonical ones using the case's ``tables`` section, and clean them.
 
@@ -113,13 +113,14 @@ def to_canonical(
             "Add them, for example `customer_id: CustomerID`."
         )
     require_columns(events, [mapping[r] for r in mapping], ev_name, source)
-    events = events[list(mapping.values())].rename(columns={v: k for k, v in mapping.items()})
-
-    events = drop_rows(events, events[CUSTOMER].isna(), ev_name, "missing customer id", report)
-    events = events.assign(**{TIMESTAMP: parse_timestamps(events, TIMESTAMP, ev_name, source)})
-    for col in (AMOUNT, QUANTITY, RATING):
-        if col in events:
-            require_numeric(events, col, ev_name, source)
+    # validate under the source's own column names, so errors name what the user sees
+    events = events[list(mapping.values())]
+    events = drop_rows(events, events[mapping[CUSTOMER]].isna(), ev_name, "missing customer id", report)
+    events = events.assign(**{mapping[TIMESTAMP]: parse_timestamps(events, mapping[TIMESTAMP], ev_name, source)})
+    for role in (AMOUNT, QUANTITY, RATING):
+        if role in mapping:
+            require_numeric(events, mapping[role], ev_name, source)
+    events = events.rename(columns={v: k for k, v in mapping.items()})
     negative = pd.Series(False, index=events.index)
     for col in (QUANTITY, AMOUNT):
         if col in events:
@@ -134,22 +135,21 @@ def to_canonical(
     if observation_end is None:
         # real data: the day after the last event, so that its recency is one day at least
         observation_end = events[TIMESTAMP].max().normalize() + pd.Timedelta(days=1)
-    return CaseData(case, customers, items, events, pd.Timestamp(observation_end), report, truth, source)
+    return CaseData(case, customers, items, events, pd.Timestamp(observation_end), report, truth, source or "tables")
 
 
-def _entity_table(tables, spec: dict, id_role: str, source: str) -> pd.DataFrame:
+def _entity_table(tables, spec: dict, id_role: str, source: str | None) -> pd.DataFrame:
     name = spec["table"]
     df = tables[name]
     require_non_empty(df, name, source)
     require_columns(df, [spec["id"]], name, source)
-    df = df.rename(columns={spec["id"]: id_role})
-    if df[id_role].isna().any():
+    if df[spec["id"]].isna().any():
         raise DataValidationError(
-            f"table '{name}': column '{spec['id']}' has {int(df[id_role].isna().sum())} missing id(s). "
+            f"table '{name}': column '{spec['id']}' has {int(df[spec['id']].isna().sum())} missing id(s). "
             "Every row needs an id; drop or fill those rows first."
         )
-    require_unique(df, id_role, name, source)
-    return df
+    require_unique(df, spec["id"], name, source)
+    return df.rename(columns={spec["id"]: id_role})
 
 
 def load_case_data(case: str | CaseStudy, data_size: str = "small", seed: int = 42) -> CaseData:

@@ -225,6 +225,7 @@ def generate(case: str | CaseStudy, size: str = "small", seed: int = 42) -> Synt
     by_time = np.lexsort((order_time, order_owner))
     order_time = order_time[by_time]
     order_id = np.arange(1, n_total + 1, dtype=np.int64)
+    orders = {"order_id": order_id, "customer_id": (order_owner + 1).astype(np.int64), "timestamp": order_time}
 
     shape = spec.get("shape", "events")
     lines = 1 + np.minimum(rng.poisson(0.5, n_total), 3) if shape == "orders" else np.ones(n_total, int)
@@ -240,8 +241,8 @@ def generate(case: str | CaseStudy, size: str = "small", seed: int = 42) -> Synt
 
     events = {
         "order_id": order_id[line_order],
-        "customer_id": line_owner + 1,
-        "item_id": item + 1,
+        "customer_id": (line_owner + 1).astype(np.int64),
+        "item_id": (item + 1).astype(np.int64),
         "timestamp": order_time[line_order],
         "amount": amount,
         "quantity": quantity,
@@ -299,11 +300,11 @@ def generate(case: str | CaseStudy, size: str = "small", seed: int = 42) -> Synt
         effects=effects,
         observation_end=end,
     )
-    tables = _shape_tables(case, customers, items, events, spec, rng)
+    tables = _shape_tables(case, customers, items, orders, events, spec, rng)
     return SyntheticData(tables=tables, truth=truth)
 
 
-def _shape_tables(case: CaseStudy, customers, items, events, spec, rng) -> dict[str, pd.DataFrame]:
+def _shape_tables(case: CaseStudy, customers, items, orders, events, spec, rng) -> dict[str, pd.DataFrame]:
     """Name the tables and columns as the case's ``tables`` section says its sources do."""
     t = case.tables
     mapping = t["events"]["columns"]
@@ -311,22 +312,18 @@ def _shape_tables(case: CaseStudy, customers, items, events, spec, rng) -> dict[
         t["customers"]["table"]: customers.rename(columns={"customer_id": t["customers"]["id"]}),
         t["items"]["table"]: items.rename(columns={"item_id": t["items"]["id"]}),
     }
-    log = pd.DataFrame(events)
+    join = t["events"].get("join")
+    if join:
+        # a header table, one row per order, and the lines that reference it
+        out[join["table"]] = pd.DataFrame({mapping[k]: v for k, v in orders.items()}, copy=False)
+        line_roles = [r for r in mapping if r in events and r not in ("customer_id", "timestamp")]
+    else:
+        line_roles = [r for r in mapping if r in events and r != "order_id"]
+    log = pd.DataFrame({mapping[r]: events[r] for r in line_roles}, copy=False)
     if spec.get("return_rate"):
         # returns: a copy of some lines with negated quantity and amount, as shops record them
         returned = log.loc[rng.random(len(log)) < spec["return_rate"]]
-        returned = returned.assign(quantity=-returned["quantity"], amount=-returned["amount"])
-        log = pd.concat([log, returned], ignore_index=True).sort_values(["order_id"], kind="stable", ignore_index=True)
-    renamed = log[[role for role in mapping if role in log]].rename(columns=mapping)
-    join = t["events"].get("join")
-    if join:
-        # split into a header table (one row per order) and the lines
-        key = mapping.get(join["key"], join["key"])
-        header_cols = [mapping["customer_id"], mapping["timestamp"]]
-        header = renamed[[key, *header_cols]].drop_duplicates(key, ignore_index=True)
-        lines = renamed.drop(columns=header_cols)
-        out[join["table"]] = header
-        out[t["events"]["table"]] = lines
-    else:
-        out[t["events"]["table"]] = renamed.drop(columns=[c for c in (mapping.get("order_id"),) if c], errors="ignore")
+        negated = {mapping[r]: -returned[mapping[r]] for r in ("quantity", "amount") if r in mapping}
+        log = pd.concat([log, returned.assign(**negated)], ignore_index=True)
+    out[t["events"]["table"]] = log
     return out

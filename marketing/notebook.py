@@ -74,24 +74,13 @@ def read_metrics(notebook) -> dict | None:
 
 
 def provenance(parameters: Mapping[str, Any], data=None) -> dict:
-    """Where a result came from: parameters, package and library versions, data source.
+    """Where a result came from: parameters, code and environment versions, data source.
 
     ``data`` is the :class:`marketing.datasets.CaseData` the notebook analysed (optional).
     """
-    import platform
-    from importlib.metadata import version
+    from marketing.provenance import environment
 
-    import marketing
-
-    info = {
-        "parameters": _clean(dict(parameters), DIGITS),
-        "marketing": marketing.__version__,
-        "python": platform.python_version(),
-        "libraries": {
-            name: version(name)
-            for name in ("pandas", "numpy", "scikit-learn", "scipy", "statsmodels", "implicit")
-        },
-    }
+    info = {"parameters": _clean(dict(parameters), DIGITS), **environment()}
     if data is not None:
         info["data_source"] = data.source
         info["data_rows"] = {"customers": len(data.customers), "items": len(data.items), "events": len(data.events)}
@@ -99,8 +88,11 @@ def provenance(parameters: Mapping[str, Any], data=None) -> dict:
 
 
 def show_provenance(parameters: Mapping[str, Any], data=None) -> dict:
-    """Display :func:`provenance` as the last output of a report (versions vary by machine, so
-    the cell calling this carries an ``# NBVAL_IGNORE_OUTPUT`` marker)."""
+    """Display :func:`provenance` as the last output of a report.
+
+    Versions and commits vary between machines, so the cell calling this starts with an
+    ``# NBVAL_IGNORE_OUTPUT`` marker.
+    """
     from IPython.display import display
 
     info = provenance(parameters, data)

@@ -1,0 +1,5 @@
+import sys
+
+from marketing.cli import main
+
+sys.exit(main())

@@ -1,0 +1,315 @@
+"""Run the report matrix: papermill in worker processes, with caching and failure isolation.
+
+Each report is ``reports/<case>/<analysis>.ipynb`` (executed), ``.html`` and ``.json`` (the
+record: status, parameters, duration, provenance, metrics). Writes go to a temporary file first
+and are moved into place only when complete, so an interrupted or failed run never leaves a
+half-written report and never replaces the last good one. A failed execution is kept in
+``reports/<case>/_failed/<analysis>.ipynb`` for inspection.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import multiprocessing
+import os
+import sys
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from marketing.cases import ANALYSES, CaseStudy, get_case, list_cases
+from marketing.provenance import ROOT, environment, lock_fingerprint, package_fingerprint, sha256_file
+from marketing.reports.params import template_parameters, validate_parameters
+
+NOTEBOOKS_DIR = ROOT / "notebooks"
+REPORTS_DIR = ROOT / "reports"
+KERNEL = "python3"
+TIMEOUT_S = 900
+
+
+@dataclass(frozen=True)
+class Job:
+    """One report to build: a case, an analysis and the parameter overrides."""
+
+    case: CaseStudy
+    analysis: str
+    parameters: dict[str, Any]
+    out_dir: Path
+    template: Path = field(default=NOTEBOOKS_DIR)
+
+    @property
+    def name(self) -> str:
+        return f"{self.case.name}/{self.analysis}"
+
+    @property
+    def notebook(self) -> Path:
+        return self.out_dir / f"{self.analysis}.ipynb"
+
+    @property
+    def html(self) -> Path:
+        return self.out_dir / f"{self.analysis}.html"
+
+    @property
+    def record_path(self) -> Path:
+        return self.out_dir / f"{self.analysis}.json"
+
+    @property
+    def failed_notebook(self) -> Path:
+        return self.out_dir / "_failed" / f"{self.analysis}.ipynb"
+
+
+def template_path(analysis: str, notebooks_dir: Path = NOTEBOOKS_DIR) -> Path:
+    if analysis not in ANALYSES:
+        raise ValueError(f"unknown analysis {analysis!r}; choose from {list(ANALYSES)}.")
+    return notebooks_dir / f"{analysis}.ipynb"
+
+
+def plan(
+    cases: Iterable[str] | None = None,
+    analyses: Iterable[str] | None = None,
+    parameters: dict[str, Any] | None = None,
+    reports_dir: Path = REPORTS_DIR,
+    notebooks_dir: Path = NOTEBOOKS_DIR,
+) -> list[Job]:
+    """The run matrix: every (case, analysis), built-in cases by default.
+
+    Parameter overrides are validated against each template before anything runs.
+    """
+    studies = [get_case(c) for c in (cases or list_cases())]
+    chosen = list(analyses or ANALYSES)
+    jobs = []
+    for case in studies:
+        for analysis in chosen:
+            template = template_path(analysis, notebooks_dir)
+            overrides = {**(parameters or {}), "case_study": case.path or case.name}
+            overrides = validate_parameters(template, overrides)
+            jobs.append(Job(case, analysis, overrides, Path(reports_dir) / case.name, template))
+    return jobs
+
+
+def full_parameters(job: Job) -> dict[str, Any]:
+    """The template's defaults with the job's overrides applied: what the notebook really ran with."""
+    defaults = {k: v["default"] for k, v in template_parameters(job.template).items()}
+    return {**defaults, **job.parameters}
+
+
+def data_fingerprint(case: CaseStudy, parameters: dict[str, Any]) -> str:
+    """What identifies the input data: the generator's settings for synthetic data (its code
+    is part of the package fingerprint), otherwise the case's source."""
+    if case.source == "synthetic":
+        return f"synthetic:{parameters.get('data_size')}:seed={parameters.get('seed')}"
+    return f"{case.source}"
+
+
+def inputs_fingerprint(job: Job) -> str:
+    """SHA-256 of everything a report depends on: template, parameters, package source, lock
+    and data. A report whose fingerprint is unchanged is not re-run."""
+    params = full_parameters(job)
+    parts = {
+        "template": sha256_file(job.template),
+        "parameters": params,
+        "package": package_fingerprint(),
+        "lock": lock_fingerprint(),
+        "data": data_fingerprint(job.case, params),
+        "case_file": sha256_file(job.case.path) if job.case.path else None,
+    }
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def read_record(path: Path) -> dict | None:
+    try:
+        return json.loads(Path(path).read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def is_current(job: Job, fingerprint: str) -> bool:
+    record = read_record(job.record_path)
+    return bool(
+        record
+        and record.get("inputs") == fingerprint
+        and (record.get("status") == "not_applicable" or (
+            record.get("status") == "ok" and job.notebook.is_file() and job.html.is_file()
+        ))
+    )
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.partial")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
+def _write_record(job: Job, record: dict) -> dict:
+    _write_atomic(job.record_path, json.dumps(record, indent=1, sort_keys=False) + "\n")
+    return record
+
+
+def execute(job: Job, fingerprint: str, kernel: str = KERNEL, timeout: int = TIMEOUT_S,
+            no_input: bool = False) -> dict:
+    """Execute one report (in a worker process) and write its notebook, HTML and record."""
+    import papermill as pm
+    from papermill.exceptions import PapermillExecutionError
+
+    from marketing.notebook import read_metrics
+    from marketing.reports.publish import export_html
+
+    params = full_parameters(job)
+    record = {
+        "case": job.case.name,
+        "analysis": job.analysis,
+        "status": None,
+        "parameters": params,
+        "duration_s": None,
+        "provenance": None,
+        "metrics": None,
+        "inputs": fingerprint,
+    }
+    if not job.case.applies(job.analysis):
+        reason = (f"the {job.case.name} data does not support {job.analysis}; "
+                  f"this case runs {', '.join(job.case.analyses)}")
+        return _write_record(job, {**record, "status": "not_applicable", "reason": reason, "duration_s": 0.0})
+
+    job.out_dir.mkdir(parents=True, exist_ok=True)
+    started = datetime.now(timezone.utc)
+    t0 = time.perf_counter()
+    print(f"  started  {job.name}", flush=True)
+    partial = job.out_dir / f".{job.analysis}.{os.getpid()}.partial.ipynb"
+    provenance = {
+        **environment(),
+        "data": data_fingerprint(job.case, params),
+        "template_sha256": sha256_file(job.template),
+        "kernel": kernel,
+        "started_at": started.isoformat(timespec="seconds"),
+    }
+    try:
+        pm.execute_notebook(
+            str(job.template), str(partial), parameters=job.parameters, kernel_name=kernel,
+            cwd=str(job.out_dir), execution_timeout=timeout, progress_bar=False,
+        )
+        metrics = read_metrics(partial)
+        html_partial = partial.with_suffix(".html")
+        export_html(partial, html_partial, no_input=no_input)
+        os.replace(partial, job.notebook)
+        os.replace(html_partial, job.html)
+        if job.failed_notebook.exists():
+            job.failed_notebook.unlink()
+        status, error = "ok", None
+    except PapermillExecutionError as exc:
+        status = "failed"
+        error = {"cell": exc.exec_count, "cell_index": exc.cell_index, "error": exc.ename,
+                 "message": str(exc.evalue)[:500]}
+        metrics = None
+    except Exception as exc:  # a timeout, a dead kernel: still isolate it to this report
+        status = "failed"
+        error = {"cell": None, "cell_index": None, "error": type(exc).__name__, "message": str(exc)[:500]}
+        metrics = None
+    finally:
+        duration = round(time.perf_counter() - t0, 1)
+        if partial.exists():
+            # a failed execution is kept for inspection; never in place of the last good report
+            job.failed_notebook.parent.mkdir(exist_ok=True)
+            os.replace(partial, job.failed_notebook)
+        for leftover in job.out_dir.glob(f".{job.analysis}.{os.getpid()}.partial*"):
+            leftover.unlink()
+    provenance["duration_s"] = duration
+    record.update(status=status, duration_s=duration, provenance=provenance, metrics=metrics)
+    if error:
+        record["error"] = error
+        record["failed_notebook"] = str(job.failed_notebook.relative_to(job.out_dir))
+    return _write_record(job, record)
+
+
+@dataclass
+class BuildResult:
+    records: list[dict]
+    skipped: list[str]
+    interrupted: bool = False
+
+    @property
+    def failed(self) -> list[dict]:
+        return [r for r in self.records if r["status"] == "failed"]
+
+
+def build(
+    jobs: list[Job],
+    n_jobs: int | None = None,
+    force: bool = False,
+    kernel: str = KERNEL,
+    timeout: int = TIMEOUT_S,
+    no_input: bool = False,
+    echo: Callable[[str], None] = print,
+    reports_dir: Path = REPORTS_DIR,
+) -> BuildResult:
+    """Build ``jobs`` in up to ``n_jobs`` worker processes (default: the number of cores).
+
+    Reports whose inputs are unchanged are skipped unless ``force``. Returns every record
+    written in this run; the index page is refreshed from all records on disk.
+    """
+    from marketing.reports.publish import write_index
+
+    n_jobs = n_jobs or os.cpu_count() or 1
+    todo, skipped = [], []
+    for job in jobs:
+        fingerprint = inputs_fingerprint(job)
+        if not force and is_current(job, fingerprint):
+            skipped.append(job.name)
+        else:
+            todo.append((job, fingerprint))
+    if skipped:
+        echo(f"up to date: {len(skipped)} report(s) ({', '.join(skipped)})")
+    # longest first (by the last run's duration) keeps both cores busy to the end
+    todo.sort(key=lambda jf: -((read_record(jf[0].record_path) or {}).get("duration_s") or 1e9))
+    records: list[dict] = []
+    interrupted = False
+    if todo:
+        echo(f"building {len(todo)} report(s) with {min(n_jobs, len(todo))} worker process(es)")
+        t0 = time.perf_counter()
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=min(n_jobs, len(todo)), mp_context=context) as pool:
+            futures = {pool.submit(execute, job, fp, kernel, timeout, no_input): job for job, fp in todo}
+            try:
+                for done, future in enumerate(as_completed(futures), 1):
+                    job = futures[future]
+                    try:
+                        record = future.result()
+                    except Exception as exc:  # the worker itself died
+                        record = {"case": job.case.name, "analysis": job.analysis, "status": "failed",
+                                  "error": {"error": type(exc).__name__, "message": str(exc)}}
+                    records.append(record)
+                    where = f" at cell [{record['error']['cell']}]" if record.get("error", {}).get("cell") else ""
+                    echo(f"[{done}/{len(todo)}] {record['status']:<14} {job.name} "
+                         f"{record.get('duration_s') or 0:.1f}s{where}  (elapsed {time.perf_counter() - t0:.0f}s)")
+            except KeyboardInterrupt:
+                interrupted = True
+                echo("interrupted: stopping the running reports; finished reports are kept")
+                for future in futures:
+                    future.cancel()
+                pool.shutdown(wait=True, cancel_futures=True)
+    write_index(reports_dir)
+    return BuildResult(records, skipped, interrupted)
+
+
+def summary(result: BuildResult) -> str:
+    """A closing summary naming each failed case, analysis and cell."""
+    ok = sum(r["status"] == "ok" for r in result.records)
+    na = sum(r["status"] == "not_applicable" for r in result.records)
+    lines = [f"{ok} built, {len(result.failed)} failed, {na} not applicable, {len(result.skipped)} up to date"]
+    for r in result.failed:
+        err = r.get("error", {})
+        cell = f"cell [{err['cell']}]" if err.get("cell") else "execution"
+        lines.append(f"  FAILED {r['case']}/{r['analysis']} at {cell}: {err.get('error')}: {err.get('message', '')[:200]}"
+                     f"  (see reports/{r['case']}/{r.get('failed_notebook', '')})")
+    if result.interrupted:
+        lines.append("  interrupted before all reports were built")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit("use: python -m marketing reports")

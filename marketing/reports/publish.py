@@ -1,0 +1,105 @@
+"""HTML export of executed notebooks, and the index page of all reports. Both open offline."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from datetime import datetime, timezone
+from pathlib import Path
+
+# Reports need no JavaScript (figures are embedded PNGs, tables are HTML); the template's
+# CDN scripts (require.js, MathJax) would only make the page reach for the internet.
+_REMOTE_SCRIPT = re.compile(r"<script[^>]*\bsrc=[\"']https?://[^>]*>\s*</script>", re.I)
+_REMOTE_CSS = re.compile(r"<link[^>]*\bhref=[\"']https?://[^>]*>", re.I)
+
+
+def export_html(notebook: str | Path, target: str | Path, no_input: bool = False) -> Path:
+    """Write ``notebook`` as a self-contained HTML page (``no_input`` hides the code cells)."""
+    import nbformat
+    from nbconvert import HTMLExporter
+
+    nb = nbformat.read(str(notebook), as_version=4)
+    exporter = HTMLExporter(template_name="lab", exclude_input=no_input, exclude_input_prompt=no_input,
+                            exclude_output_prompt=no_input)
+    body, _ = exporter.from_notebook_node(nb)
+    body = _REMOTE_CSS.sub("", _REMOTE_SCRIPT.sub("", body))
+    Path(target).write_text(body, encoding="utf-8")
+    return Path(target)
+
+
+def _key_metrics(record: dict) -> str:
+    m = record.get("metrics") or {}
+    a = record.get("analysis")
+    if a == "segmentation":
+        parts = [("k", m.get("n_segments")), ("silhouette", m.get("silhouette")),
+                 ("stability ARI", m.get("stability_ari")), ("truth ARI", m.get("truth_ari"))]
+    elif a == "recommendation":
+        best = m.get("best_model")
+        models = m.get("models") or {}
+        ndcg = (models.get(best) or {}).get("ndcg")
+        pop = (models.get("popularity") or {}).get("ndcg")
+        parts = [("best", best), (f"NDCG@{m.get('k')}", ndcg), ("popularity", pop)]
+    elif a == "regression":
+        parts = []
+        for kind, metric in (("continuous", "r2"), ("binary", "roc_auc")):
+            block = m.get(kind) or {}
+            models = block.get("models") or {}
+            best = max((v.get(metric) for k, v in models.items() if k != "baseline" and v.get(metric) is not None),
+                       default=None)
+            parts.append((f"{block.get('target', kind)} best {metric.upper()}", best))
+    else:
+        parts = []
+    return ", ".join(f"{k} {v:.3f}" if isinstance(v, float) else f"{k} {v}" for k, v in parts if v is not None)
+
+
+def write_index(reports_dir: str | Path) -> Path:
+    """Write ``index.html``: every case and analysis with status, key metrics and links."""
+    reports_dir = Path(reports_dir)
+    records = []
+    for path in sorted(reports_dir.glob("*/*.json")):
+        try:
+            record = json.loads(path.read_text())
+        except ValueError:
+            continue
+        if {"case", "analysis", "status"} <= set(record):
+            records.append((path, record))
+    rows = []
+    for path, r in records:
+        folder = path.parent.relative_to(reports_dir).as_posix()
+        links = []
+        if (path.parent / f"{r['analysis']}.html").exists():
+            links.append(f'<a href="{folder}/{r["analysis"]}.html">report</a>')
+        if (path.parent / f"{r['analysis']}.ipynb").exists():
+            links.append(f'<a href="{folder}/{r["analysis"]}.ipynb">notebook</a>')
+        if r.get("failed_notebook"):
+            links.append(f'<a href="{folder}/{r["failed_notebook"]}">failed run</a>')
+        detail = r.get("reason") or (r.get("error") or {}).get("message", "") if r["status"] != "ok" else _key_metrics(r)
+        rows.append(
+            f"<tr class='{html.escape(r['status'])}'><td>{html.escape(r['case'])}</td>"
+            f"<td>{html.escape(r['analysis'])}</td><td>{html.escape(r['status'])}</td>"
+            f"<td>{html.escape(str(detail))}</td><td>{r.get('duration_s') or ''}</td>"
+            f"<td>{' · '.join(links)}</td></tr>"
+        )
+    stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    page = f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Marketing analytics reports</title>
+<style>
+body {{ font-family: system-ui, sans-serif; margin: 2rem; color: #222; }}
+table {{ border-collapse: collapse; width: 100%; }}
+th, td {{ text-align: left; padding: .4rem .6rem; border-bottom: 1px solid #ddd; vertical-align: top; }}
+tr.failed td:nth-child(3) {{ color: #b00; font-weight: bold; }}
+tr.not_applicable td {{ color: #777; }}
+tr.ok td:nth-child(3) {{ color: #070; }}
+</style></head><body>
+<h1>Marketing analytics reports</h1>
+<p>{len(records)} report(s); index written {stamp}. Each report's last section and its .json record give its provenance.</p>
+<table><thead><tr><th>case</th><th>analysis</th><th>status</th><th>key results</th><th>seconds</th><th>open</th></tr></thead>
+<tbody>
+{chr(10).join(rows)}
+</tbody></table></body></html>
+"""
+    target = reports_dir / "index.html"
+    reports_dir.mkdir(parents=True, exist_ok=True)
+    target.write_text(page, encoding="utf-8")
+    return target

@@ -33,25 +33,25 @@ def _clean(value: Any, digits: int) -> Any:
     return value
 
 
-def record_metrics(metrics: Mapping[str, Any], digits: int = DIGITS) -> dict:
+def record_metrics(metrics: Mapping[str, Any], digits: int = DIGITS) -> None:
     """Display ``metrics`` in a notebook and attach them machine-readably to the output.
 
     Floats are rounded to ``digits`` decimals so the printed record is identical across
-    machines and thread counts. Returns the cleaned dictionary.
+    machines and thread counts. Returns nothing, so that the record is not shown twice when
+    the call ends a cell; :func:`read_metrics` reads it back from the executed notebook.
 
     Examples
     --------
-    >>> recorded = record_metrics({"silhouette": 0.512345678, "k": np.int64(4)})  # doctest: +ELLIPSIS
-    {...}
-    >>> recorded
-    {'silhouette': 0.5123, 'k': 4}
+    Outside a notebook the record is printed:
+
+    >>> record_metrics({"silhouette": 0.512345678, "k": np.int64(4)})  # doctest: +ELLIPSIS
+    {'application/vnd.marketing.metrics+json': {'silhouette': 0.5123, 'k': 4}, 'text/plain': ...}
     """
     cleaned = _clean(metrics, digits)
     from IPython.display import display
 
     text = json.dumps(cleaned, indent=1, sort_keys=True)
     display({METRICS_MIME: cleaned, "text/plain": text}, raw=True)
-    return cleaned
 
 
 def read_metrics(notebook) -> dict | None:
@@ -87,7 +87,7 @@ def provenance(parameters: Mapping[str, Any], data=None) -> dict:
     return info
 
 
-def show_provenance(parameters: Mapping[str, Any], data=None) -> dict:
+def show_provenance(parameters: Mapping[str, Any], data=None) -> None:
     """Display :func:`provenance` as the last output of a report.
 
     Versions and commits vary between machines, so the cell calling this starts with an
@@ -97,4 +97,3 @@ def show_provenance(parameters: Mapping[str, Any], data=None) -> dict:
 
     info = provenance(parameters, data)
     display({"application/json": info, "text/plain": json.dumps(info, indent=1)}, raw=True)
-    return info

@@ -1,0 +1,206 @@
+"""Figures of the regression analysis. Each function draws on new axes and returns the figure.
+
+Every figure's default title states what it shows in words a reader can act on; pass ``title``
+to override it. Call :func:`marketing.plots.set_theme` once before drawing.
+"""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import seaborn as sns
+from matplotlib.figure import Figure
+
+from marketing.plots import PALETTE
+
+_LABELS = {
+    "r2": "R² (higher is better)", "rmse": "RMSE (lower is better)", "mae": "MAE (lower is better)",
+    "roc_auc": "ROC AUC (higher is better)", "average_precision": "average precision (higher is better)",
+    "log_loss": "log loss (lower is better)", "brier": "Brier score (lower is better)",
+}
+
+
+def model_comparison(intervals: pd.DataFrame, metric: str, *, unit: str = "", title: str | None = None) -> Figure:
+    """Held-out ``metric`` of every model with its bootstrap interval; the baseline in grey.
+
+    ``intervals`` is :attr:`marketing.regression.SuiteResult.intervals`.
+
+    Examples
+    --------
+    >>> from marketing.plots import set_theme
+    >>> set_theme()
+    >>> intervals = pd.DataFrame({"model": ["baseline", "linear"], "metric": "rmse",
+    ...                           "value": [10.0, 4.0], "low": [9.0, 3.5], "high": [11.0, 4.5]})
+    >>> model_comparison(intervals, "rmse").axes[0].get_title(loc="left")  # set_theme titles sit left
+    'linear beats the baseline on held-out customers: rmse 4.000 vs 10.000'
+    """
+    rows = intervals.loc[intervals["metric"] == metric].reset_index(drop=True)
+    fig, ax = plt.subplots(figsize=(8, 3.6))
+    colors = sns.color_palette(PALETTE, len(rows))
+    for i, row in rows.iterrows():
+        color = "0.55" if row["model"] == "baseline" else colors[i]
+        ax.errorbar(
+            row["value"], i, xerr=[[row["value"] - row["low"]], [row["high"] - row["value"]]],
+            fmt="o", color=color, capsize=4, markersize=7,
+        )
+    ax.set_yticks(range(len(rows)), rows["model"])
+    ax.invert_yaxis()
+    ax.set_xlabel(_LABELS.get(metric, metric) + (f" [{unit}]" if unit else "") + ", 95% bootstrap interval")
+    ax.set_ylabel("model")
+    if title is None:
+        base = rows.set_index("model")["value"]
+        better = base.drop("baseline")
+        best = better.idxmin() if metric in ("rmse", "mae", "log_loss", "brier") else better.idxmax()
+        title = f"{best} beats the baseline on held-out customers: {metric} {base[best]:.3f} vs {base['baseline']:.3f}"
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def tree_diagram(pipeline, *, target_label: str, title: str | None = None) -> Figure:
+    """Draw the fitted shallow decision tree of a suite pipeline (``prepare`` + ``model``)."""
+    from sklearn.tree import plot_tree
+
+    names = list(pipeline.named_steps["prepare"].get_feature_names_out())
+    fig, ax = plt.subplots(figsize=(14, 6))
+    plot_tree(
+        pipeline.named_steps["model"], feature_names=names, filled=True, rounded=True,
+        impurity=False, precision=1, fontsize=8, ax=ax,
+    )
+    ax.set_title(title or f"A depth-3 tree: the splits that best separate {target_label}")
+    fig.tight_layout()
+    return fig
+
+
+def residual_diagnostics(frame: pd.DataFrame, *, unit: str = "", title: str | None = None) -> Figure:
+    """Residuals against fitted values and a normal Q-Q plot (``frame`` from ``residual_frame``)."""
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
+    suffix = f" [{unit}]" if unit else ""
+    sns.scatterplot(data=frame, x="fitted", y="residual", ax=left, s=12, alpha=0.5, linewidth=0)
+    left.axhline(0, color="0.3", linewidth=1)
+    left.set_xlabel("fitted value" + suffix)
+    left.set_ylabel("residual (observed − fitted)" + suffix)
+    left.set_title("Residuals against fitted values")
+    right.scatter(frame["theoretical"], frame["sample"], s=10, alpha=0.6)
+    lims = [min(frame["theoretical"].min(), frame["sample"].min()), max(frame["theoretical"].max(), frame["sample"].max())]
+    right.plot(lims, lims, color="0.3", linewidth=1)
+    right.set_xlabel("normal quantile")
+    right.set_ylabel("standardized residual quantile")
+    right.set_title("Normal Q-Q plot")
+    fig.suptitle(title or "Residual diagnostics: no pattern against fitted values means the model is not missing structure",
+                 x=0.01, ha="left", fontweight="bold", fontsize=12)
+    fig.tight_layout()
+    return fig
+
+
+def calibration(tables: dict[str, pd.DataFrame], *, title: str | None = None) -> Figure:
+    """Observed rate against mean predicted probability per bin, one line per model."""
+    fig, ax = plt.subplots(figsize=(6, 5))
+    top = max(max(t["predicted"].max(), t["observed"].max()) for t in tables.values())
+    ax.plot([0, top], [0, top], color="0.5", linestyle="--", linewidth=1, label="perfectly calibrated")
+    for name, table in tables.items():
+        ax.plot(table["predicted"], table["observed"], marker="o", label=name)
+    ax.set_xlabel("mean predicted probability (per tenth of customers)")
+    ax.set_ylabel("observed share positive")
+    ax.legend(frameon=False)
+    ax.set_title(title or "Calibration: points on the diagonal mean the probabilities can be taken at face value")
+    fig.tight_layout()
+    return fig
+
+
+def coefficients(table: pd.DataFrame, *, xlabel: str, title: str | None = None) -> Figure:
+    """Estimates with confidence intervals (``coefficient_table``), intercept left out."""
+    terms = table.drop(index="intercept", errors="ignore").sort_values("estimate")
+    fig, ax = plt.subplots(figsize=(8, 0.45 * len(terms) + 1.5))
+    significant = (terms["low"] > 0) | (terms["high"] < 0)
+    highlight = sns.color_palette(PALETTE)[0]
+    colors = [highlight if s else (0.6, 0.6, 0.6) for s in significant]
+    for i, ((_, row), color) in enumerate(zip(terms.iterrows(), colors)):
+        ax.errorbar(row["estimate"], i, xerr=[[row["estimate"] - row["low"]], [row["high"] - row["estimate"]]],
+                    fmt="o", color=color, capsize=3)
+    ax.axvline(0, color="0.3", linewidth=1)
+    ax.set_yticks(range(len(terms)), terms.index)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("feature (levels against the reference level)")
+    ax.set_title(title or "What moves the outcome: effects with 95% confidence intervals (grey: not distinguishable from 0)")
+    fig.tight_layout()
+    return fig
+
+
+def importances(table: pd.DataFrame, *, score_label: str, title: str | None = None) -> Figure:
+    """Permutation importance of every feature for every model (``permutation_importances``)."""
+    order = table.groupby("feature")["importance"].mean().sort_values(ascending=False).index
+    fig, ax = plt.subplots(figsize=(8, 0.5 * len(order) + 2))
+    sns.barplot(data=table, y="feature", x="importance", hue="model", order=order, ax=ax, palette=PALETTE)
+    ax.set_xlabel(f"drop in held-out {score_label} when the feature is shuffled")
+    ax.set_ylabel("feature")
+    ax.legend(frameon=False, title="model", fontsize=8, loc="lower right")
+    ax.set_title(title or f"{order[0]} matters most, whichever model is asked")
+    fig.tight_layout()
+    return fig
+
+
+def partial_dependence(frame: pd.DataFrame, *, ylabel: str, title: str | None = None) -> Figure:
+    """Average prediction as each feature varies (``partial_dependence_frame``), one panel each."""
+    features = list(dict.fromkeys(frame["feature"]))
+    fig, axes = plt.subplots(1, len(features), figsize=(4 * len(features), 3.6), sharey=True, squeeze=False)
+    for ax, feature in zip(axes[0], features):
+        part = frame.loc[frame["feature"] == feature]
+        if part["categorical"].iloc[0]:
+            ax.bar(part["value"].astype(str), part["average"], color=sns.color_palette(PALETTE)[0])
+        else:
+            ax.plot(part["value"].astype(float), part["average"], marker="o", markersize=3)
+        ax.set_xlabel(feature)
+    axes[0][0].set_ylabel(ylabel)
+    fig.suptitle(title or "How the prediction changes with the top features (others held as observed)",
+                 x=0.01, ha="left", fontweight="bold", fontsize=12)
+    fig.tight_layout()
+    return fig
+
+
+def gains(table: pd.DataFrame, *, title: str | None = None) -> Figure:
+    """Cumulative gains against random targeting, and lift per decile (``gains_table``).
+
+    Examples
+    --------
+    >>> from marketing.regression import gains_table
+    >>> fig = gains(gains_table([1, 1, 0, 1, 0, 0, 0, 0, 0, 0], np.arange(10, 0, -1)))
+    >>> fig._suptitle.get_text()
+    'The top decile has 3.3x the average rate; the top 30% hold 67% of positives'
+    """
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
+    x = np.r_[0.0, table["cum_share_contacted"].to_numpy()] * 100
+    y = np.r_[0.0, table["cum_gain"].to_numpy()] * 100
+    left.plot(x, y, marker="o", label="model")
+    left.plot([0, 100], [0, 100], color="0.5", linestyle="--", label="random")
+    left.set_xlabel("customers contacted, highest scores first [%]")
+    left.set_ylabel("positives reached [%]")
+    left.legend(frameon=False)
+    left.set_title("Cumulative gains")
+    right.bar(table.index.astype(str), table["lift"], color=sns.color_palette(PALETTE)[0])
+    right.axhline(1, color="0.3", linewidth=1)
+    right.set_xlabel("score decile (1 = highest)")
+    right.set_ylabel("lift (decile rate / overall rate)")
+    right.set_title("Lift by decile")
+    top = table.iloc[0]
+    fig.suptitle(title or f"The top decile has {top['lift']:.1f}x the average rate; the top 30% hold {table['cum_gain'].iloc[2]:.0%} of positives",
+                 x=0.01, ha="left", fontweight="bold", fontsize=12)
+    fig.tight_layout()
+    return fig
+
+
+def profit(curve: pd.DataFrame, *, n_rule: int, currency: str = "EUR", title: str | None = None) -> Figure:
+    """Expected and realised profit by share contacted; the contact rule's choice marked."""
+    fig, ax = plt.subplots(figsize=(8, 4))
+    share = curve["share_contacted"] * 100
+    ax.plot(share, curve["expected_profit"], label="expected (from the scores)")
+    ax.plot(share, curve["realised_profit"], label="realised (observed outcomes)", alpha=0.8)
+    ax.axvline(share.iloc[n_rule], color="0.3", linestyle="--", linewidth=1, label="contact rule: p > break-even")
+    ax.axhline(0, color="0.5", linewidth=0.8)
+    ax.set_xlabel("customers contacted, highest scores first [%]")
+    ax.set_ylabel(f"campaign profit [{currency}]")
+    ax.legend(frameon=False)
+    ax.set_title(title or f"Contacting the {share.iloc[n_rule]:.0f}% above break-even earns {curve['realised_profit'].iloc[n_rule]:,.0f} {currency} on held-out customers")
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,361 @@
+"""What drives the outcome: coefficients with confidence intervals, importances, partial dependence.
+
+Coefficients come from :mod:`statsmodels` (OLS for the continuous target, Logit for the binary
+one), fitted unpenalized on the training part, because only an unpenalized fit has the textbook
+confidence intervals. Two scales are offered:
+
+- ``raw``: per unit of each numeric column and per category level against the reference level
+  (the scale of the planted truth, so :func:`coverage` can check the intervals);
+- ``standardized``: a numeric column's coefficient times its standard deviation, i.e. the
+  effect of a one-standard-deviation change, so numeric columns become comparable. Category
+  levels stay 0/1 contrasts against the reference level.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import statsmodels.api as sm
+from sklearn.inspection import partial_dependence
+from sklearn.pipeline import Pipeline
+from threadpoolctl import threadpool_limits
+
+from marketing.regression.models import categorical_columns
+from marketing.regression.problem import check_features, check_target
+from marketing.validation import DataValidationError
+
+#: scikit-learn scorers used for permutation importance (larger is better for both).
+IMPORTANCE_SCORING = {"continuous": "r2", "binary": "roc_auc"}
+
+
+def design_matrix(X: pd.DataFrame) -> pd.DataFrame:
+    """Numeric columns as they are plus one 0/1 column per non-reference category level.
+
+    Missing numeric values take the column median and missing categories the most frequent
+    level (as in the pipelines); an ``intercept`` column comes first.
+
+    Examples
+    --------
+    >>> X = pd.DataFrame({"age": [30.0, 50.0],
+    ...                   "region": pd.Categorical(["n", "s"], categories=["n", "s"])})
+    >>> design_matrix(X)
+       intercept   age  region_s
+    0        1.0  30.0       0.0
+    1        1.0  50.0       1.0
+    """
+    X = check_features(X)
+    categorical = categorical_columns(X)
+    parts = {"intercept": pd.Series(1.0, index=X.index)}
+    for column in X.columns:
+        values = X[column]
+        if column in categorical:
+            filled = values.fillna(values.mode().iloc[0])
+            for level in values.cat.categories[1:]:
+                parts[f"{column}_{level}"] = (filled == level).astype(float)
+        else:
+            parts[column] = values.fillna(values.median()).astype(float)
+    return pd.DataFrame(parts)
+
+
+def coefficient_table(
+    X: pd.DataFrame, y: pd.Series, kind: str, *, level: float = 0.95, scale: str = "raw"
+) -> pd.DataFrame:
+    """Unpenalized linear (OLS) or logistic (Logit) coefficients with confidence intervals.
+
+    Parameters
+    ----------
+    X, y : DataFrame, Series
+        Training features and target.
+    kind : {"continuous", "binary"}
+        OLS (units of the target) or Logit (log-odds).
+    level : float
+        Confidence level of the Wald intervals.
+    scale : {"raw", "standardized"}
+        See the module docstring.
+
+    Returns
+    -------
+    DataFrame indexed by term (``intercept``, numeric columns, ``column_level``) with
+    ``estimate``, ``std_err``, ``low``, ``high``, ``p_value``.
+
+    Raises
+    ------
+    DataValidationError
+        When a term cannot be estimated (a constant column, or one level holding all rows).
+
+    Examples
+    --------
+    An exact linear relation is recovered, with a (numerically) zero-width interval:
+
+    >>> X = pd.DataFrame({"x": [0.0, 1.0, 2.0, 3.0, 4.0], "z": [1.0, 0.0, 2.0, 1.0, 3.0]})
+    >>> y = pd.Series(2 + 3 * X["x"] - X["z"], name="y")
+    >>> coefficient_table(X, y, "continuous")["estimate"].round(6).tolist()
+    [2.0, 3.0, -1.0]
+    """
+    if scale not in ("raw", "standardized"):
+        raise ValueError(f"scale must be 'raw' or 'standardized', not {scale!r}.")
+    y = check_target(y, kind)
+    design = design_matrix(X)
+    if np.linalg.matrix_rank(design.to_numpy()) < design.shape[1]:
+        constant = [c for c in design.columns[1:] if design[c].nunique() < 2]
+        raise DataValidationError(
+            "features: the coefficients cannot all be estimated because the design matrix is "
+            f"rank-deficient (constant terms: {constant or 'none; some columns are collinear'}). "
+            "Drop the constant or duplicated columns."
+        )
+    if kind == "continuous":
+        fit = sm.OLS(y.to_numpy(), design).fit()
+    else:
+        fit = sm.Logit(y.to_numpy(), design).fit(disp=0, maxiter=200)
+    ci = fit.conf_int(alpha=1 - level)
+    table = pd.DataFrame(
+        {
+            "estimate": fit.params,
+            "std_err": fit.bse,
+            "low": ci[0],
+            "high": ci[1],
+            "p_value": fit.pvalues,
+        }
+    ).rename_axis("term")
+    if scale == "standardized":
+        numeric = [c for c in X.columns if c not in categorical_columns(check_features(X))]
+        sd = design[numeric].std().reindex(table.index).fillna(1.0)
+        sd["intercept"] = 1.0
+        table[["estimate", "std_err", "low", "high"]] = table[["estimate", "std_err", "low", "high"]].mul(sd, axis=0)
+    return table
+
+
+def coverage(table: pd.DataFrame, truth: pd.Series) -> pd.DataFrame:
+    """Whether each planted coefficient lies inside its estimated interval.
+
+    Parameters
+    ----------
+    table : DataFrame
+        :func:`coefficient_table` on the raw scale.
+    truth : Series
+        Planted coefficients by term, e.g. :meth:`marketing.datasets.Truth.coefficients`.
+
+    Returns
+    -------
+    DataFrame indexed by the planted terms with ``true``, ``estimate``, ``low``, ``high`` and
+    ``covered``. Its ``covered.mean()`` is the coverage; a correct model with 95% intervals
+    covers about 95% of the terms.
+
+    Examples
+    --------
+    >>> table = pd.DataFrame({"estimate": [1.0, 2.0], "low": [0.5, 1.9], "high": [1.5, 2.1]},
+    ...                      index=["intercept", "x"])
+    >>> coverage(table, pd.Series({"intercept": 1.2, "x": 2.5}))["covered"].tolist()
+    [True, False]
+    """
+    missing = [t for t in truth.index if t not in table.index]
+    if missing:
+        raise ValueError(
+            f"planted term(s) {missing} are not in the coefficient table {list(table.index)}; "
+            "fit the table on the features the truth was generated from."
+        )
+    out = table.loc[truth.index, ["estimate", "low", "high"]].assign(true=truth.astype(float))
+    out["covered"] = (out["low"] <= out["true"]) & (out["true"] <= out["high"])
+    return out[["true", "estimate", "low", "high", "covered"]]
+
+
+def permutation_importances(
+    models: dict[str, Pipeline],
+    X: pd.DataFrame,
+    y: pd.Series,
+    kind: str,
+    *,
+    n_repeats: int = 5,
+    random_state: int | None = 0,
+) -> pd.DataFrame:
+    """Drop in held-out score when one feature's values are shuffled, for every model.
+
+    The score is R^2 (continuous) or ROC AUC (binary). Each column of ``X`` (not each one-hot
+    level) is shuffled as a whole, ``n_repeats`` times; the importance is the mean drop from
+    the unshuffled score and ``std`` its standard deviation over the repeats. The same
+    shuffles are used for every model, and all shuffled copies are scored in one prediction
+    call per model (the copies are stacked), which is what keeps this fast.
+
+    Returns
+    -------
+    DataFrame with ``model``, ``feature``, ``importance`` and ``std``, sorted by model (in the
+    order given) and decreasing importance.
+
+    Examples
+    --------
+    >>> from sklearn.linear_model import LinearRegression
+    >>> rng = np.random.default_rng(0)
+    >>> X = pd.DataFrame({"signal": rng.normal(size=100), "noise": rng.normal(size=100)})
+    >>> y = pd.Series(2 * X["signal"], name="y")
+    >>> fitted = {"ols": Pipeline([("model", LinearRegression())]).fit(X, y)}
+    >>> table = permutation_importances(fitted, X, y, "continuous")
+    >>> table["feature"].tolist(), bool(table["importance"].iloc[0] > 1.5)
+    (['signal', 'noise'], True)
+    """
+    from marketing.regression.metrics import binary_metrics, continuous_metrics
+    from marketing.regression.models import predict
+
+    metric = IMPORTANCE_SCORING[kind]
+    score = (lambda t, f: binary_metrics(t, f)[metric]) if kind == "binary" else (lambda t, f: continuous_metrics(t, f)[metric])
+    y_values = np.asarray(y)
+    n = len(X)
+    rng = np.random.default_rng(random_state)
+    blocks = []
+    for column in X.columns:
+        for _ in range(n_repeats):
+            shuffled = X[column].to_numpy()[rng.permutation(n)]
+            blocks.append(X.assign(**{column: pd.Series(shuffled, index=X.index, dtype=X[column].dtype)}))
+    stacked = pd.concat([X, *blocks], ignore_index=True)
+    rows = []
+    for name, model in models.items():
+        with threadpool_limits(limits=1):   # see marketing.regression.models.fit_suite
+            pred = predict(model, stacked, kind).reshape(-1, n)
+        reference = score(y_values, pred[0])
+        drops = np.array([reference - score(y_values, p) for p in pred[1:]]).reshape(len(X.columns), n_repeats)
+        rows.append(
+            pd.DataFrame(
+                {"model": name, "feature": list(X.columns), "importance": drops.mean(axis=1), "std": drops.std(axis=1)}
+            )
+        )
+    table = pd.concat(rows, ignore_index=True)
+    order = {name: i for i, name in enumerate(models)}
+    return (
+        table.assign(_order=table["model"].map(order))
+        .sort_values(["_order", "importance"], ascending=[True, False], kind="stable")
+        .drop(columns="_order")
+        .reset_index(drop=True)
+    )
+
+
+def partial_dependence_frame(
+    model: Pipeline, X: pd.DataFrame, features: list[str], kind: str, *, grid_resolution: int = 20
+) -> pd.DataFrame:
+    """Average prediction as each of ``features`` varies, the others kept as observed.
+
+    Numeric features are evaluated on scikit-learn's grid (``grid_resolution`` points between
+    the 5th and 95th percentiles, or the observed values when there are fewer); a categorical
+    feature at each level. Binary models are averaged on the probability scale.
+
+    Returns
+    -------
+    Long DataFrame: ``feature``, ``value`` (a number, or the level's name for a categorical
+    feature), ``average`` prediction and ``categorical``.
+
+    Examples
+    --------
+    >>> from sklearn.linear_model import LinearRegression
+    >>> X = pd.DataFrame({"x": np.arange(10.0)})
+    >>> fitted = Pipeline([("model", LinearRegression())]).fit(X, 2 * X["x"])
+    >>> pdp = partial_dependence_frame(fitted, X, ["x"], "continuous", grid_resolution=3)
+    >>> bool(np.allclose(pdp["average"], 2 * pdp["value"].astype(float)))   # the model is y = 2x
+    True
+    >>> len(pdp)
+    3
+    """
+    method = "brute"
+    response = "predict_proba" if kind == "binary" else "auto"
+    categorical = set(categorical_columns(X))
+    # scikit-learn refuses integer columns (a grid of non-integers would be rounded away)
+    X = X.astype({c: float for c in X.columns if c not in categorical and pd.api.types.is_integer_dtype(X[c])})
+    frames = []
+    for feature in features:
+        is_cat = feature in categorical
+        with threadpool_limits(limits=1):   # see marketing.regression.models.fit_suite
+            result = partial_dependence(
+                model, X, [feature], kind="average", method=method, response_method=response,
+                grid_resolution=grid_resolution, categorical_features=[feature] if is_cat else None,
+            )
+        values = result["grid_values"][0]
+        frames.append(
+            pd.DataFrame(
+                {
+                    "feature": feature,
+                    "value": pd.Series(values, dtype=object).astype(str) if is_cat else pd.Series(values, dtype=float),
+                    "average": result["average"][0],
+                    "categorical": is_cat,
+                }
+            )
+        )
+    # the values column mixes numbers and level names across features: keep it as objects
+    return pd.concat([f.astype({"value": object}) for f in frames], ignore_index=True)
+
+
+def residual_frame(y_true, y_pred) -> pd.DataFrame:
+    """Fitted values, residuals and the normal quantiles of the standardized residuals (Q-Q).
+
+    ``theoretical`` are the normal quantiles at ``(i - 0.5) / n`` for the sorted standardized
+    residuals ``sample``; points on the diagonal mean normally distributed errors.
+
+    Examples
+    --------
+    >>> frame = residual_frame([1.0, 2.0, 3.0], [1.5, 2.0, 2.5])
+    >>> frame["residual"].tolist()
+    [-0.5, 0.0, 0.5]
+    """
+    from scipy import stats
+
+    y = np.asarray(y_true, dtype=float)
+    f = np.asarray(y_pred, dtype=float)
+    residual = y - f
+    sd = residual.std(ddof=1)
+    standardized = (residual - residual.mean()) / (sd if sd > 0 else 1.0)
+    n = len(residual)
+    order = np.argsort(standardized, kind="stable")
+    sample = np.empty(n)
+    sample[order] = standardized[order]
+    theoretical = np.empty(n)
+    theoretical[order] = stats.norm.ppf((np.arange(1, n + 1) - 0.5) / n)
+    return pd.DataFrame(
+        {"fitted": f, "residual": residual, "theoretical": theoretical, "sample": sample}
+    )
+
+
+def _number(x: float) -> str:
+    """Three significant digits, without exponent notation for large amounts."""
+    return f"{x:,.0f}" if abs(x) >= 1000 else f"{x:.3g}"
+
+
+def effect_sentences(table: pd.DataFrame, X: pd.DataFrame, *, outcome: str, kind: str) -> list[str]:
+    """Plain-words reading of a *standardized* :func:`coefficient_table`, strongest first.
+
+    Terms whose interval excludes 0 are described; the others are listed together as not
+    distinguishable from no effect. Binary effects are given as odds ratios.
+
+    Examples
+    --------
+    >>> table = pd.DataFrame({"estimate": [1.0, 5.0, 0.2], "low": [0.5, 4.0, -0.1],
+    ...                       "high": [1.5, 6.0, 0.5]}, index=["intercept", "age", "region_s"])
+    >>> X = pd.DataFrame({"age": [1.0], "region": pd.Categorical(["s"], categories=["n", "s"])})
+    >>> for line in effect_sentences(table, X, outcome="spend", kind="continuous"):
+    ...     print(line)
+    age: one standard deviation more raises spend by 5 (95% CI 4 to 6).
+    Not distinguishable from no effect: region_s.
+    """
+    categorical = categorical_columns(check_features(X))
+    terms = table.drop(index="intercept", errors="ignore")
+    clear = terms.loc[(terms["low"] > 0) | (terms["high"] < 0)]
+    clear = clear.reindex(clear["estimate"].abs().sort_values(ascending=False).index)
+    lines = []
+    for term, row in clear.iterrows():
+        is_level = term not in X.columns
+        column = next((c for c in categorical if term.startswith(f"{c}_")), term)
+        change = (
+            f"being {term[len(column) + 1:]} rather than {X[column].cat.categories[0]} ({column})"
+            if is_level else "one standard deviation more"
+        )
+        if kind == "binary":
+            ratio, low, high = np.exp(row[["estimate", "low", "high"]].to_numpy(dtype=float))
+            lines.append(
+                f"{term}: {change} multiplies the odds of {outcome} by {_number(ratio)} "
+                f"(95% CI {_number(low)} to {_number(high)})."
+            )
+        else:
+            verb = "raises" if row["estimate"] > 0 else "lowers"
+            lines.append(
+                f"{term}: {change} {verb} {outcome} by {_number(abs(row['estimate']))} "
+                f"(95% CI {_number(row['low'])} to {_number(row['high'])})."
+            )
+    unclear = [t for t in terms.index if t not in clear.index]
+    if unclear:
+        lines.append(f"Not distinguishable from no effect: {', '.join(unclear)}.")
+    return lines

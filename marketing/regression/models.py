@@ -1,0 +1,306 @@
+"""Model suites for a continuous and a binary target, all scikit-learn pipelines.
+
+Each suite holds, in order of complexity:
+
+=====================  ===============================  ===================================
+name                   continuous target                binary target
+=====================  ===============================  ===================================
+``baseline``           the training mean                the training positive rate
+``linear`` /           ordinary least squares           unpenalized logistic regression
+``logistic``
+``ridge`` /            ridge, strength by leave-one-out  L2 logistic, strength by stratified
+``logistic_l2``        cross-validation (``RidgeCV``)    5-fold CV on log loss
+``tree``               depth-3 decision tree (a diagram to teach from, not to win)
+``gradient_boosting``  histogram gradient boosting (the flexible tree ensemble)
+=====================  ===============================  ===================================
+
+Every pipeline starts with the same :func:`preprocessor`: median imputation and (for the
+linear models) standardization of numeric columns; most-frequent imputation and one-hot
+encoding of categorical columns against their first level, the reference level.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator
+from sklearn.compose import ColumnTransformer
+from sklearn.dummy import DummyClassifier, DummyRegressor
+from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
+from sklearn.impute import SimpleImputer
+from sklearn.linear_model import LinearRegression, LogisticRegression, LogisticRegressionCV, RidgeCV
+from sklearn.model_selection import StratifiedKFold
+from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
+from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
+from threadpoolctl import threadpool_limits
+
+from marketing.regression.metrics import GREATER_IS_BETTER, bootstrap_metrics, metric_function
+from marketing.regression.problem import check_features, check_target
+from marketing.regression.splits import Split, stratified_folds
+
+#: The metric that picks the best model: RMSE for amounts; log loss for probabilities, because
+#: the contact rule uses the probabilities themselves, so they must rank *and* be calibrated.
+PRIMARY_METRIC = {"continuous": "rmse", "binary": "log_loss"}
+MODEL_NAMES = {
+    "continuous": ("baseline", "linear", "ridge", "tree", "gradient_boosting"),
+    "binary": ("baseline", "logistic", "logistic_l2", "tree", "gradient_boosting"),
+}
+
+
+def categorical_columns(X: pd.DataFrame) -> list[str]:
+    """Columns treated as categorical: pandas categoricals (after :func:`check_features`)."""
+    return [c for c in X.columns if isinstance(X[c].dtype, pd.CategoricalDtype)]
+
+
+def preprocessor(X: pd.DataFrame, scale: bool = True) -> ColumnTransformer:
+    """Imputation, one-hot encoding against the first level, and optional scaling, for ``X``.
+
+    Output feature names are the numeric column names and ``column_level`` for each
+    non-reference level, the names :meth:`marketing.datasets.Truth.coefficients` uses.
+
+    Examples
+    --------
+    >>> X = pd.DataFrame({"age": [30.0, None, 50.0],
+    ...                   "region": pd.Categorical(["n", "s", "e"], categories=["n", "s", "e"])})
+    >>> pre = preprocessor(X, scale=False).fit(X)
+    >>> pre.get_feature_names_out().tolist()
+    ['age', 'region_s', 'region_e']
+    >>> pre.transform(X)[1].tolist()      # the missing age becomes the median
+    [40.0, 1.0, 0.0]
+    """
+    categorical = categorical_columns(X)
+    numeric = [c for c in X.columns if c not in categorical]
+    numeric_steps = [SimpleImputer(strategy="median")] + ([StandardScaler()] if scale else [])
+    levels = [list(X[c].cat.categories) for c in categorical]
+    encoder = OneHotEncoder(
+        categories=levels, drop="first", handle_unknown="ignore", sparse_output=False
+    )
+    transformers = []
+    if numeric:
+        transformers.append(("numeric", make_pipeline(*numeric_steps), numeric))
+    if categorical:
+        transformers.append(
+            ("categorical", make_pipeline(SimpleImputer(strategy="most_frequent"), encoder), categorical)
+        )
+    return ColumnTransformer(transformers, verbose_feature_names_out=False)
+
+
+def _estimators(kind: str, random_state: int | None) -> dict[str, tuple[BaseEstimator, bool]]:
+    """name -> (estimator, whether it needs scaled inputs)."""
+    grid = np.logspace(-3, 3, 13)
+    if kind == "continuous":
+        return {
+            "baseline": (DummyRegressor(strategy="mean"), False),
+            "linear": (LinearRegression(), True),
+            "ridge": (RidgeCV(alphas=grid), True),
+            "tree": (DecisionTreeRegressor(max_depth=3, min_samples_leaf=20, random_state=random_state), False),
+            "gradient_boosting": (
+                HistGradientBoostingRegressor(
+                    learning_rate=0.05, max_iter=150, max_leaf_nodes=8, min_samples_leaf=30,
+                    early_stopping=False, random_state=random_state,
+                ),
+                False,
+            ),
+        }
+    if kind == "binary":
+        cv = StratifiedKFold(n_splits=5, shuffle=True, random_state=random_state)
+        return {
+            "baseline": (DummyClassifier(strategy="prior"), False),
+            "logistic": (LogisticRegression(C=np.inf, max_iter=1000), True),
+            "logistic_l2": (
+                LogisticRegressionCV(
+                    Cs=grid, l1_ratios=(0.0,), cv=cv, scoring="neg_log_loss", max_iter=1000,
+                    use_legacy_attributes=False,
+                ),
+                True,
+            ),
+            "tree": (DecisionTreeClassifier(max_depth=3, min_samples_leaf=20, random_state=random_state), False),
+            "gradient_boosting": (
+                HistGradientBoostingClassifier(
+                    learning_rate=0.05, max_iter=150, max_leaf_nodes=8, min_samples_leaf=30,
+                    early_stopping=False, random_state=random_state,
+                ),
+                False,
+            ),
+        }
+    raise ValueError(f"kind must be 'continuous' or 'binary', not {kind!r}.")
+
+
+def model_suite(
+    kind: str,
+    X: pd.DataFrame,
+    random_state: int | None = 0,
+    names: Sequence[str] | None = None,
+) -> dict[str, Pipeline]:
+    """Unfitted pipelines (preprocessor + model) for ``kind``, keyed by the names above.
+
+    ``names`` selects a subset (all models by default); ``baseline`` is always included,
+    because no model is reported without it.
+
+    Examples
+    --------
+    >>> X = pd.DataFrame({"age": [30.0, 40.0]})
+    >>> list(model_suite("binary", X))
+    ['baseline', 'logistic', 'logistic_l2', 'tree', 'gradient_boosting']
+    >>> list(model_suite("continuous", X, names=["linear"]))
+    ['baseline', 'linear']
+    """
+    estimators = _estimators(kind, random_state)
+    if names is not None:
+        unknown = [n for n in names if n not in estimators]
+        if unknown:
+            raise ValueError(f"unknown {kind} model(s) {unknown}; choose from {list(estimators)}.")
+        estimators = {n: e for n, e in estimators.items() if n == "baseline" or n in names}
+    return {
+        name: Pipeline([("prepare", preprocessor(X, scale=scale)), ("model", estimator)])
+        for name, (estimator, scale) in estimators.items()
+    }
+
+
+def predict(model: Pipeline, X: pd.DataFrame, kind: str) -> np.ndarray:
+    """Predictions of a fitted pipeline: values (continuous) or positive-class probabilities."""
+    if kind == "binary":
+        return model.predict_proba(X)[:, 1]
+    return model.predict(X)
+
+
+@dataclass(frozen=True)
+class SuiteResult:
+    """A fitted suite and its held-out evaluation.
+
+    Attributes
+    ----------
+    kind : str
+    models : dict of str to Pipeline
+        Fitted on the training part.
+    predictions : DataFrame
+        Test-part predictions, one column per model, indexed like the test rows.
+    metrics : DataFrame
+        Held-out metrics, one row per model, one column per metric.
+    intervals : DataFrame
+        Long table: model, metric, value, low, high (bootstrap over test customers).
+    primary_metric : str
+    """
+
+    kind: str
+    models: dict[str, Pipeline]
+    predictions: pd.DataFrame
+    metrics: pd.DataFrame
+    intervals: pd.DataFrame
+    primary_metric: str
+
+    @property
+    def best(self) -> str:
+        """The model with the best primary metric on the test part (baseline included)."""
+        column = self.metrics[self.primary_metric]
+        return str(column.idxmax() if GREATER_IS_BETTER[self.primary_metric] else column.idxmin())
+
+
+def fit_suite(
+    kind: str,
+    X: pd.DataFrame,
+    y: pd.Series,
+    split: Split,
+    *,
+    random_state: int | None = 0,
+    n_boot: int = 200,
+    names: Sequence[str] | None = None,
+) -> SuiteResult:
+    """Fit every model of the suite on ``split.train`` and evaluate it on ``split.test``.
+
+    The baseline is fitted and scored with exactly the same code as the other models.
+
+    Parameters
+    ----------
+    kind : {"continuous", "binary"}
+    X : DataFrame
+        Features (validated with :func:`~marketing.regression.problem.check_features`).
+    y : Series
+        Target aligned with ``X`` (validated with :func:`~marketing.regression.problem.check_target`).
+    split : Split
+        From :mod:`marketing.regression.splits`.
+    random_state : int, optional
+        Seeds the tree models, the cross-validation folds and the bootstrap.
+    n_boot : int
+        Bootstrap resamples for the metric intervals.
+    names : sequence of str, optional
+        A subset of the suite (see :func:`model_suite`).
+
+    Examples
+    --------
+    >>> from marketing.regression.splits import stratified_holdout
+    >>> rng = np.random.default_rng(0)
+    >>> X = pd.DataFrame({"x": rng.normal(size=200)})
+    >>> y = pd.Series(3 * X["x"] + rng.normal(size=200), name="y")
+    >>> result = fit_suite("continuous", X, y, stratified_holdout(y), n_boot=20, names=["linear"])
+    >>> result.best, bool(result.metrics.loc["baseline", "r2"] < 0.05)
+    ('linear', True)
+    """
+    X = check_features(X)
+    y = check_target(y, kind)
+    if len(X) != len(y):
+        raise ValueError(f"X has {len(X)} rows but y has {len(y)}; they must be aligned.")
+    X_train, X_test = X.iloc[split.train], X.iloc[split.test]
+    y_train = check_target(y.iloc[split.train], kind, f"{y.name} (training part)")
+    y_test = check_target(y.iloc[split.test], kind, f"{y.name} (test part)")
+    models = model_suite(kind, X, random_state, names)
+    predictions = {}
+    # one thread (OpenMP and BLAS): on customer tables thread start-up costs more than it saves,
+    # and on a busy machine (parallel test workers) thread pools slow down by an order of magnitude
+    with threadpool_limits(limits=1):
+        for name, model in models.items():
+            model.fit(X_train, y_train)
+            predictions[name] = predict(model, X_test, kind)
+    predictions = pd.DataFrame(predictions, index=X_test.index)
+    fn = metric_function(kind)
+    metrics = pd.DataFrame({name: fn(y_test, predictions[name]) for name in models}).T
+    intervals = pd.concat(
+        {
+            name: bootstrap_metrics(y_test, predictions[name], kind, n_boot=n_boot, random_state=random_state)
+            for name in models
+        },
+        names=["model"],
+    ).reset_index()
+    return SuiteResult(kind, models, predictions, metrics.rename_axis("model"), intervals, PRIMARY_METRIC[kind])
+
+
+def cross_validate_suite(
+    kind: str,
+    X: pd.DataFrame,
+    y: pd.Series,
+    *,
+    n_splits: int = 5,
+    random_state: int | None = 0,
+    names: Sequence[str] | None = None,
+) -> pd.DataFrame:
+    """Stratified k-fold metrics of every model, for data without time (fold spread).
+
+    Returns
+    -------
+    DataFrame with one row per (model, fold) and one column per metric; summarise with
+    ``.groupby("model").agg(["mean", "std"])``.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(1)
+    >>> X = pd.DataFrame({"x": rng.normal(size=300)})
+    >>> y = pd.Series((X["x"] + rng.logistic(size=300) > 0).astype(int), name="y")
+    >>> folds = cross_validate_suite("binary", X, y, n_splits=3, names=["logistic"])
+    >>> means = folds.groupby("model")["roc_auc"].mean()
+    >>> bool(means["logistic"] > means["baseline"])
+    True
+    """
+    X = check_features(X)
+    y = check_target(y, kind)
+    fn = metric_function(kind)
+    rows = []
+    with threadpool_limits(limits=1):   # see fit_suite
+        for fold, (train, test) in enumerate(stratified_folds(y, n_splits, random_state)):
+            for name, model in model_suite(kind, X, random_state, names).items():
+                model.fit(X.iloc[train], y.iloc[train])
+                rows.append({"model": name, "fold": fold, **fn(y.iloc[test], predict(model, X.iloc[test], kind))})
+    return pd.DataFrame(rows)

@@ -1,0 +1,48 @@
+"""Collaborative filtering: the interaction matrix, recommenders, splits and ranking metrics.
+
+All recommenders share one interface (:class:`Recommender`): ``fit(interactions)``,
+``recommend(customer_ids, k)`` (top k, excluding owned items; popularity for customers without
+history) and ``score(customer_ids, item_ids)``.
+"""
+
+from marketing.recommend.evaluation import (
+    BASELINE,
+    DEFAULT_GRID,
+    MAIN_PARAMETER,
+    Comparison,
+    campaign_list,
+    compare_models,
+    default_models,
+    evaluate_model,
+    explain_recommendations,
+    make_model,
+    sweep,
+)
+from marketing.recommend.interactions import WEIGHTINGS, Interactions, build_interactions
+from marketing.recommend.metrics import (
+    RANKING_METRICS,
+    catalogue_coverage,
+    hit_rate_at_k,
+    map_at_k,
+    mae,
+    mrr_at_k,
+    ndcg_at_k,
+    novelty,
+    precision_at_k,
+    ranking_metrics,
+    recall_at_k,
+    rmse,
+)
+from marketing.recommend.models import ALS, EASE, ItemKNN, PopularityRecommender, Recommender, UserKNN
+from marketing.recommend.ratings import BiasBaseline, GlobalMean, evaluate_ratings
+from marketing.recommend.split import SPLITS, Split, leave_last_n_out, make_split, random_split, split_by_time
+
+__all__ = [
+    "ALS", "BASELINE", "DEFAULT_GRID", "EASE", "MAIN_PARAMETER", "RANKING_METRICS", "SPLITS", "WEIGHTINGS",
+    "BiasBaseline", "Comparison", "GlobalMean", "Interactions", "ItemKNN", "PopularityRecommender",
+    "Recommender", "Split", "UserKNN", "build_interactions", "campaign_list", "catalogue_coverage",
+    "compare_models", "default_models", "evaluate_model", "evaluate_ratings", "explain_recommendations",
+    "hit_rate_at_k", "leave_last_n_out", "make_model", "make_split", "mae", "map_at_k", "mrr_at_k",
+    "ndcg_at_k", "novelty", "precision_at_k", "random_split", "ranking_metrics", "recall_at_k", "rmse",
+    "split_by_time",
+]

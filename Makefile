@@ -30,13 +30,15 @@ reports: $(STAMP) ## build every report (reports/<case>/<analysis>.ipynb and .ht
 	$(BIN)/python -m marketing reports $(if $(JOBS),-j $(JOBS))
 
 test: $(STAMP) ## run the whole test suite (unit, notebooks, report reproducibility)
-	@$(BIN)/python -m pytest -n 2 --dist loadfile $(PYTEST_ARGS); rc=$$?; \
+	@$(BIN)/python -m pytest -n 2 --dist loadfile tests marketing reports \
+		--nbval --nbval-current-env --nbval-sanitize-with reports/sanitize.cfg --nbval-cell-timeout 900 \
+		$(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; exit 0; fi; exit $$rc
 
 lab: $(STAMP) ## open JupyterLab on the project's environment
 	$(BIN)/jupyter lab notebooks/
 
-bench: $(STAMP) ## run the benchmarks into benchmarks/results/
+bench: $(STAMP) ## run the benchmarks into benchmarks/results/ (takes a while: large data)
 	$(BIN)/python -m benchmarks
 
 lock: ## re-resolve requirements.lock from pyproject.toml (needs the package index)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
-import pytest
+import matplotlib
+
+# unit tests draw off-screen; set in-process only (an MPLBACKEND variable would be inherited
+# by notebook kernels and switch off their inline figures)
+matplotlib.use("Agg")
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
@@ -13,28 +16,22 @@ CASES = ("ecommerce", "finance", "education", "health")
 
 
 def execute_template(analysis: str, tmp_path: Path, **parameters):
-    """Run notebooks/<analysis>.ipynb with papermill in ``tmp_path``; return (notebook, metrics).
+    """Run notebooks/<analysis>.ipynb through the report pipeline; return (notebook, metrics).
 
-    The notebook runs with ``tmp_path`` as its working directory, so its exports land there.
+    The report, its record and its exports are written to ``tmp_path`` (the notebook's working
+    directory). Parameters are validated as the command line would; a failed run fails the
+    test with the failing cell's error.
     """
-    import papermill as pm
+    from dataclasses import replace
 
-    from marketing.notebook import read_metrics
+    import nbformat
 
-    out = tmp_path / f"{analysis}-{parameters.get('case_study', 'default')}.ipynb"
-    nb = pm.execute_notebook(
-        str(NOTEBOOKS / f"{analysis}.ipynb"),
-        str(out),
-        parameters=parameters,
-        kernel_name="python3",
-        cwd=str(tmp_path),
-        progress_bar=False,
-        execution_timeout=600,
-    )
-    return nb, read_metrics(nb)
+    from marketing.reports import build, plan
 
-
-@pytest.fixture(autouse=True, scope="session")
-def _quiet_matplotlib():
-    # headless: never try to open a window
-    os.environ.setdefault("MPLBACKEND", "Agg")
+    case = parameters.pop("case_study", "ecommerce")
+    [job] = plan([case], [analysis], parameters, reports_dir=tmp_path, notebooks_dir=NOTEBOOKS)
+    job = replace(job, out_dir=tmp_path)
+    result = build([job], n_jobs=1, force=True, echo=lambda _: None, reports_dir=tmp_path)
+    [record] = result.records
+    assert record["status"] == "ok", f"{job.name} failed: {record.get('error')} (see {job.failed_notebook})"
+    return nbformat.read(str(job.notebook), as_version=4), record["metrics"]

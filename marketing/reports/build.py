@@ -179,8 +179,14 @@ def execute(job: Job, fingerprint: str, kernel: str = KERNEL, timeout: int = TIM
     job.out_dir.mkdir(parents=True, exist_ok=True)
     started = datetime.now(timezone.utc)
     t0 = time.perf_counter()
-    print(f"  started  {job.name}", flush=True)
     partial = job.out_dir / f".{job.analysis}.{os.getpid()}.partial.ipynb"
+    # the kernel inherits this worker's stderr: keep its chatter out of the terminal, in a log
+    # that is kept beside the failed notebook when the run fails
+    kernel_log = job.out_dir / f".{job.analysis}.{os.getpid()}.partial.log"
+    saved_stderr = os.dup(2)
+    log_fd = os.open(kernel_log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    os.dup2(log_fd, 2)
+    os.close(log_fd)
     provenance = {
         **environment(),
         "data": data_fingerprint(job.case, params),
@@ -188,6 +194,7 @@ def execute(job: Job, fingerprint: str, kernel: str = KERNEL, timeout: int = TIM
         "kernel": kernel,
         "started_at": started.isoformat(timespec="seconds"),
     }
+    status = "failed"
     try:
         pm.execute_notebook(
             str(job.template), str(partial), parameters=job.parameters, kernel_name=kernel,
@@ -211,7 +218,12 @@ def execute(job: Job, fingerprint: str, kernel: str = KERNEL, timeout: int = TIM
         error = {"cell": None, "cell_index": None, "error": type(exc).__name__, "message": str(exc)[:500]}
         metrics = None
     finally:
+        os.dup2(saved_stderr, 2)
+        os.close(saved_stderr)
         duration = round(time.perf_counter() - t0, 1)
+        if status != "ok" and kernel_log.exists():
+            job.failed_notebook.parent.mkdir(exist_ok=True)
+            os.replace(kernel_log, job.failed_notebook.with_suffix(".stderr.log"))
         if partial.exists():
             # a failed execution is kept for inspection; never in place of the last good report
             job.failed_notebook.parent.mkdir(exist_ok=True)
@@ -272,8 +284,12 @@ def build(
         echo(f"building {len(todo)} report(s) with {min(n_jobs, len(todo))} worker process(es)")
         t0 = time.perf_counter()
         context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=min(n_jobs, len(todo)), mp_context=context) as pool:
+        workers = min(n_jobs, len(todo))
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
             futures = {pool.submit(execute, job, fp, kernel, timeout, no_input): job for job, fp in todo}
+            # the pool starts jobs in submission order as workers free up
+            for job, _ in todo[:workers]:
+                echo(f"  started  {job.name}")
             try:
                 for done, future in enumerate(as_completed(futures), 1):
                     job = futures[future]
@@ -286,6 +302,8 @@ def build(
                     where = f" at cell [{record['error']['cell']}]" if record.get("error", {}).get("cell") else ""
                     echo(f"[{done}/{len(todo)}] {record['status']:<14} {job.name} "
                          f"{record.get('duration_s') or 0:.1f}s{where}  (elapsed {time.perf_counter() - t0:.0f}s)")
+                    if done + workers - 1 < len(todo):
+                        echo(f"  started  {todo[done + workers - 1][0].name}")
             except KeyboardInterrupt:
                 interrupted = True
                 echo("interrupted: stopping the running reports; finished reports are kept")

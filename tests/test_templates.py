@@ -1,0 +1,61 @@
+"""The notebook templates follow the house rules: stripped, one literal parameters cell, a
+metrics record and provenance last."""
+
+import ast
+
+import nbformat
+import pytest
+
+from marketing.cases import ANALYSES
+from marketing.reports import template_parameters
+
+from conftest import NOTEBOOKS
+
+TEMPLATES = [NOTEBOOKS / f"{a}.ipynb" for a in ANALYSES]
+COMMON = {"case_study", "seed", "data_size", "export_dir"}
+PARAMETERS = {
+    "segmentation": COMMON | {"n_segments", "method", "k_min", "k_max", "stability_runs"},
+    "recommendation": COMMON | {"top_k", "split"},
+    "regression": COMMON | {"test_size", "n_boot", "n_repeats"},
+}
+
+
+@pytest.fixture(params=TEMPLATES, ids=lambda p: p.stem)
+def template(request):
+    return request.param
+
+
+def test_template_is_committed_stripped(template):
+    nb = nbformat.read(str(template), as_version=4)
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type == "code":
+            assert cell.outputs == [], f"{template.name} cell {i} has outputs: strip them"
+            assert cell.execution_count is None, f"{template.name} cell {i} has an execution count"
+    assert nb.metadata["kernelspec"]["name"] == "python3"
+
+
+def test_one_parameters_cell_of_commented_literals(template):
+    nb = nbformat.read(str(template), as_version=4)
+    cells = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+    assert len(cells) == 1
+    for line in cells[0].source.splitlines():
+        if line.strip() and not line.lstrip().startswith("#"):
+            code, sep, comment = line.partition("#")
+            assert sep and comment.strip(), f"{template.name}: parameter line needs a comment: {line!r}"
+            name, _, value = code.partition("=")
+            ast.literal_eval(value.strip())  # literals only
+    params = template_parameters(template)
+    assert PARAMETERS[template.stem] <= set(params)
+    assert params["case_study"]["default"] == "ecommerce" and params["data_size"]["default"] == "small"
+
+
+def test_records_metrics_and_ends_with_provenance(template):
+    nb = nbformat.read(str(template), as_version=4)
+    code = [c.source for c in nb.cells if c.cell_type == "code"]
+    assert any("record_metrics(" in s for s in code)
+    assert "show_provenance(" in code[-1] and code[-1].startswith("# NBVAL_IGNORE_OUTPUT")
+    # every parameter is part of the provenance
+    assert all(f"{name}={name}" in code[-1] for name in template_parameters(template))
+    assert nb.cells[-2].cell_type == "markdown" and nb.cells[-2].source.startswith("## Provenance")
+    text = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    assert "Try it" in text

@@ -38,12 +38,18 @@ test: $(STAMP) ## run the whole test suite (unit, notebooks, report reproducibil
 lab: $(STAMP) ## open JupyterLab on the project's environment
 	$(BIN)/jupyter lab notebooks/
 
-bench: $(STAMP) ## run the benchmarks into benchmarks/results/ (takes a while: large data)
+BENCH_STAMP := $(VENV)/.bench-installed
+$(BENCH_STAMP): $(STAMP) requirements-bench.lock
+	@$(BIN)/uv pip install -q --python $(BIN)/python -r requirements-bench.lock
+	@touch $@
+
+bench: $(BENCH_STAMP) ## run the benchmarks into benchmarks/results/ (takes a while: large data)
 	$(BIN)/python -m benchmarks
 
 lock: ## re-resolve requirements.lock from pyproject.toml (needs the package index)
 	@test -x $(BIN)/uv || $(MAKE) env
 	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 -q -o requirements.lock --custom-compile-command "make lock"
+	$(BIN)/uv pip compile pyproject.toml --extra dev --extra bench -c requirements.lock --python-version 3.11 -q -o requirements-bench.lock --custom-compile-command "make lock"
 
 clean: ## remove the virtual environment, caches and generated HTML
 	rm -rf $(VENV) .pytest_cache reports/index.html

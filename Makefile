@@ -7,6 +7,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 JOBS   ?=
+DATA   ?= synthetic
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
@@ -26,8 +27,8 @@ $(STAMP): requirements.lock pyproject.toml
 
 env: $(STAMP) ## create or refresh the virtual environment from the lock
 
-reports: $(STAMP) ## build every report (reports/<case>/<analysis>.ipynb and .html)
-	$(BIN)/python -m marketing reports $(if $(JOBS),-j $(JOBS))
+reports: $(STAMP) ## build every report (reports/<case>/<analysis>.*); DATA=public: real data into reports/public/
+	$(BIN)/python -m marketing reports --data $(DATA) $(if $(JOBS),-j $(JOBS))
 
 test: $(STAMP) ## run the whole test suite (unit, notebooks, report reproducibility)
 	@$(BIN)/python -m pytest -n 2 --dist loadfile tests marketing reports \

@@ -22,6 +22,10 @@ class CaseConfigError(ValueError):
     """Raised for an unknown case or a case file that does not have the expected keys."""
 
 
+class AnalysisNotApplicable(CaseConfigError):
+    """Raised when a case's data does not support an analysis (the message says why)."""
+
+
 @dataclass(frozen=True)
 class Target:
     """A regression target: the column, its business meaning and (binary) the positive label."""
@@ -93,7 +97,10 @@ class CaseStudy:
     rating_scale: tuple[float, float] | None = None
     personal_columns: tuple[str, ...] = ()
     synthetic: dict[str, Any] = field(default_factory=dict)
+    public_sources: dict[str, dict] = field(default_factory=dict)
+    not_applicable: dict[str, str] = field(default_factory=dict)
     path: str | None = None
+    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def action_for_segment(self, segment_name: str) -> str:
         """The playbook action for a segment, falling back to the ``default`` action."""
@@ -103,6 +110,51 @@ class CaseStudy:
     def applies(self, analysis: str) -> bool:
         """Whether ``analysis`` is one this case's data supports."""
         return analysis in self.analyses
+
+    def require(self, analysis: str) -> None:
+        """Raise a clear error when ``analysis`` does not apply to this case's data.
+
+        >>> get_case("health").for_source("insurance").require("recommendation")
+        Traceback (most recent call last):
+        ...
+        marketing.cases.AnalysisNotApplicable: recommendation does not apply to case 'health' on data 'insurance': the data have no programme participation log.
+        """
+        if not self.applies(analysis):
+            reason = self.not_applicable.get(analysis) or f"this case runs {', '.join(self.analyses)} only"
+            raise AnalysisNotApplicable(
+                f"{analysis} does not apply to case {self.name!r} on data {self.source!r}: {reason}."
+            )
+
+    def for_source(self, data_source: str | None) -> "CaseStudy":
+        """This case study on another data source: its own data, or a public dataset.
+
+        ``"synthetic"`` (or None) keeps the case as defined; ``"public"`` picks the case's first
+        public dataset; a dataset name picks that one. A public source overrides the keys its
+        ``public_sources`` entry gives (analyses, features, targets, leakage, ...), since a real
+        dataset has its own columns.
+
+        Examples
+        --------
+        >>> bank = get_case("finance").for_source("public")
+        >>> bank.source, bank.targets["binary"].column
+        ('bank_marketing', 'campaign_response')
+        >>> "recommendation" in bank.analyses
+        False
+        """
+        # "synthetic" is the templates' default: for a case reading its own files it means "as defined"
+        if data_source in (None, "", "synthetic", self.source):
+            return self
+        if data_source == "public":
+            if not self.public_sources:
+                raise CaseConfigError(f"case {self.name!r} has no public dataset.")
+            data_source = next(iter(self.public_sources))
+        if data_source not in self.public_sources:
+            known = ", ".join(["synthetic", "public", *self.public_sources]) if self.synthetic else ", ".join(self.public_sources)
+            raise CaseConfigError(
+                f"case {self.name!r} has no data source {data_source!r}; choose from: {known}."
+            )
+        overlay = {k: v for k, v in self.public_sources[data_source].items()}
+        return _from_mapping({**self.raw, **overlay, "source": data_source, "public_sources": {}}, self.path)
 
 
 _REQUIRED = ("name", "title", "question", "analyses", "item_kind", "tables", "targets", "playbook")
@@ -154,7 +206,10 @@ def _from_mapping(raw: dict[str, Any], path: str | None) -> CaseStudy:
         rating_scale=tuple(raw["rating_scale"]) if raw.get("rating_scale") else None,
         personal_columns=tuple(raw.get("personal_columns", ())),
         synthetic=raw.get("synthetic", {}),
+        public_sources=dict(raw.get("public_sources") or {}),
+        not_applicable=dict(raw.get("not_applicable") or {}),
         path=path,
+        raw=raw,
     )
 
 

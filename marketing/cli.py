@@ -39,7 +39,9 @@ def main(argv: list[str] | None = None) -> int:
     rep.add_argument("--analysis", action="append", choices=ANALYSES, help="repeatable; default: all three")
     rep.add_argument("-j", "--jobs", type=int, default=None, help="worker processes (default: number of cores)")
     rep.add_argument("--force", action="store_true", help="re-run even reports whose inputs did not change")
-    rep.add_argument("-o", "--output", default=None, help="reports folder (default: reports/)")
+    rep.add_argument("--data", choices=("synthetic", "public"), default="synthetic",
+                     help="public: each case's public dataset, into reports/public/ (built on demand, not committed)")
+    rep.add_argument("-o", "--output", default=None, help="reports folder (default: reports/, or reports/public/)")
     _add_common(rep)
 
     run = sub.add_parser("run", help="run one case and analysis (always executes)")
@@ -75,6 +77,9 @@ def main(argv: list[str] | None = None) -> int:
             jobs = plan([args.case], [args.analysis], overrides, reports_dir=out)
             force = True
         else:
+            if args.data == "public":
+                overrides["data_source"] = "public"
+                out = Path(args.output) if args.output else REPORTS_DIR / "public"
             jobs = plan(args.case, args.analysis, overrides, reports_dir=out)
             force = args.force
     except (ParameterError, CaseConfigError, ValueError) as exc:

@@ -19,7 +19,7 @@ def test_notebook_runs_and_records_results(tmp_path, case):
     best = metrics["best_model"]
     assert models[best]["ndcg"] >= 1.2 * models["popularity"]["ndcg"]
     assert (metrics["ratings"] is not None) == (case == "education")
-    campaign = pd.read_csv(tmp_path / "recommendation_campaign.csv")
+    campaign = pd.read_csv(tmp_path / "recommendation_campaign_crm_real_ids.csv")
     assert campaign.columns.tolist() == ["customer_id", "rank", "item_id", "item_name", "score", "cold_start"]
     assert campaign["customer_id"].nunique() == 2000
     # nothing on stderr: no warnings leak into the report

@@ -23,7 +23,7 @@ def test_runs_for_every_case(tmp_path, case_study):
         assert 0 < record["coef_coverage"] <= 1
     assert metrics["continuous"]["models"][metrics["continuous"]["best_model"]]["r2"] > 0.3
     assert metrics["binary"]["models"][metrics["binary"]["best_model"]]["roc_auc"] > 0.6
-    contacts = pd.read_csv(tmp_path / "contact_list.csv")
+    contacts = pd.read_csv(tmp_path / "contact_list_crm_real_ids.csv")
     assert list(contacts.columns[:5]) == ["customer_id", "score", "decile", "band", "contact"]
     assert len(contacts) == 2000 and contacts["customer_id"].is_unique
     assert set(contacts["contact"]) <= {"yes", "no"}

@@ -30,7 +30,7 @@ def test_notebook_runs_and_recovers_planted_segments(case_study, tmp_path):
     assert metrics["stability_ari"] >= 0.9
     assert 0 < metrics["silhouette"] <= 1
     assert sum(metrics["segment_sizes"].values()) == metrics["n_customers"] == 2000
-    audience = pd.read_csv(tmp_path / "segment_audience.csv")
+    audience = pd.read_csv(tmp_path / "segment_audience_crm_real_ids.csv")
     assert audience.columns.tolist() == ["customer_id", "segment", "segment_name", "action"]
     assert len(audience) == 2000 and audience["customer_id"].is_unique
     assert audience["segment"].nunique() == 4 and audience["action"].nunique() == 4
@@ -44,5 +44,5 @@ def test_notebook_with_hdbscan_reports_noise(tmp_path):
     _assert_clean(nb)
     assert metrics["method"] == "hdbscan"
     assert 0 < metrics["noise_share"] < 0.5
-    audience = pd.read_csv(tmp_path / "segment_audience.csv")
+    audience = pd.read_csv(tmp_path / "segment_audience_crm_real_ids.csv")
     assert (audience["segment"] == -1).mean() == pytest.approx(metrics["noise_share"], abs=1e-4)

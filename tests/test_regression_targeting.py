@@ -81,7 +81,7 @@ def test_campaign_list_contact_rule_bands_and_actions():
 def test_export_writes_the_csv(tmp_path):
     frame = campaign_list([7, 8], [0.123456, 0.9], contact_cost=1.0, response_value=2.0)
     path = export_campaign_list(frame, tmp_path / "report")
-    assert path.name == "contact_list.csv"
+    assert path.name == "contact_list_crm_real_ids.csv"
     back = pd.read_csv(path)
     assert back["customer_id"].tolist() == [8, 7]
     assert back["score"].tolist() == [0.9, 0.1235]

@@ -133,8 +133,8 @@ def test_not_applicable_analysis_is_recorded_with_its_reason(dirs, tmp_path):
     by_analysis = {r["analysis"]: r for r in result.records}
     assert by_analysis["regression"]["status"] == "ok"
     assert by_analysis["segmentation"]["status"] == "not_applicable"
-    assert "does not support segmentation" in by_analysis["segmentation"]["reason"]
-    assert "does not support segmentation" in (reports / "index.html").read_text()
+    assert "do not support segmentation" in by_analysis["segmentation"]["reason"]
+    assert "do not support segmentation" in (reports / "index.html").read_text()
 
 
 def _cli(*args: str, cwd: Path, **kw) -> subprocess.Popen:

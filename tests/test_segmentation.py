@@ -8,12 +8,12 @@ import pytest
 
 from marketing import DataValidationError, get_case, load_case_data
 from marketing.features import customer_table
+from marketing.privacy import write_crm_export
 from marketing.segmentation import (
     SegmentPreprocessor,
     Segmenter,
     audience_table,
     cluster_quality,
-    export_audience,
     match_playbook,
     name_segments,
     quantile_scores,
@@ -328,8 +328,8 @@ def test_segment_actions_and_audience_export(tmp_path):
     assert audience.loc[0, "action"] == case.playbook["segments"]["high-value"]
     assert audience.loc[3, "segment_name"] == "unassigned (noise)"
     assert audience.loc[3, "action"] == case.playbook["segments"]["default"]
-    path = export_audience(audience, tmp_path / "report")
-    assert path.name == "segment_audience.csv"
+    path = write_crm_export(audience, tmp_path / "report", "segment_audience")
+    assert path.name == "segment_audience_crm_real_ids.csv"
     back = pd.read_csv(path)
     assert back["customer_id"].tolist() == [11, 12, 13, 14]
     with pytest.raises(ValueError, match=r"segment\(s\) \[5\]"):

@@ -149,10 +149,14 @@ def _entity_table(tables, spec: dict, id_role: str, source: str | None) -> pd.Da
             "Every row needs an id; drop or fill those rows first."
         )
     require_unique(df, spec["id"], name, source)
-    return df.rename(columns={spec["id"]: id_role})
+    # optional role mapping for attribute columns too (for example signup_date: Created)
+    renames = {src: role for role, src in (spec.get("columns") or {}).items() if src != role}
+    return df.rename(columns={**renames, spec["id"]: id_role})
 
 
-def load_case_data(case: str | CaseStudy, data_size: str = "small", seed: int = 42) -> CaseData:
+def load_case_data(
+    case: str | CaseStudy, data_size: str = "small", seed: int = 42, data_source: str | None = None
+) -> CaseData:
     """Load a case's data in canonical form.
 
     Parameters
@@ -162,7 +166,11 @@ def load_case_data(case: str | CaseStudy, data_size: str = "small", seed: int = 
     data_size : {"small", "medium", "large"}
         Size of the synthetic data (ignored for other sources).
     seed : int
-        Seed of the synthetic generator.
+        Seed of the synthetic generator (ignored for other sources).
+    data_source : str, optional
+        ``"synthetic"`` (the default for built-in cases), ``"public"`` (the case's public
+        dataset) or a public dataset's name; see :meth:`CaseStudy.for_source`. A case file with
+        ``source: files`` reads the analyst's own files.
 
     Examples
     --------
@@ -172,11 +180,18 @@ def load_case_data(case: str | CaseStudy, data_size: str = "small", seed: int = 
     >>> data.cleaning.to_frame()["rows_removed"].sum() > 0   # the returns were removed, and counted
     np.True_
     """
-    case = get_case(case)
+    case = get_case(case).for_source(data_source)
+    if case.source == "files":
+        from marketing.datasets.files import load_own_data
+
+        return load_own_data(case)
     if case.source != "synthetic":
-        raise NotImplementedError(
-            f"case {case.name!r} reads from source {case.source!r}; only 'synthetic' is available yet."
-        )
+        from marketing.datasets.adapters import load_public
+
+        # the adapter already validated and cleaned the dataset into canonical tables
+        public = load_public(case.source)
+        return CaseData(case, public.customers, public.items, public.events, public.observation_end,
+                        public.cleaning, None, public.source)
     synthetic = generate(case, size=data_size, seed=seed)
     return to_canonical(
         case,

@@ -172,10 +172,11 @@ def campaign_list(
     return frame.sort_values("score", ascending=False, kind="stable").reset_index(drop=True)
 
 
-def export_campaign_list(frame: pd.DataFrame, export_dir: str | Path = ".", filename: str = "contact_list.csv") -> Path:
-    """Write the campaign list as CSV (scores rounded to 4 decimals) and return its path."""
-    directory = Path(export_dir)
-    directory.mkdir(parents=True, exist_ok=True)
-    path = directory / filename
-    frame.round({"score": 4, "expected_profit": 2}).to_csv(path, index=False)
-    return path
+def export_campaign_list(frame: pd.DataFrame, export_dir: str | Path = ".") -> Path:
+    """Write the campaign list for the CRM (real ids, scores rounded to 4 decimals); return its path.
+
+    The file is ``contact_list_crm_real_ids.csv``: see :func:`marketing.privacy.crm_export_path`.
+    """
+    from marketing.privacy import write_crm_export
+
+    return write_crm_export(frame.round({"score": 4, "expected_profit": 2}), export_dir, "contact_list")

@@ -86,9 +86,13 @@ def plan(
     for case in studies:
         for analysis in chosen:
             template = template_path(analysis, notebooks_dir)
-            overrides = {**(parameters or {}), "case_study": case.path or case.name}
+            # notebooks run in their report folder: a case file must be named absolutely
+            case_study = str(Path(case.path).resolve()) if case.path else case.name
+            overrides = {**(parameters or {}), "case_study": case_study}
             overrides = validate_parameters(template, overrides)
-            jobs.append(Job(case, analysis, overrides, Path(reports_dir) / case.name, template))
+            # the data source decides which analyses apply (a public dataset may lack a log)
+            on_source = case.for_source(overrides.get("data_source"))
+            jobs.append(Job(on_source, analysis, overrides, Path(reports_dir) / case.name, template))
     return jobs
 
 
@@ -103,7 +107,14 @@ def data_fingerprint(case: CaseStudy, parameters: dict[str, Any]) -> str:
     is part of the package fingerprint), otherwise the case's source."""
     if case.source == "synthetic":
         return f"synthetic:{parameters.get('data_size')}:seed={parameters.get('seed')}"
-    return f"{case.source}"
+    if case.source == "files":
+        from marketing.datasets.files import case_file_paths
+
+        return "files:" + ",".join(f"{name}={sha256_file(path)}" for name, path in sorted(case_file_paths(case).items()))
+    from marketing.datasets.public import DATASETS
+
+    checksums = {f.name: f.sha256 for f in DATASETS[case.source].files}
+    return f"public:{case.source}:{json.dumps(checksums, sort_keys=True)}"
 
 
 def inputs_fingerprint(job: Job) -> str:
@@ -172,8 +183,9 @@ def execute(job: Job, fingerprint: str, kernel: str = KERNEL, timeout: int = TIM
         "inputs": fingerprint,
     }
     if not job.case.applies(job.analysis):
-        reason = (f"the {job.case.name} data does not support {job.analysis}; "
-                  f"this case runs {', '.join(job.case.analyses)}")
+        reason = job.case.not_applicable.get(job.analysis) or (
+            f"the {job.case.name} data ({job.case.source}) do not support {job.analysis}; "
+            f"this case runs {', '.join(job.case.analyses)}")
         return _write_record(job, {**record, "status": "not_applicable", "reason": reason, "duration_s": 0.0})
 
     job.out_dir.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,216 @@
+"""Privacy: keyed pseudonyms with the key outside the repository, small-cell suppression, CRM names."""
+
+import hashlib
+import hmac
+import os
+import stat
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from marketing.privacy import (
+    KEY_ENV,
+    KEY_FILE_ENV,
+    crm_export_path,
+    pseudonym_key,
+    pseudonymize,
+    report_ids,
+    suppress_small_cells,
+)
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def home(tmp_path, monkeypatch):
+    """A fresh HOME with no key in the environment."""
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.delenv(KEY_ENV, raising=False)
+    monkeypatch.delenv(KEY_FILE_ENV, raising=False)
+    (tmp_path / "home").mkdir()
+    return tmp_path / "home"
+
+
+def test_pseudonym_is_the_truncated_hmac():
+    expected = "c_" + hmac.new(b"secret", b"12345", hashlib.sha256).hexdigest()[:12]
+    assert pseudonymize([12345], key="secret").tolist() == [expected]
+
+
+def test_same_id_same_key_same_pseudonym():
+    ids = pd.Series([3, 1, 3, 2], index=[10, 11, 12, 13], name="customer_id")
+    first = pseudonymize(ids, key="k")
+    assert first.equals(pseudonymize(ids, key="k"))
+    assert first[10] == first[12] and first.nunique() == 3
+    assert list(first.index) == [10, 11, 12, 13] and first.name == "customer_id"
+    assert first.str.match(r"^c_[0-9a-f]{12}$").all()
+
+
+def test_different_key_different_pseudonyms():
+    ids = list(range(100))
+    a, b = pseudonymize(ids, key="key one"), pseudonymize(ids, key="key two")
+    assert not set(a) & set(b)
+
+
+def test_ids_hashed_by_text_and_missing_kept():
+    out = pseudonymize(pd.Series([5.0, np.nan, 7.0]), key="k")
+    assert out[0] == pseudonymize(["5"], key="k")[0]
+    assert out[2] == pseudonymize([7], key="k")[0]
+    assert pd.isna(out[1])
+
+
+def test_collision_raises_instead_of_merging_customers():
+    # 2^32 pseudonyms of 8 hex digits: 200,000 ids collide with probability above 99%
+    # (fixed key, so this is deterministic)
+    with pytest.raises(ValueError, match="same 8-digit pseudonym.*larger length"):
+        pseudonymize(np.arange(200_000), key="k", length=8)
+
+
+def test_length_validated():
+    with pytest.raises(ValueError, match="length must be"):
+        pseudonymize([1], key="k", length=4)
+
+
+def test_key_from_environment(home, monkeypatch):
+    monkeypatch.setenv(KEY_ENV, "from the environment")
+    assert pseudonymize([1], key=None).equals(pseudonymize([1], key="from the environment"))
+    assert not (home / ".config").exists()
+
+
+def test_key_file_created_outside_repo_with_owner_only_permissions(home):
+    first = pseudonymize([1, 2, 3])
+    path = home / ".config" / "marketing" / "pseudonym.key"
+    assert path.is_file()
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+    assert len(path.read_text().strip()) == 64  # 256 random bits in hex
+    assert not path.resolve().is_relative_to(REPO)
+    # the key persists: the next run gives the same pseudonyms
+    assert pseudonymize([1, 2, 3]).equals(first)
+    assert first.tolist() == pseudonymize([1, 2, 3], key=path.read_bytes().strip()).tolist()
+
+
+def test_new_key_new_pseudonyms(home):
+    first = pseudonymize([1])
+    (home / ".config" / "marketing" / "pseudonym.key").unlink()
+    assert pseudonymize([1])[0] != first[0]
+
+
+@pytest.mark.parametrize("inside", ["package repo", "other git repo"])
+def test_key_file_inside_a_repository_refused(home, tmp_path, monkeypatch, inside):
+    if inside == "package repo":
+        target = REPO / "pseudonym-test.key"
+    else:
+        (tmp_path / "project" / ".git").mkdir(parents=True)
+        target = tmp_path / "project" / "keys" / "pseudonym.key"
+    monkeypatch.setenv(KEY_FILE_ENV, str(target))
+    with pytest.raises(ValueError, match="inside the repository.*outside"):
+        pseudonym_key()
+    assert not target.exists() and not target.parent.joinpath("pseudonym.key").exists()
+
+
+def test_home_inside_the_repository_refused(home, monkeypatch):
+    monkeypatch.setenv("HOME", str(REPO))
+    with pytest.raises(ValueError, match="inside the repository"):
+        pseudonymize([1])
+    assert not (REPO / ".config").exists()
+
+
+def test_loose_key_file_permissions_warn(home):
+    pseudonym_key()
+    path = home / ".config" / "marketing" / "pseudonym.key"
+    os.chmod(path, 0o644)
+    with pytest.warns(UserWarning, match="chmod 600"):
+        pseudonym_key()
+
+
+def test_empty_key_refused(monkeypatch):
+    with pytest.raises(ValueError, match="empty"):
+        pseudonym_key(b"  ")
+
+
+@pytest.fixture
+def profile():
+    return pd.DataFrame(
+        {
+            "segment": ["loyal", "rare", "edge", "just under", "empty"],
+            "n_customers": [120, 4, 10, 9, 0],
+            "mean_spend": [81.5, 310.0, 55.0, 42.0, np.nan],
+            "churn_share": [0.1, 0.5, 0.2, 0.3, np.nan],
+        }
+    )
+
+
+def test_profile_rows_below_minimum_blanked(profile):
+    result = suppress_small_cells(profile, "n_customers")
+    # rows "rare" (4) and "just under" (9): size and both statistics; 10 and 0 are kept
+    assert result.cells_suppressed == 6 and result.rows_affected == 2 and result.min_size == 10
+    table = result.table
+    assert table.loc[[1, 3], ["n_customers", "mean_spend", "churn_share"]].isna().all().all()
+    assert table.loc[[0, 2, 4], "n_customers"].tolist() == [120, 10, 0]
+    assert table["segment"].tolist() == profile["segment"].tolist()
+    assert profile.loc[1, "n_customers"] == 4  # the input is untouched
+    assert "6 cell(s) in 2 row(s)" in result.note()
+
+
+def test_profile_marked_and_configurable_minimum(profile):
+    result = suppress_small_cells(profile, "n_customers", min_size=5, mark=True)
+    assert result.cells_suppressed == 3
+    assert result.table.loc[1, ["n_customers", "mean_spend", "churn_share"]].tolist() == ["<5"] * 3
+    assert result.table.loc[3, "n_customers"] == 9
+
+
+def test_profile_only_named_columns(profile):
+    result = suppress_small_cells(profile, "n_customers", columns=["mean_spend"])
+    assert result.cells_suppressed == 4  # two rows x (size + mean_spend)
+    assert result.table.loc[1, "churn_share"] == 0.5
+
+
+def test_crosstab_counts_suppressed_cell_by_cell():
+    crosstab = pd.DataFrame({"north": [25, 3, 0], "south": [12, 40, 9]}, index=["a", "b", "c"])
+    result = suppress_small_cells(crosstab)
+    assert result.cells_suppressed == 2 and result.rows_affected == 2
+    assert result.table.isna().to_numpy().tolist() == [[False, False], [True, False], [False, True]]
+
+
+def test_nothing_to_suppress_is_said():
+    result = suppress_small_cells(pd.DataFrame({"n": [50, 60]}), "n")
+    assert result.cells_suppressed == 0
+    assert result.note().startswith("No group is smaller than 10")
+
+
+def test_suppression_bad_input(profile):
+    with pytest.raises(ValueError, match="min_size"):
+        suppress_small_cells(profile, "n_customers", min_size=0)
+    with pytest.raises(ValueError, match=r"\['size'\] not in the table"):
+        suppress_small_cells(profile, "size")
+    with pytest.raises(ValueError, match="count column 'segment' must hold numbers"):
+        suppress_small_cells(profile, "segment")
+
+
+def test_report_ids_replaces_customer_id_and_personal_columns():
+    frame = pd.DataFrame({"customer_id": [7, 9], "member_id": ["M1", "M2"], "spend": [1.0, 2.0]})
+    out = report_ids(frame, "health", key="k")  # health marks member_id personal
+    assert out["customer_id"].tolist() == pseudonymize([7, 9], key="k").tolist()
+    assert out["member_id"].tolist() == pseudonymize(["M1", "M2"], key="k", prefix="p_").tolist()
+    assert out["spend"].tolist() == [1.0, 2.0]
+    assert frame["customer_id"].tolist() == [7, 9]
+    # a case without personal columns still hides the customer id, and leaves the rest
+    out = report_ids(frame, "ecommerce", key="k")
+    assert out["member_id"].tolist() == ["M1", "M2"] and out["customer_id"].str.startswith("c_").all()
+
+
+def test_report_ids_replaces_the_index():
+    frame = pd.DataFrame({"recency_days": [3, 40]}, index=pd.Index([7, 9], name="customer_id"))
+    out = report_ids(frame, "ecommerce", key="k")
+    assert out.index.name == "customer_id"
+    assert list(out.index) == pseudonymize([7, 9], key="k").tolist()
+
+
+def test_crm_export_name_says_real_ids():
+    assert crm_export_path("out", "segment_audience") == Path("out/segment_audience_crm_real_ids.csv")
+    assert crm_export_path("out", "segment_audience_crm_real_ids").name == "segment_audience_crm_real_ids.csv"
+    assert crm_export_path(Path("x"), "contacts", ".parquet").name == "contacts_crm_real_ids.parquet"
+    with pytest.raises(ValueError, match="plain file-name stem"):
+        crm_export_path("out", "../escape")

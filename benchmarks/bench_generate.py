@@ -2,7 +2,7 @@
 
 Each (case, size) runs in its own process so peak memory (max RSS) is that run's alone.
 Usage: python benchmarks/bench_generate.py [--quick] [--sizes small medium large]
-Writes benchmarks/results/generate.json.
+Writes benchmarks/results/generate.{json,md}.
 """
 
 from __future__ import annotations
@@ -12,6 +12,9 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import machine, markdown_table, write_results  # noqa: E402
 
 CASES = ("ecommerce", "finance", "education", "health")
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -51,9 +54,21 @@ def main(argv: list[str] | None = None) -> list[dict]:
     for row in rows:
         print(json.dumps(row))
     if not args.quick:
-        RESULTS.mkdir(exist_ok=True)
-        (RESULTS / "generate.json").write_text(json.dumps(rows, indent=1) + "\n")
+        write_results("generate", {"machine": machine(), "runs": rows}, markdown({"machine": machine(), "runs": rows}))
     return rows
+
+
+def markdown(result: dict) -> str:
+    m = result["machine"]
+    return "\n".join([
+        "# Synthetic data: generation time and peak memory",
+        "",
+        f"Machine: {m['cores']} cores, {m.get('memory_gib')} GiB, load average {m['load_average_1_5_15']}. "
+        "One run per case and size, each in its own process.",
+        "",
+        markdown_table(result["runs"], ["case", "size", "customers", "items", "events", "generate_s",
+                                        "generate_and_clean_s", "peak_rss_gib"]),
+    ])
 
 
 if __name__ == "__main__":

@@ -1,160 +1,322 @@
-"""Item-based kNN at scale: fit + top-10 for every customer, against implicit and the naive dense way.
+"""Collaborative filtering at scale: fit + top-10 for every customer, against implicit and the naive way.
 
-The data (ecommerce synthetic, binary customer x item matrix) is built once, saved, and each
-method runs in its own process so its peak memory (max RSS above the loaded matrix) is its own:
+The data is the ecommerce synthetic log at increasing sizes (binary customer x item matrices):
+"small" (2,000 customers x 300 items), "medium" (50,000 x 3,000; also 20,000 of its customers,
+the largest size where the naive dense approach is run), and the "large" data
+(1,000,000 x 20,000) at 100,000 and 400,000 sampled customers and in full. A seeded 20% of each
+matrix's customer-item pairs is held out; every contender fits on the other 80% and is judged by
+NDCG@10 on the held-out pairs (binary relevance, averaged over customers with a held-out item).
 
-- ``marketing``: marketing.recommend.ItemKNN (blockwise sparse cosine, top-n neighbours, sparse top-k)
-- ``implicit``: implicit.nearest_neighbours.CosineRecommender (C++, the well-kept library peer)
-- ``naive_dense``: sklearn cosine_similarity giving a dense items x items matrix, dense scores
-  X @ S and a full argsort per customer, run on a sample of customers and extrapolated linearly
-  (the dense score matrix for everyone would not fit); the naive *user x user* dense similarity
-  is not run, only its size is estimated.
+Contenders (each in its own process, so its peak memory is its own):
 
-Usage: python benchmarks/bench_recommend.py [--quick] [--users N] [--neighbors K]
-Full mode uses "large" data and writes benchmarks/results/recommend.json; --quick uses "small"
-data and writes nothing. Generating the data is not timed.
+- ``popularity``: the naive baseline, marketing.recommend.PopularityRecommender;
+- ``itemknn``: marketing.recommend.ItemKNN (blockwise sparse cosine, 20 neighbours per item);
+- ``implicit_cosine``: implicit.nearest_neighbours.CosineRecommender(K=20), the same algorithm in C++;
+- ``ease``: marketing.recommend.EASE (dense items x items inverse: run up to 3,000 items; its cost
+  at 20,000 items is estimated from the cubic growth, not run);
+- ``als``: marketing.recommend.ALS (implicit's ALS on one thread, for reproducible factors, and the
+  package's exact top-k);
+- ``implicit_als``: implicit.als.AlternatingLeastSquares, same hyper-parameters, all cores;
+- ``naive_user_user``: what most tutorials write: sklearn ``cosine_similarity`` of the customers
+  (a dense customers x customers matrix), scores ``S @ X``, a full sort per customer. Run while
+  it needs less than --naive-max-gib; beyond, only its memory is estimated.
+
+Times are fit plus top-10 (excluding owned items) for every customer; the medians of --repeats runs
+(1 run at the two largest sizes by default, see --large-repeats). Loading the matrix is not timed.
+
+Usage: python benchmarks/bench_recommend.py [--quick] [--sizes small medium ...] [--repeats 3]
+Full mode writes benchmarks/results/recommend.{json,md} and recommend.png; --quick runs the
+"small" size once per contender and writes nothing.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-RESULTS = Path(__file__).resolve().parent / "results"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import RESULTS, emit, machine, markdown_table, peak_rss_gib, repeat_child, write_results  # noqa: E402
 
-_CHILD = r"""
-import json, sys, time
-import numpy as np, scipy.sparse as sp
-
-
-def peak_gib():
-    # VmHWM is this process's own high-water mark; ru_maxrss would carry over the parent's
-    # peak across fork + exec
-    with open("/proc/self/status") as status:
-        line = next(l for l in status if l.startswith("VmHWM:"))
-    return int(line.split()[1]) / 2**20
-
-
-from threadpoolctl import threadpool_limits
-method, path, k, n_neighbors, sample = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
-X = sp.load_npz(path).tocsr().astype(np.float32)
-# imports are not timed
-from marketing.recommend import Interactions, ItemKNN
-from implicit.nearest_neighbours import CosineRecommender
-from sklearn.metrics.pairwise import cosine_similarity
-base = peak_gib()
-start = time.perf_counter()
-extra = {}
-if method == "marketing":
-    data = Interactions(X, np.arange(X.shape[0]), np.arange(X.shape[1]))
-    model = ItemKNN(n_neighbors=n_neighbors).fit(data)
-    fitted = time.perf_counter()
-    top, _ = model.recommend_positions(np.arange(X.shape[0]), k)
-    users = X.shape[0]
-elif method == "implicit":
-    model = CosineRecommender(K=n_neighbors)
-    model.fit(X, show_progress=False)
-    fitted = time.perf_counter()
-    top, _ = model.recommend(np.arange(X.shape[0]), X, N=k, filter_already_liked_items=True)
-    users = X.shape[0]
-else:
-    S = cosine_similarity(X.T, dense_output=True)  # items x items, dense
-    np.fill_diagonal(S, 0.0)
-    fitted = time.perf_counter()
-    rows = np.arange(min(sample, X.shape[0]))
-    scores = np.asarray(X[rows] @ S)
-    scores[X[rows].nonzero()] = -np.inf
-    top = np.argsort(-scores, axis=1)[:, :k]
-    users = len(rows)
-    extra = {"sampled_customers": users}
-end = time.perf_counter()
-print(json.dumps({
-    "method": method, "customers_scored": users,
-    "fit_s": round(fitted - start, 2), "recommend_s": round(end - fitted, 2), "total_s": round(end - start, 2),
-    "peak_rss_gib": round(peak_gib(), 3),
-    "peak_rss_above_data_gib": round(peak_gib() - base, 3),
-    "top_sample": np.asarray(top[:50]).tolist(), **extra,
-}))
-"""
+SCRIPT = Path(__file__).resolve()
+K = 10
+NEIGHBOURS = 20  # implicit's default K; both item-kNN contenders use it
+METHODS = ("popularity", "itemknn", "implicit_cosine", "ease", "als", "implicit_als", "naive_user_user")
+#: (label, data size, customers sampled or None for all)
+SIZES = {
+    "small": ("small", None),
+    "medium-20k": ("medium", 20_000),
+    "medium": ("medium", None),
+    "large-100k": ("large", 100_000),
+    "large-400k": ("large", 400_000),
+    "large": ("large", None),
+}
+EASE_MAX_ITEMS = 3_000
 
 
-def build_matrix(size: str, n_users: int | None, seed: int, path: Path) -> dict:
-    """Binary customer x item matrix of ecommerce data, optionally a seeded sample of customers."""
+# --- child: one contender on one matrix ---------------------------------------------------------
+def _child(method: str, folder: str) -> None:
+    import numpy as np
+    import scipy.sparse as sp
+    from threadpoolctl import threadpool_limits
+
+    X = sp.load_npz(Path(folder) / "train.npz").tocsr()
+    test = sp.load_npz(Path(folder) / "test.npz").tocsr()
+    # imports are not timed; each child imports only what its contender needs
+    from marketing.recommend import ALS, EASE, Interactions, ItemKNN, PopularityRecommender
+    from marketing.recommend.metrics import ndcg_at_k
+
+    n_users, n_items = X.shape
+    users = np.arange(n_users)
+    data = Interactions(X, users, np.arange(n_items))
+    ours = {
+        "popularity": PopularityRecommender,
+        "itemknn": lambda: ItemKNN(n_neighbors=NEIGHBOURS),
+        "ease": EASE,
+        "als": ALS,
+    }
+    start = time.perf_counter()
+    if method in ours:
+        model = ours[method]().fit(data)
+        fitted = time.perf_counter()
+        top, _ = model.recommend_positions(users, K)
+    elif method == "implicit_cosine":
+        from implicit.nearest_neighbours import CosineRecommender
+
+        start = time.perf_counter()
+        model = CosineRecommender(K=NEIGHBOURS)
+        model.fit(X, show_progress=False)
+        fitted = time.perf_counter()
+        top, _ = model.recommend(users, X, N=K, filter_already_liked_items=True)
+    elif method == "implicit_als":
+        from implicit.als import AlternatingLeastSquares
+
+        defaults = ALS()
+        start = time.perf_counter()
+        # implicit asks for one BLAS thread (its own threads do the parallel work)
+        with threadpool_limits(limits=1, user_api="blas"):
+            model = AlternatingLeastSquares(
+                factors=defaults.factors, regularization=defaults.regularization, alpha=defaults.alpha,
+                iterations=defaults.iterations, random_state=defaults.random_state,
+            )
+            model.fit(X, show_progress=False)
+            fitted = time.perf_counter()
+            top, _ = model.recommend(users, X, N=K, filter_already_liked_items=True)
+    elif method == "naive_user_user":
+        from sklearn.metrics.pairwise import cosine_similarity
+
+        start = time.perf_counter()
+        S = cosine_similarity(X)  # customers x customers, dense
+        np.fill_diagonal(S, 0.0)
+        fitted = time.perf_counter()
+        scores = np.asarray(S @ X)  # customers x items, dense
+        scores[X.nonzero()] = -np.inf
+        top = np.argsort(-scores, axis=1)[:, :K]
+    else:
+        raise SystemExit(f"unknown method {method!r}; choose from {METHODS}")
+    end = time.perf_counter()
+    emit({
+        "method": method,
+        "fit_s": round(fitted - start, 3),
+        "recommend_s": round(end - fitted, 3),
+        "total_s": round(end - start, 3),
+        "peak_rss_gib": round(peak_rss_gib(), 3),
+        "ndcg_at_10": round(ndcg_at_k(np.asarray(top, dtype=np.int64), test, K), 4),
+    })
+
+
+# --- parent --------------------------------------------------------------------------------------
+def build_data(label: str, folder: Path, seed: int = 42, cache: dict | None = None) -> dict:
+    """Write train.npz / test.npz for one size: 80/20 seeded hold-out of the customer-item pairs."""
     import numpy as np
     import scipy.sparse as sp
 
     from marketing.datasets import load_case_data
     from marketing.recommend import build_interactions
 
-    data = load_case_data("ecommerce", data_size=size, seed=seed)
-    X = build_interactions(data.events, items=data.items["item_id"]).matrix
-    events = len(data.events)
+    size, n_users = SIZES[label]
+    cache = {} if cache is None else cache
+    if size not in cache:
+        data = load_case_data("ecommerce", data_size=size, seed=seed)
+        X = sp.csr_matrix(build_interactions(data.events, items=data.items["item_id"]).matrix, dtype=np.float32)
+        del data
+        X.data[:] = 1.0  # bought or not: implicit feedback, the same input for every contender
+        cache.clear()  # one generated size in memory at a time
+        cache[size] = X
+    X = cache[size]
     if n_users is not None and n_users < X.shape[0]:
         rows = np.sort(np.random.default_rng(seed).choice(X.shape[0], n_users, replace=False))
         X = X[rows]
-    sp.save_npz(path, sp.csr_matrix(X))
-    return {"size": size, "customers": X.shape[0], "items": X.shape[1], "interactions": int(X.nnz),
-            "events_in_full_log": events}
+    coo = X.tocoo()
+    held = np.random.default_rng(seed + 1).random(coo.nnz) < 0.2
+    keep = sp.csr_matrix((coo.data[~held], (coo.row[~held], coo.col[~held])), shape=X.shape)
+    test = sp.csr_matrix((coo.data[held], (coo.row[held], coo.col[held])), shape=X.shape)
+    folder.mkdir(parents=True, exist_ok=True)
+    sp.save_npz(folder / "train.npz", keep, compressed=False)
+    sp.save_npz(folder / "test.npz", test, compressed=False)
+    return {"size": label, "customers": X.shape[0], "items": X.shape[1], "train_pairs": int(keep.nnz),
+            "test_pairs": int(test.nnz)}
 
 
-def run(method: str, path: Path, k: int, n_neighbors: int, sample: int) -> dict:
-    out = subprocess.run(
-        [sys.executable, "-c", _CHILD, method, str(path), str(k), str(n_neighbors), str(sample)],
-        check=True, capture_output=True, text=True,
-    )
-    return json.loads(out.stdout.strip().splitlines()[-1])
+def naive_gib(customers: int, items: int) -> float:
+    """Memory of the naive approach: the dense similarity (float64) plus the dense score matrix."""
+    return (customers**2 + customers * items) * 8 / 2**30
+
+
+def run_size(label: str, folder: Path, repeats: int, naive_max_gib: float, cache: dict) -> dict:
+    start = time.perf_counter()
+    info = build_data(label, folder, cache=cache)
+    info["build_s_untimed"] = round(time.perf_counter() - start, 1)
+    print(json.dumps(info), flush=True)
+    runs, skipped = {}, {}
+    for method in METHODS:
+        if method == "ease" and info["items"] > EASE_MAX_ITEMS:
+            skipped[method] = f"dense {info['items']:,} x {info['items']:,} inverse: estimated, not run"
+            continue
+        need = naive_gib(info["customers"], info["items"])
+        if method == "naive_user_user" and need > naive_max_gib:
+            skipped[method] = f"needs {need:,.0f} GiB (dense customers x customers + scores)"
+            continue
+        # the naive way is slow: it runs once
+        n = 1 if method == "naive_user_user" else repeats
+        runs[method] = repeat_child(SCRIPT, [method, str(folder)], n, ("fit_s", "recommend_s", "total_s"))
+        print(json.dumps({"size": label, **{k: v for k, v in runs[method].items() if not k.endswith("_runs")}}),
+              flush=True)
+    info["naive_user_user_gib"] = round(naive_gib(info["customers"], info["items"]), 1)
+    return {"data": info, "runs": runs, "skipped": skipped}
+
+
+def ratios(size_result: dict) -> dict:
+    """Time and memory of each contender over the best peer of its kind, at one size."""
+    runs = size_result["runs"]
+    pairs = {"itemknn": ("implicit_cosine",), "ease": ("implicit_cosine",), "als": ("implicit_als",)}
+    out = {}
+    for ours, peers in pairs.items():
+        present = [p for p in peers if p in runs]
+        if ours not in runs or not present:
+            continue
+        best = min(present, key=lambda p: runs[p]["total_s"])
+        out[f"{ours}_time_over_{best}"] = round(runs[ours]["total_s"] / runs[best]["total_s"], 2)
+        out[f"{ours}_memory_over_{best}"] = round(runs[ours]["peak_rss_gib"] / runs[best]["peak_rss_gib"], 2)
+    if "naive_user_user" in runs and "itemknn" in runs:
+        out["naive_user_user_time_over_itemknn"] = round(
+            runs["naive_user_user"]["total_s"] / runs["itemknn"]["total_s"], 1)
+    return out
+
+
+def estimate_ease(results: list[dict]) -> dict | None:
+    """EASE's fit at the largest catalogue, from the largest measured one (inverse: cubic in items)."""
+    measured = [r for r in results if "ease" in r["runs"]]
+    unmeasured = [r for r in results if "ease" in r["skipped"]]
+    if not measured or not unmeasured:
+        return None
+    ref, target = measured[-1], unmeasured[-1]
+    scale = (target["data"]["items"] / ref["data"]["items"]) ** 3
+    return {
+        "items": target["data"]["items"],
+        "fit_s_estimated": round(ref["runs"]["ease"]["fit_s"] * scale),
+        "dense_matrices_gib": round(3 * 8 * target["data"]["items"] ** 2 / 2**30, 1),
+        "from": f"{ref['data']['items']:,} items, fit {ref['runs']['ease']['fit_s']} s, x (items ratio)^3",
+    }
+
+
+def markdown(result: dict) -> str:
+    rows = []
+    for size in result["sizes"]:
+        for method, run in size["runs"].items():
+            rows.append({"size": size["data"]["size"], "customers": size["data"]["customers"],
+                         "items": size["data"]["items"], "method": method, "runs": run["repeats"],
+                         "fit s": run["fit_s"], "top-10 s": run["recommend_s"], "total s": run["total_s"],
+                         "peak GiB": run["peak_rss_gib"], "NDCG@10": run["ndcg_at_10"]})
+        for method, why in size["skipped"].items():
+            rows.append({"size": size["data"]["size"], "customers": size["data"]["customers"],
+                         "items": size["data"]["items"], "method": method, "runs": 0, "fit s": why})
+    lines = [
+        "# Collaborative filtering: fit + top-10 for every customer",
+        "",
+        f"Machine: {result['machine']['cores']} cores, {result['machine'].get('memory_gib')} GiB; "
+        f"load average at the start {result['machine']['load_average_1_5_15']}. "
+        "Times are medians over `runs` processes; peak GiB is the largest resident set of those runs "
+        "(the loaded matrix included).",
+        "",
+        markdown_table(rows, ["size", "customers", "items", "method", "runs", "fit s", "top-10 s", "total s",
+                              "peak GiB", "NDCG@10"]),
+        "",
+        "Ratios (ours over the best peer of the same kind; below 1 means we are faster / smaller):",
+        "",
+    ]
+    for size in result["sizes"]:
+        if size["ratios"]:
+            lines.append(f"- {size['data']['size']}: " + ", ".join(f"{k} {v}" for k, v in size["ratios"].items()))
+    if result.get("ease_estimate"):
+        e = result["ease_estimate"]
+        lines += ["", f"EASE at {e['items']:,} items (not run): fit about {e['fit_s_estimated']:,} s "
+                      f"({e['from']}), {e['dense_matrices_gib']} GiB of dense matrices."]
+    return "\n".join(lines)
+
+
+def plot(result: dict, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import seaborn as sns
+
+    from marketing.plots import PALETTE, set_theme
+
+    set_theme()
+    colours = sns.color_palette(PALETTE, len(METHODS))
+    fig, ax = plt.subplots(figsize=(7.5, 4.8))
+    for i, method in enumerate(METHODS):
+        points = [(s["data"]["customers"], s["runs"][method]["total_s"]) for s in result["sizes"]
+                  if method in s["runs"]]
+        if points:
+            x, y = zip(*points)
+            ax.plot(x, y, marker="o", label=method, color=colours[i],
+                    linestyle="--" if method.startswith(("implicit", "naive")) else "-")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("customers (log scale; items: 300, 3,000, then 20,000)")
+    ax.set_ylabel("fit + top-10 for every customer (s, log scale)")
+    ax.set_title("Item-kNN outpaces implicit at scale; dense user x user\nstops fitting at 20,000 customers")
+    ax.legend(fontsize=8, ncol=2)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
 
 
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="small data, no results file")
-    parser.add_argument("--users", type=int, default=400_000, help="customers sampled from the large data")
-    parser.add_argument("--neighbors", type=int, default=20, help="neighbours per item (implicit's default K)")
-    parser.add_argument("--naive-sample", type=int, default=20_000, help="customers scored by the naive way")
-    parser.add_argument("--k", type=int, default=10)
+    parser.add_argument("--quick", action="store_true", help="small data, one run each, no results file")
+    parser.add_argument("--sizes", nargs="+", default=list(SIZES), choices=list(SIZES))
+    parser.add_argument("--repeats", type=int, default=3, help="runs per contender (median reported)")
+    parser.add_argument("--large-repeats", type=int, default=1,
+                        help="runs per contender at large-400k and large (minutes each)")
+    parser.add_argument("--naive-max-gib", type=float, default=6.0,
+                        help="largest memory the naive user x user approach may use")
+    parser.add_argument("--child", nargs=2, metavar=("METHOD", "FOLDER"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    size, n_users = ("small", None) if args.quick else ("large", args.users)
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "X.npz"
-        start = time.perf_counter()
-        data = build_matrix(size, n_users, 42, path)
-        data["build_s_untimed"] = round(time.perf_counter() - start, 1)
-        print(json.dumps(data), flush=True)
-        runs = {}
-        for method in ("marketing", "implicit", "naive_dense"):
-            runs[method] = run(method, path, args.k, args.neighbors, args.naive_sample)
-            print(json.dumps({key: v for key, v in runs[method].items() if key != "top_sample"}), flush=True)
-    naive = runs["naive_dense"]
-    scale = data["customers"] / naive["customers_scored"]
-    naive["total_s_extrapolated"] = round(naive["fit_s"] + naive["recommend_s"] * scale, 1)
-    naive["dense_scores_all_customers_gib"] = round(data["customers"] * data["items"] * 8 / 2**30, 1)
-    ours, peer = runs["marketing"], runs["implicit"]
-    same = sum(len(set(a) & set(b)) for a, b in zip(ours["top_sample"], peer["top_sample"]))
-    for r in runs.values():
-        r.pop("top_sample")
-    result = {
-        "data": data,
-        "k": args.k,
-        "n_neighbors": args.neighbors,
-        "runs": runs,
-        "naive_user_user_dense_gib": round(data["customers"] ** 2 * 8 / 2**30, 1),
-        "ratios": {
-            "implicit_time_over_marketing": round(peer["total_s"] / ours["total_s"], 2),
-            "naive_dense_time_over_marketing": round(naive["total_s_extrapolated"] / ours["total_s"], 2),
-            "implicit_memory_over_marketing": round(peer["peak_rss_above_data_gib"] / max(ours["peak_rss_above_data_gib"], 1e-3), 2),
-            "naive_dense_memory_over_marketing": round(naive["peak_rss_above_data_gib"] / max(ours["peak_rss_above_data_gib"], 1e-3), 2),
-        },
-        "top_k_overlap_with_implicit_first_50_customers": round(same / (50 * args.k), 3),
-    }
+    if args.child:
+        _child(*args.child)
+        return {}
+    sizes = ["small"] if args.quick else args.sizes
+    result = {"machine": machine(), "k": K, "neighbours": NEIGHBOURS, "sizes": []}
+    cache: dict = {}
+    with tempfile.TemporaryDirectory(prefix="bench-recommend-") as tmp:
+        for label in sizes:
+            repeats = 1 if args.quick else (args.large_repeats if label in ("large-400k", "large") else args.repeats)
+            size_result = run_size(label, Path(tmp) / label, repeats, args.naive_max_gib, cache)
+            size_result["ratios"] = ratios(size_result)
+            result["sizes"].append(size_result)
+    result["ease_estimate"] = estimate_ease(result["sizes"])
+    result["machine"]["load_average_at_end"] = machine()["load_average_1_5_15"]
     print(json.dumps(result, indent=1))
     if not args.quick:
-        RESULTS.mkdir(exist_ok=True)
-        (RESULTS / "recommend.json").write_text(json.dumps(result, indent=1) + "\n")
+        write_results("recommend", result, markdown(result))
+        plot(result, RESULTS / "recommend.png")
     return result
 
 

@@ -27,6 +27,9 @@ from pathlib import Path
 
 import nbformat
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import machine, write_results  # noqa: E402
+
 from marketing.cases import list_cases
 from marketing.reports import build, plan
 
@@ -116,9 +119,34 @@ def main(argv: list[str] | None = None) -> dict:
         shutil.rmtree(work, ignore_errors=True)
     print(json.dumps(result, indent=1))
     if not args.quick:
-        RESULTS.mkdir(exist_ok=True)
-        (RESULTS / "reports.json").write_text(json.dumps(result, indent=1) + "\n")
+        result["machine"] = machine()
+        write_results("reports", result, markdown(result))
     return result
+
+
+def markdown(result: dict) -> str:
+    m = result.get("machine", {})
+    rows = [
+        ("floor: kernel start + imports x reports / cores", result["floor_s"], 1.0),
+        ("cold build, every report forced", result["cold_s"], result["cold_over_floor"]),
+        ("naive serial papermill + nbconvert loop", result["naive_serial_s"],
+         None if result["naive_serial_s"] is None else round(result["naive_serial_s"] / result["floor_s"], 2)),
+        ("warm re-run, nothing changed (median)", result["warm_s_median"],
+         round(result["warm_s_median"] / result["floor_s"], 3)),
+        (f"one template changed ({result['one_template_changed_reran']} reports re-run)",
+         result["one_template_changed_s"], round(result["one_template_changed_s"] / result["floor_s"], 2)),
+    ]
+    lines = [
+        "# The report build",
+        "",
+        f"{result['reports']} reports on {result['cores']} cores"
+        + (f", load average at the end {m['load_average_1_5_15']}" if m else "") + ".",
+        "",
+        "| build | seconds | over the floor |",
+        "| --- | --- | --- |",
+    ]
+    lines += [f"| {name} | {s} | {'–' if r is None else r} |" for name, s, r in rows]
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

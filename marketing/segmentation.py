@@ -6,8 +6,9 @@ The pieces, in the order a notebook uses them:
   everything to unit variance.
 - :func:`rfm_scores` and :func:`rfm_segments` are the classic rule-based baseline.
 - :class:`Segmenter` chooses the number of segments (:func:`select_k`) and clusters with
-  k-means (mini-batch k-means for large tables), a Gaussian mixture, Ward agglomerative
-  clustering fitted on a sample, or HDBSCAN (whose noise points keep the label ``-1``).
+  k-means (above 100,000 customers, started from its best run on a sample), a Gaussian
+  mixture, Ward agglomerative clustering fitted on a sample, or HDBSCAN (whose noise points
+  keep the label ``-1``).
 - :func:`segment_profiles`, :func:`name_segments` and :func:`segment_actions` turn clusters
   into something a marketer can act on; :func:`audience_table` is the export.
 - :func:`stability` and :func:`truth_agreement` say how far to trust the result.
@@ -27,7 +28,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.cluster import HDBSCAN, AgglomerativeClustering, KMeans, MiniBatchKMeans
+from sklearn.cluster import HDBSCAN, AgglomerativeClustering, KMeans
 from sklearn.metrics import (
     adjusted_rand_score,
     calinski_harabasz_score,
@@ -352,8 +353,10 @@ def rfm_crosstab(
 SINGLE_THREAD_BELOW = 50_000
 #: Ward clustering is fitted on at most this many customers.
 WARD_MAX_ROWS = 5_000
-#: Above this many customers k-means is mini-batch k-means.
-MINIBATCH_ABOVE = 100_000
+#: Above this many customers, k-means starts from the centres of its best run on a sample.
+SEEDED_KMEANS_ABOVE = 100_000
+#: Customers in that sample.
+SEED_SAMPLE = 20_000
 
 
 def _threads(n_rows: int) -> AbstractContextManager:
@@ -391,9 +394,13 @@ def _fit_predict_threads(
     n_init: int, min_cluster_size: int,
 ) -> np.ndarray:
     if method == "kmeans":
-        if len(X_fit) > MINIBATCH_ABOVE:
-            # mini-batch k-means is near k-means quality at a fraction of the time on big tables
-            model = MiniBatchKMeans(k, n_init=3, batch_size=4096, random_state=seed).fit(X_fit)
+        if len(X_fit) > SEEDED_KMEANS_ABOVE:
+            # the best of n_init runs on a sample gives the starting centres, then one run of
+            # Lloyd's k-means on everyone: on a million customers, twice as fast as mini-batch
+            # k-means and as good as n_init full runs (benchmarks/README.md)
+            rows = np.sort(np.random.RandomState(seed).choice(len(X_fit), SEED_SAMPLE, replace=False))
+            start = KMeans(k, n_init=n_init, random_state=seed).fit(X_fit[rows]).cluster_centers_
+            model = KMeans(k, init=start, n_init=1, random_state=seed).fit(X_fit)
         else:
             model = KMeans(k, n_init=n_init, random_state=seed).fit(X_fit)
         return model.predict(X_all)
@@ -491,7 +498,8 @@ class Segmenter(BaseEstimator):
         Number of segments. ``"auto"`` scores every k in ``k_range`` and applies
         :func:`select_k`. Ignored by ``method="hdbscan"``, which finds its own number.
     method : {"kmeans", "gmm", "ward", "hdbscan"}
-        k-means on every customer (mini-batch k-means above 100,000 customers); a
+        k-means on every customer (above 100,000 customers, one run started from the
+        centres of the best of ``n_init`` runs on 20,000 of them); a
         full-covariance Gaussian mixture fitted on a sample of ``sample_size`` customers; Ward
         agglomerative clustering fitted on at most 5,000 of them (the rest join the nearest
         segment centre); or HDBSCAN fitted on a sample (the rest take the label of their
@@ -911,12 +919,3 @@ def audience_table(
             "action": np.where(noise, noise_action, acts),
         }
     ).astype({"segment_name": "str", "action": "str"})
-
-
-def export_audience(audience: pd.DataFrame, export_dir: str | Path = ".",
-                    filename: str = "segment_audience.csv") -> Path:
-    """Write the audience table as CSV in ``export_dir`` (created if needed); return its path."""
-    path = Path(export_dir) / filename
-    path.parent.mkdir(parents=True, exist_ok=True)
-    audience.to_csv(path, index=False)
-    return path

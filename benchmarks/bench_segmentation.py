@@ -405,7 +405,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--apply-customers", type=int, default=20_000,
                         help="customers the row-wise groupby().apply computes (then extrapolated)")
-    parser.add_argument("--pipeline-only", "--no-baseline", dest="pipeline_only", action="store_true",
+    parser.add_argument("--pipeline-only", dest="pipeline_only", action="store_true",
                         help="only the Segmenter pipeline, without the full-data KMeans baseline or the peers")
     parser.add_argument("--child", nargs=3, metavar=("PART", "METHOD", "FOLDER"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)

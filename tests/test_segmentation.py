@@ -373,20 +373,3 @@ def test_default_segmentation_recovers_planted_segments(case_tables, name):
     planted = data.truth.segments.reindex(table.index).to_numpy()
     majority = pd.crosstab(seg.labels_, planted).idxmax(axis=1)
     assert actions["playbook_segment"].tolist() == majority.tolist()
-
-
-def test_benchmark_quick_mode_runs(capsys):
-    import importlib.util
-    import json
-
-    from conftest import ROOT
-
-    path = ROOT / "benchmarks" / "bench_segmentation.py"
-    spec = importlib.util.spec_from_file_location("bench_segmentation", path)
-    bench = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(bench)
-    result = bench.main(["--quick", "--no-baseline"])
-    assert json.loads(capsys.readouterr().out) == result
-    assert result["customers"] == result["audience_rows"] == 2000
-    assert result["n_segments"] == 4
-    assert set(result["timings_s"]) >= {"features", "segment", "profiles"}

@@ -153,7 +153,7 @@ class CaseStudy:
             raise CaseConfigError(
                 f"case {self.name!r} has no data source {data_source!r}; choose from: {known}."
             )
-        overlay = {k: v for k, v in self.public_sources[data_source].items()}
+        overlay = self.public_sources[data_source]
         return _from_mapping({**self.raw, **overlay, "source": data_source, "public_sources": {}}, self.path)
 
 

@@ -22,7 +22,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from itertools import combinations
-from pathlib import Path
 from typing import Any
 
 import numpy as np

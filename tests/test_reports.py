@@ -143,7 +143,6 @@ def _cli(*args: str, cwd: Path, **kw) -> subprocess.Popen:
 
 
 def test_cli_rejects_bad_parameters_before_any_kernel_starts(tmp_path):
-    start = time.perf_counter()
     proc = _cli("run", "--case", "health", "--analysis", "segmentation", "-p", "sed", "1",
                 "-o", str(tmp_path), cwd=ROOT)
     out, _ = proc.communicate(timeout=60)

@@ -44,5 +44,5 @@ __all__ = [
     "compare_models", "default_models", "evaluate_model", "evaluate_ratings", "explain_recommendations",
     "hit_rate_at_k", "leave_last_n_out", "make_model", "make_split", "mae", "map_at_k", "mrr_at_k",
     "ndcg_at_k", "novelty", "precision_at_k", "random_split", "ranking_metrics", "recall_at_k", "rmse",
-    "split_by_time",
+    "split_by_time", "sweep",
 ]

@@ -76,15 +76,21 @@ def read_metrics(notebook) -> dict | None:
 def provenance(parameters: Mapping[str, Any], data=None) -> dict:
     """Where a result came from: parameters, code and environment versions, data source.
 
-    ``data`` is the :class:`marketing.datasets.CaseData` the notebook analysed (optional).
+    ``data`` is the :class:`marketing.datasets.CaseData` (or Spark engine
+    :class:`~marketing.spark.data.SparkCaseData`) the notebook analysed (optional).
     """
     from marketing.provenance import environment
 
     info = {"parameters": _clean(dict(parameters), DIGITS), **environment()}
     if data is not None:
         info["data_source"] = data.source
-        info["data_rows"] = {"customers": len(data.customers), "items": len(data.items), "events": len(data.events)}
+        info["data_rows"] = {name: _rows(getattr(data, name)) for name in ("customers", "items", "events")}
     return info
+
+
+def _rows(table) -> int:
+    # a Spark DataFrame has no len(); count() runs a job, cheap next to the analysis
+    return int(table.count()) if hasattr(table, "rdd") else len(table)
 
 
 def show_provenance(parameters: Mapping[str, Any], data=None) -> None:

@@ -1,0 +1,74 @@
+"""The two engines the analyses run on, and the one place a notebook's ``engine`` parameter is read.
+
+- ``"pandas"`` (the default): everything in memory with pandas, scikit-learn and implicit; fits
+  data up to a few million events per machine and has every diagnostic.
+- ``"spark"``: Apache Spark (:mod:`marketing.spark`), for event logs that outgrow one machine:
+  features, models and metrics are computed in Spark and only small results are collected.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from marketing.cases import CaseStudy
+
+ENGINES = ("pandas", "spark")
+
+
+def check_engine(engine: str) -> str:
+    """Return ``engine`` if known, else raise a ValueError that lists the engines.
+
+    Examples
+    --------
+    >>> check_engine("spark")
+    'spark'
+    >>> check_engine("dask")
+    Traceback (most recent call last):
+    ...
+    ValueError: engine must be one of ('pandas', 'spark'), got 'dask'.
+    """
+    if engine not in ENGINES:
+        raise ValueError(f"engine must be one of {ENGINES}, got {engine!r}.")
+    return engine
+
+
+def load_data(
+    case: str | CaseStudy,
+    engine: str = "pandas",
+    *,
+    data_size: str = "small",
+    seed: int = 42,
+    data_source: str | None = None,
+    data_path: str | Path | None = None,
+    spark_master: str | None = None,
+):
+    """A case's canonical data for ``engine``: a :class:`~marketing.datasets.CaseData` or a
+    :class:`~marketing.spark.data.SparkCaseData`.
+
+    With ``engine="spark"``, ``data_path`` (any path Spark can read) holds the canonical tables as
+    Parquet or CSV (see :func:`marketing.spark.data.read_case_data`); without it, the data the
+    pandas path would load is handed to Spark. ``spark_master`` picks the session
+    (:func:`marketing.spark.spark_session`).
+
+    Examples
+    --------
+    >>> data = load_data("finance", "pandas", seed=1)
+    >>> type(data).__name__, len(data.customers)
+    ('CaseData', 2000)
+    """
+    check_engine(engine)
+    if engine == "pandas":
+        if data_path is not None:
+            raise ValueError(
+                "data_path is read by engine='spark' only; with engine='pandas' use data_source, or a case "
+                "file with `source: files` for your own tables."
+            )
+        from marketing.datasets import load_case_data
+
+        return load_case_data(case, data_size=data_size, seed=seed, data_source=data_source)
+    from marketing.spark.data import load_spark_data
+    from marketing.spark.session import spark_session
+
+    return load_spark_data(
+        case, spark_session(spark_master), data_path=data_path, data_size=data_size, seed=seed, data_source=data_source
+    )

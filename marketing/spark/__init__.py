@@ -1,0 +1,23 @@
+"""The Spark engine (``engine="spark"``): the same analyses on Apache Spark, for data that outgrows one machine.
+
+pyspark is an optional dependency (``pip install -e '.[spark]'``; ``make test`` installs it) and
+Spark needs Java 17 or newer. The modules mirror the pandas path:
+
+- :mod:`marketing.spark.session`: the session (local mode, a master URL, or an active session);
+- :mod:`marketing.spark.data`: canonical tables read from Parquet or CSV, or handed over from pandas;
+- :mod:`marketing.spark.features`: RFM and customer features.
+
+Everything large stays a Spark DataFrame; only small results (profiles, metrics, samples for
+plots) are collected to pandas.
+"""
+
+import warnings
+
+# pyspark 4.3 warns on every pandas conversion that it "does not yet fully support pandas >= 3.0.0".
+# The conversions this package makes (numbers, strings, timestamps) are tested on both engines, so
+# that one message is silenced; any other warning still shows.
+warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas", category=FutureWarning)
+
+from marketing.spark.session import SparkUnavailableError, require_java, spark_session
+
+__all__ = ["SparkUnavailableError", "require_java", "spark_session"]

@@ -11,7 +11,7 @@ DATA   ?= synthetic
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help env reports test lab bench lock clean
+.PHONY: help env spark reports test lab bench lock clean
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-9s\033[0m %s\n", $$1, $$2}'
@@ -27,10 +27,19 @@ $(STAMP): requirements.lock pyproject.toml
 
 env: $(STAMP) ## create or refresh the virtual environment from the lock
 
+# The Spark engine is optional: pyspark (and py4j) from requirements-spark.lock, on top of the core.
+SPARK_STAMP := $(VENV)/.spark-installed
+$(SPARK_STAMP): $(STAMP) requirements-spark.lock
+	@$(BIN)/uv pip install -q --python $(BIN)/python -r requirements-spark.lock
+	@touch $@
+
+spark: $(SPARK_STAMP) ## add the optional Spark engine (pyspark; Spark needs Java 17+) to the environment
+	@$(BIN)/python -c 'from marketing.spark import require_java; print(f"Spark engine ready (Java {require_java()}).")'
+
 reports: $(STAMP) ## build every report (reports/<case>/<analysis>.*); DATA=public: real data into reports/public/
 	$(BIN)/python -m marketing reports --data $(DATA) $(if $(JOBS),-j $(JOBS))
 
-test: $(STAMP) ## run the whole test suite (unit, notebooks, report reproducibility)
+test: $(SPARK_STAMP) ## run the whole test suite (unit, notebooks, report reproducibility, the Spark engine)
 	@$(BIN)/python -m pytest -n 2 --dist loadfile tests marketing reports \
 		--nbval --nbval-current-env --nbval-sanitize-with reports/sanitize.cfg --nbval-cell-timeout 900 \
 		$(PYTEST_ARGS); rc=$$?; \
@@ -40,7 +49,7 @@ lab: $(STAMP) ## open JupyterLab on the project's environment
 	$(BIN)/jupyter lab notebooks/
 
 BENCH_STAMP := $(VENV)/.bench-installed
-$(BENCH_STAMP): $(STAMP) requirements-bench.lock
+$(BENCH_STAMP): $(SPARK_STAMP) requirements-bench.lock
 	@$(BIN)/uv pip install -q --python $(BIN)/python -r requirements-bench.lock
 	@touch $@
 
@@ -50,7 +59,8 @@ bench: $(BENCH_STAMP) ## run the benchmarks into benchmarks/results/ (takes a wh
 lock: ## re-resolve requirements.lock from pyproject.toml (needs the package index)
 	@test -x $(BIN)/uv || $(MAKE) env
 	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 -q -o requirements.lock --custom-compile-command "make lock"
-	$(BIN)/uv pip compile pyproject.toml --extra dev --extra bench -c requirements.lock --python-version 3.11 -q -o requirements-bench.lock --custom-compile-command "make lock"
+	$(BIN)/uv pip compile pyproject.toml --extra dev --extra spark -c requirements.lock --python-version 3.11 -q -o requirements-spark.lock --custom-compile-command "make lock"
+	$(BIN)/uv pip compile pyproject.toml --extra dev --extra spark --extra bench -c requirements.lock --python-version 3.11 -q -o requirements-bench.lock --custom-compile-command "make lock"
 
 clean: ## remove the virtual environment, caches and generated HTML
 	rm -rf $(VENV) .pytest_cache reports/index.html

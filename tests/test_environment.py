@@ -57,3 +57,19 @@ def test_make_help_lists_every_target():
     makefile = (ROOT / "Makefile").read_text()
     for target in ("reports", "test", "lab", "help", "clean", "bench"):
         assert re.search(rf"^{target}:.*## ", makefile, re.M), f"target {target} lacks a ## comment"
+
+
+def test_spark_is_optional_and_pinned_alike_everywhere():
+    spark_lock = (ROOT / "requirements-spark.lock").read_text()
+    pin = re.search(r"^pyspark==(\S+)", spark_lock, re.M).group(1)
+    assert "pyspark" not in _lock_pins(), "pyspark belongs to the optional spark extra, not the core lock"
+    assert f"pyspark=={pin}" in (ROOT / "requirements-bench.lock").read_text()
+    # conda users uncomment the line in environment.yml: it must name the same version
+    assert re.search(rf"^\s*#\s*- pyspark={re.escape(pin)}$", (ROOT / "environment.yml").read_text(), re.M)
+    core = {n: v for n, v in re.findall(r"^([A-Za-z0-9_.-]+)==(\S+)", spark_lock, re.M) if n.lower() in _lock_pins()}
+    assert all(_lock_pins()[n.lower()] == v for n, v in core.items()), "the spark lock moved a core pin"
+
+
+def test_ci_requires_the_spark_tests_to_run():
+    assert "MARKETING_REQUIRE_SPARK=1" in (ROOT / ".ci" / "run").read_text()
+    assert re.search(r"^test: \$\(SPARK_STAMP\)", (ROOT / "Makefile").read_text(), re.M)

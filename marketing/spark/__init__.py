@@ -17,6 +17,8 @@ import warnings
 # The conversions this package makes (numbers, strings, timestamps) are tested on both engines, so
 # that one message is silenced; any other warning still shows.
 warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas", category=FutureWarning)
+# ... and its toPandas() passes pandas a `copy` keyword that pandas 3 deprecates (pyspark's call, not ours)
+warnings.filterwarnings("ignore", message="The copy keyword is deprecated", module=r"pyspark\.")
 
 from marketing.spark.session import SparkUnavailableError, require_java, spark_session
 

@@ -11,7 +11,7 @@ Where the session comes from, first match wins:
 
 A session this module creates gets the settings the analyses rely on (UTC session time zone so
 timestamps mean the same as in pandas, Arrow for the small frames collected to pandas, quiet
-logs); a reused session keeps its settings, except that its SQL time zone is set to UTC (day counts
+logs, the JVM's own output in :func:`driver_log_path`); a reused session keeps its settings, except that its SQL time zone is set to UTC (day counts
 such as recency are computed on timestamps, and a zone with daylight saving shifts them).
 """
 
@@ -21,11 +21,13 @@ import os
 import re
 import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 
 MIN_JAVA = 17
 MASTER_ENV = "MARKETING_SPARK_MASTER"
 DRIVER_MEMORY_ENV = "MARKETING_SPARK_DRIVER_MEMORY"
+LOG_CONFIG = Path(__file__).with_name("log4j2.properties")
 
 INSTALL_JAVA = (
     "Install a Java runtime 17 or newer and make it the one on PATH (or set JAVA_HOME): "
@@ -123,6 +125,13 @@ def default_driver_memory() -> str:
     return f"{max(1, total // 2**31)}g"
 
 
+def driver_log_path() -> Path:
+    """Where the Spark driver JVM's own output goes: ``<tmp>/marketing-spark/driver-<pid>.log``."""
+    folder = Path(tempfile.gettempdir()) / "marketing-spark"
+    folder.mkdir(exist_ok=True)
+    return folder / f"driver-{os.getpid()}.log"
+
+
 def _local_settings(master: str) -> dict[str, str]:
     cores = os.cpu_count() or 1
     if master.startswith("local["):
@@ -165,6 +174,8 @@ def spark_session(master: str | None = None, *, app_name: str = "marketing", con
     'UTC'
     """
     require_pyspark()
+    from pyspark import SparkConf, SparkContext
+    from pyspark.java_gateway import launch_gateway
     from pyspark.sql import SparkSession
 
     active = SparkSession.getActiveSession()
@@ -173,19 +184,26 @@ def spark_session(master: str | None = None, *, app_name: str = "marketing", con
         return active
     master = master or os.environ.get(MASTER_ENV) or "local[*]"
     require_java()
+    if master.startswith("local"):
+        # one machine needs no outside interface; this also stops the JVM warning about the hostname
+        os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     settings = {
         "spark.sql.session.timeZone": "UTC",
-        "spark.driver.extraJavaOptions": "-Duser.timezone=UTC",
+        "spark.driver.extraJavaOptions": f"-Duser.timezone=UTC -Dlog4j2.configurationFile={LOG_CONFIG.as_uri()}",
         "spark.executor.extraJavaOptions": "-Duser.timezone=UTC",
         "spark.sql.execution.arrow.pyspark.enabled": "true",
         "spark.ui.showConsoleProgress": "false",
         **(_local_settings(master) if master.startswith("local") else {}),
         **(config or {}),
     }
-    builder = SparkSession.builder.master(master).appName(app_name)
-    for key, value in settings.items():
-        builder = builder.config(key, value)
-    session = builder.getOrCreate()
+    conf = SparkConf().setMaster(master).setAppName(app_name).setAll(list(settings.items()))
+    if SparkContext._active_spark_context is None:
+        # The JVM writes a banner and start-up warnings straight to the process's stderr, which a
+        # notebook kernel shows as cell output; they go to a log file instead (errors still reach
+        # Python as exceptions).
+        with open(driver_log_path(), "ab") as log:
+            SparkContext(conf=conf, gateway=launch_gateway(conf, popen_kwargs={"stderr": log}))
+    session = SparkSession.builder.config(conf=conf).getOrCreate()
     session.sparkContext.setLogLevel("ERROR")
     _use_utc(session)
     return session

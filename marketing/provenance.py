@@ -12,7 +12,7 @@ from pathlib import Path
 PACKAGE_DIR = Path(__file__).resolve().parent
 ROOT = PACKAGE_DIR.parent
 LOCK_FILE = ROOT / "requirements.lock"
-KEY_LIBRARIES = ("pandas", "numpy", "scikit-learn", "scipy", "statsmodels", "implicit", "papermill")
+KEY_LIBRARIES = ("pandas", "numpy", "scikit-learn", "scipy", "statsmodels", "implicit", "papermill", "pyspark")
 
 
 def sha256_file(path: str | Path) -> str:

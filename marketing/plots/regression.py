@@ -191,16 +191,24 @@ def gains(table: pd.DataFrame, *, title: str | None = None) -> Figure:
 
 
 def profit(curve: pd.DataFrame, *, n_rule: int, currency: str = "EUR", title: str | None = None) -> Figure:
-    """Expected and realised profit by share contacted; the contact rule's choice marked."""
+    """Expected and realised profit by share contacted; the contact rule's choice marked.
+
+    ``curve`` is :func:`marketing.regression.profit_curve` or, on the Spark engine,
+    :func:`marketing.spark.regression.profit_curve`; ``n_rule`` is the number of customers the rule
+    contacts (a value of ``curve["contacted"]``).
+    """
     fig, ax = plt.subplots(figsize=(8, 4))
     share = curve["share_contacted"] * 100
+    # the row of the rule's cut: row n_rule of a full curve; a curve at cut points (the Spark
+    # engine's) lists that cut among its points
+    rule = curve.index[curve["contacted"] == n_rule][0]
     ax.plot(share, curve["expected_profit"], label="expected (from the scores)")
     ax.plot(share, curve["realised_profit"], label="realised (observed outcomes)", alpha=0.8)
-    ax.axvline(share.iloc[n_rule], color="0.3", linestyle="--", linewidth=1, label="contact rule: p > break-even")
+    ax.axvline(share[rule], color="0.3", linestyle="--", linewidth=1, label="contact rule: p > break-even")
     ax.axhline(0, color="0.5", linewidth=0.8)
     ax.set_xlabel("customers contacted, highest scores first [%]")
     ax.set_ylabel(f"campaign profit [{currency}]")
     ax.legend(frameon=False)
-    ax.set_title(title or f"Contacting the {share.iloc[n_rule]:.0f}% above break-even earns {curve['realised_profit'].iloc[n_rule]:,.0f} {currency} on held-out customers")
+    ax.set_title(title or f"Contacting the {share[rule]:.0f}% above break-even earns {curve['realised_profit'][rule]:,.0f} {currency} on held-out customers")
     fig.tight_layout()
     return fig

@@ -1,0 +1,1311 @@
+"""Customer segmentation on Spark: the same preprocessing, k choice, profiles and RFM baseline as
+:mod:`marketing.segmentation`, computed with Spark ML k-means and Spark aggregates.
+
+The pieces, in the order the notebook uses them (engine="spark"):
+
+- :class:`SparkSegmentPreprocessor` logs the same features as
+  :class:`~marketing.segmentation.SegmentPreprocessor` (the rule of
+  :data:`~marketing.segmentation.LOG_FEATURES`) and standardises with the same definition (mean
+  and *population* standard deviation, from one Spark aggregate pass), so both engines cluster in
+  the same feature space. It becomes a ``SQLTransformer`` stage of a ``pyspark.ml`` pipeline.
+- :func:`rfm_scores` and :func:`rfm_segments`: the rule-based RFM baseline with exactly the
+  pandas scoring rule (average rank of tied values), computed with a distributed sort.
+- :class:`SparkSegmenter`: Spark ML ``KMeans`` (k-means|| start, ``seed=random_state``), k
+  chosen by :func:`~marketing.segmentation.select_k` on :func:`cluster_quality` per k, segments
+  renumbered by size as on the pandas path.
+- :func:`segment_profiles`, :func:`rfm_crosstab`, :func:`baseline_comparison`,
+  :func:`truth_agreement`, :func:`stability`: small aggregates collected to pandas, shaped like
+  the pandas path's so :func:`~marketing.segmentation.segment_actions` and
+  :mod:`marketing.plots.segmentation` work unchanged.
+- :func:`audience_table` and :func:`write_crm_export`: the per-customer export, written by Spark.
+
+Tables are Spark DataFrames with a ``customer_id`` column and one column per feature, such as
+:func:`marketing.spark.features.customer_table` returns. Only small results are collected: one
+row per segment, per k or per RFM score, and bounded samples (:func:`collect_sample`) for the
+silhouette and the plots that need customers as points. Samples are chosen by a seeded hash of
+``customer_id``, so the same seed picks the same customers however the data is partitioned.
+
+Only k-means runs on Spark; the Gaussian mixture, Ward and HDBSCAN run with engine="pandas".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from itertools import combinations
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator
+from sklearn.metrics import adjusted_rand_score, mutual_info_score, pairwise_distances_argmin, silhouette_score
+from sklearn.utils import check_random_state
+
+from marketing.columns import CUSTOMER
+from marketing.privacy import crm_export_path
+from marketing.segmentation import LOG_FEATURES, RFM_DEFAULT, RFM_RULES, select_k
+from marketing.validation import DataValidationError
+
+METHODS = ("kmeans",)
+#: The silhouette needs every pairwise distance: it is computed on at most this many customers.
+SILHOUETTE_SAMPLE = 5_000
+#: Customers collected to pandas for the figures that draw customers as points.
+PLOT_SAMPLE = 5_000
+#: Customers a stability run's segments are compared on.
+STABILITY_SAMPLE = 20_000
+
+_VECTOR = "_features"
+_CLUSTER = "_cluster"
+SEGMENT = "segment"
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _q(name: str) -> str:
+    """A column name quoted for Spark SQL."""
+    return "`" + name.replace("`", "``") + "`"
+
+
+def _double(value: float) -> str:
+    # a decimal literal would be parsed as DECIMAL; a string cast keeps every bit of the double
+    return f"CAST('{float(value)!r}' AS DOUBLE)"
+
+
+def _require_frame(table, name: str, columns: Sequence[str] = ()) -> None:
+    from pyspark.sql import DataFrame
+
+    if not isinstance(table, DataFrame):
+        raise TypeError(
+            f"{name} must be a Spark DataFrame, got {type(table).__name__}. On the pandas engine use "
+            "marketing.segmentation instead."
+        )
+    missing = [c for c in columns if c not in table.columns]
+    if missing:
+        raise DataValidationError(f"{name}: missing column(s) {missing}; it has {table.columns}.")
+
+
+def _numeric_features(table, name: str = "customer table") -> list[str]:
+    """The feature columns (all but ``customer_id``), checked to be numeric."""
+    from pyspark.sql.types import NumericType
+
+    _require_frame(table, name, [CUSTOMER])
+    features = [c for c in table.columns if c != CUSTOMER]
+    if not features:
+        raise DataValidationError(
+            f"{name} has no feature columns besides '{CUSTOMER}': segmentation needs at least one feature."
+        )
+    bad = [c for c in features if not isinstance(table.schema[c].dataType, NumericType)]
+    if bad:
+        raise DataValidationError(
+            f"{name}: feature(s) {bad} are not numeric. Segment on numeric features only, or "
+            "one-hot encode categorical attributes first."
+        )
+    return features
+
+
+def _hash_uniform(seed: int):
+    """A number in [0, 1) per customer from a seeded hash of its id: a sample that does not
+    depend on how the data is partitioned."""
+    from pyspark.sql import functions as F
+
+    bits = F.xxhash64(F.col(CUSTOMER), F.lit(int(seed))).bitwiseAND(F.lit((1 << 53) - 1))
+    return bits.cast("double") / F.lit(float(1 << 53))
+
+
+def _seed(random_state: int | None) -> int:
+    if random_state is None:
+        return int(np.random.default_rng().integers(np.iinfo(np.int32).max))
+    return int(random_state)
+
+
+def collect_sample(table, max_rows: int, random_state: int | None = 0) -> pd.DataFrame:
+    """At most ``max_rows`` customers of ``table``, collected to pandas (index ``customer_id``).
+
+    The customers with the smallest seeded hash of their id are taken (a top-k per partition,
+    never the whole table on the driver), so the same seed gives the same customers on any
+    partitioning; all of them when the table is smaller.
+
+    Examples
+    --------
+    >>> table = spark.createDataFrame(pd.DataFrame({"customer_id": range(100), "x": range(100)}))
+    >>> sample = collect_sample(table, 10, random_state=1)
+    >>> len(sample), sample.index.name, sample.equals(collect_sample(table.repartition(7), 10, 1))
+    (10, 'customer_id', True)
+    """
+    from pyspark.sql import functions as F
+
+    _require_frame(table, "table", [CUSTOMER])
+    if max_rows < 1:
+        raise ValueError(f"max_rows must be at least 1, got {max_rows}.")
+    order = _hash_uniform(_seed(random_state))
+    rows = table.orderBy(order, F.col(CUSTOMER)).limit(int(max_rows)).toPandas()
+    return rows.set_index(CUSTOMER).sort_index()
+
+
+def describe(table) -> pd.DataFrame:
+    """Count, mean, standard deviation, min, quartiles and max of every feature, from one Spark pass.
+
+    Shaped like pandas' ``table.describe().T`` (sample standard deviation, as pandas); the
+    quartiles are Spark's ``percentile_approx`` (a value of the data, within 1/10,000 of the
+    rank), not pandas' interpolated ones.
+
+    Examples
+    --------
+    >>> table = spark.createDataFrame(pd.DataFrame({"customer_id": [1, 2, 3, 4], "x": [1.0, 2.0, 3.0, 10.0]}))
+    >>> describe(table)[["count", "mean", "min", "50%", "max"]]
+       count  mean  min  50%   max
+    x    4.0   4.0  1.0  2.0  10.0
+    """
+    from pyspark.sql import functions as F
+
+    features = _numeric_features(table)
+    aggregates = []
+    for i, c in enumerate(features):
+        x = F.col(c).cast("double")
+        aggregates += [
+            F.count(x).alias(f"count{i}"), F.avg(x).alias(f"mean{i}"), F.stddev_samp(x).alias(f"std{i}"),
+            F.min(x).alias(f"min{i}"), F.percentile_approx(x, [0.25, 0.5, 0.75], 10_000).alias(f"q{i}"),
+            F.max(x).alias(f"max{i}"),
+        ]
+    row = table.agg(*aggregates).first()
+    out = {}
+    for i, c in enumerate(features):
+        quartiles = row[f"q{i}"] or [None] * 3
+        out[c] = [row[f"count{i}"], row[f"mean{i}"], row[f"std{i}"], row[f"min{i}"], *quartiles, row[f"max{i}"]]
+    return pd.DataFrame(out, index=["count", "mean", "std", "min", "25%", "50%", "75%", "max"], dtype=float).T
+
+
+def value_counts(frame, column: str) -> pd.DataFrame:
+    """Customers per value of ``column`` (largest first), collected: like pandas'
+    ``series.value_counts().rename("customers").to_frame()``.
+
+    Examples
+    --------
+    >>> frame = spark.createDataFrame(pd.DataFrame({"customer_id": [1, 2, 3], "g": ["a", "b", "b"]}))
+    >>> value_counts(frame, "g")
+       customers
+    g
+    b          2
+    a          1
+    """
+    from pyspark.sql import functions as F
+
+    _require_frame(frame, "table", [column])
+    counts = frame.groupBy(column).agg(F.count(F.lit(1)).alias("customers")).toPandas()
+    counts = counts.sort_values(["customers", column], ascending=[False, True], kind="stable")
+    return counts.set_index(column)[["customers"]].astype({"customers": "int64"})
+
+
+# --------------------------------------------------------------------------- preprocessing
+
+
+class SparkSegmentPreprocessor(BaseEstimator):
+    """Log-transform skewed money and count features, then standardise, learned with Spark.
+
+    The Spark counterpart of :class:`marketing.segmentation.SegmentPreprocessor`, with the same
+    decision rule (``"default"`` logs the features of :data:`~marketing.segmentation.LOG_FEATURES`
+    present in the table) and the same scaling: ``(x - mean) / std`` with the *population*
+    standard deviation (Spark ML's ``StandardScaler`` divides by the sample one), so the scaled
+    values equal the pandas path's. Mean, standard deviation, missing values, minimum and maximum
+    of every feature come from one aggregate pass.
+
+    Parameters
+    ----------
+    log_features : sequence of str or "default"
+        Features transformed with ``log1p`` before scaling.
+
+    Attributes
+    ----------
+    feature_names_in_ : list of str
+        Features seen in :meth:`fit` (every column but ``customer_id``), in order.
+    log_features_ : list of str
+        Features actually logged.
+    mean_, scale_ : ndarray
+        Mean and population standard deviation of each (logged) feature.
+    n_customers_ : int
+        Rows of the table fitted on.
+    stage_ : pyspark.ml.feature.SQLTransformer
+        The fitted transformation as a pipeline stage: ``customer_id`` and the scaled features
+        under their own names.
+
+    Raises
+    ------
+    DataValidationError
+        In ``fit``: an empty table, no ``customer_id``, a non-numeric, missing or constant
+        feature, a logged feature with negative values, or a named log feature not in the table.
+
+    Examples
+    --------
+    >>> table = spark.createDataFrame(pd.DataFrame({"customer_id": [1, 2, 3, 4],
+    ...                                             "frequency": [0, 1, 3, 15], "age": [20.0, 30.0, 40.0, 50.0]}))
+    >>> prep = SparkSegmentPreprocessor().fit(table)
+    >>> prep.log_features_
+    ['frequency']
+    >>> prep.transform(table).orderBy("customer_id").toPandas().set_index("customer_id").round(3)
+                 frequency    age
+    customer_id
+    1               -1.183 -1.342
+    2               -0.507 -0.447
+    3                0.169  0.447
+    4                1.521  1.342
+    """
+
+    def __init__(self, log_features: Sequence[str] | str = "default"):
+        self.log_features = log_features
+
+    def fit(self, table, y=None) -> SparkSegmentPreprocessor:
+        """Learn which features to log, and their mean and population standard deviation, in one pass."""
+        from pyspark.sql import functions as F
+
+        features = _numeric_features(table)
+        if isinstance(self.log_features, str):
+            if self.log_features != "default":
+                raise ValueError(
+                    f"log_features must be 'default' or a list of feature names, got {self.log_features!r}."
+                )
+            logged = [c for c in features if c in LOG_FEATURES]
+        else:
+            logged = list(self.log_features)
+            unknown = [c for c in logged if c not in features]
+            if unknown:
+                raise DataValidationError(
+                    f"customer table: log_features {unknown} are not among its features {features}."
+                )
+        aggregates = [F.count(F.lit(1)).alias("n")]
+        for i, c in enumerate(features):
+            x = F.col(c).cast("double")
+            value = F.log1p(x) if c in logged else x
+            aggregates += [
+                F.sum((x.isNull() | F.isnan(x)).cast("long")).alias(f"na{i}"),
+                F.min(x).alias(f"min{i}"), F.max(x).alias(f"max{i}"),
+                F.avg(value).alias(f"mean{i}"), F.stddev_pop(value).alias(f"std{i}"),
+            ]
+        row = table.agg(*aggregates).first()
+        n = int(row["n"])
+        if n == 0:
+            raise DataValidationError(
+                f"customer table is empty (0 rows, {len(features)} features): segmentation needs at least "
+                "one customer."
+            )
+        missing = {c: int(row[f"na{i}"]) for i, c in enumerate(features) if row[f"na{i}"]}
+        if missing:
+            raise DataValidationError(
+                f"customer table: feature(s) {list(missing)} have missing values ({sum(missing.values())} "
+                "cells). Fill or drop them first and count what you dropped."
+            )
+        negative = [c for i, c in enumerate(features) if c in logged and row[f"min{i}"] < 0]
+        if negative:
+            raise DataValidationError(
+                f"customer table: feature(s) {negative} have negative values and cannot be log-transformed; "
+                "remove them from log_features or fix the values (returns netted against purchases?)."
+            )
+        constant = [c for i, c in enumerate(features) if row[f"min{i}"] == row[f"max{i}"]]
+        if constant:
+            raise DataValidationError(
+                f"customer table: feature(s) {constant} are constant (every customer has the same value), so "
+                "they cannot separate segments. Drop them from the case's segmentation_features."
+            )
+        self.feature_names_in_ = features
+        self.log_features_ = logged
+        self.mean_ = np.array([row[f"mean{i}"] for i in range(len(features))], dtype=float)
+        self.scale_ = np.array([row[f"std{i}"] for i in range(len(features))], dtype=float)
+        self.n_customers_ = n
+        self.stage_ = self._stage()
+        return self
+
+    def _stage(self):
+        from pyspark.ml.feature import SQLTransformer
+
+        columns = [_q(CUSTOMER)]
+        for c, mean, scale in zip(self.feature_names_in_, self.mean_, self.scale_):
+            x = f"CAST({_q(c)} AS DOUBLE)"
+            x = f"LOG1P({x})" if c in self.log_features_ else x
+            columns.append(f"({x} - {_double(mean)}) / {_double(scale)} AS {_q(c)}")
+        return SQLTransformer(statement=f"SELECT {', '.join(columns)} FROM __THIS__")
+
+    def transform(self, table):
+        """``customer_id`` and the scaled features (same names) as a Spark DataFrame (lazy)."""
+        _require_frame(table, "customer table", [CUSTOMER])
+        missing = [c for c in self.feature_names_in_ if c not in table.columns]
+        if missing:
+            raise DataValidationError(f"customer table is missing feature(s) {missing} seen in fit.")
+        return self.stage_.transform(table)
+
+
+# --------------------------------------------------------------------------- quality indices
+
+
+def cluster_quality(
+    points, label: str = SEGMENT, features: Sequence[str] | None = None,
+    silhouette_sample: int = SILHOUETTE_SAMPLE, random_state: int | None = 0,
+) -> dict[str, float]:
+    """Silhouette, Calinski-Harabasz, Davies-Bouldin and inertia of a labelling, from Spark aggregates.
+
+    The definitions are scikit-learn's (as :func:`marketing.segmentation.cluster_quality`), in
+    Euclidean distance. Calinski-Harabasz, Davies-Bouldin and inertia are exact, from two passes:
+    each segment's size and feature sums give the centres; then each customer's distance to its
+    centre, summed (Davies-Bouldin's scatter) and squared (inertia, the within-segment sum of
+    squares). The silhouette needs every pairwise distance, so it is scikit-learn's on a bounded
+    seeded sample of ``silhouette_sample`` customers collected to the driver (see
+    :func:`collect_sample`): all of them when there are fewer, as on the pandas path. Spark's
+    ``ClusteringEvaluator`` is not used: its silhouette uses squared distances, another index.
+
+    Parameters
+    ----------
+    points : pyspark.sql.DataFrame
+        ``customer_id``, the feature columns (in the space the segments are judged in, e.g.
+        :meth:`SparkSegmentPreprocessor.transform`) and the ``label`` column.
+    label : str
+        The segment column, of any type; missing and negative labels (noise) are left out.
+    features : sequence of str, optional
+        Default: every column but ``customer_id`` and ``label``.
+    silhouette_sample : int
+    random_state : int or None
+        Seed of the silhouette sample.
+
+    Returns
+    -------
+    dict
+        NaN for every index when there are fewer than two segments, or as many as customers.
+
+    Examples
+    --------
+    >>> points = spark.createDataFrame(pd.DataFrame({"customer_id": [1, 2, 3, 4], "x": [0.0, 0.0, 10.0, 10.0],
+    ...                                              "y": [0.0, 1.0, 0.0, 1.0], "segment": [0, 0, 1, 1]}))
+    >>> {k: round(v, 3) for k, v in cluster_quality(points).items()}
+    {'silhouette': 0.9, 'calinski_harabasz': 200.0, 'davies_bouldin': 0.1, 'inertia': 1.0}
+    """
+    _require_frame(points, "points", [CUSTOMER, label])
+    features = [c for c in points.columns if c not in (CUSTOMER, label)] if features is None else list(features)
+    _require_frame(points, "points", features)
+    [quality], _ = _qualities(points, [label], features, silhouette_sample, random_state)
+    return quality
+
+
+def _qualities(
+    points, labels: Sequence[str], features: Sequence[str], silhouette_sample: int, random_state: int | None,
+) -> tuple[list[dict[str, float]], list[pd.Series]]:
+    """:func:`cluster_quality` of several labellings of the same points (label columns of one type)
+    in two Spark passes and one sample, and the size of each segment.
+
+    Each customer is repeated once per labelling (``explode``), so one grouped aggregate gives
+    every labelling's centres and a second one every distance to them.
+    """
+    from pyspark.sql import functions as F
+    from pyspark.sql.types import NumericType
+
+    x = [F.col(c).cast("double") for c in features]
+    keyed = []
+    for i, label in enumerate(labels):
+        keep = F.col(label).isNotNull()
+        if isinstance(points.schema[label].dataType, NumericType):
+            keep = keep & (F.col(label) >= 0)
+        key = F.concat(F.lit(f"{i}|"), F.col(label).cast("string"))
+        keyed.append(F.when(keep, F.struct(F.lit(i).alias("_i"), F.col(label).alias("_l"), key.alias("_key"))))
+    stacked = points.select(*[v.alias(f"_x{j}") for j, v in enumerate(x)], F.explode(F.array(*keyed)).alias("_g"))
+    stacked = stacked.filter(F.col("_g").isNotNull()).select("_g.*", *[f"_x{j}" for j in range(len(features))])
+    sums = stacked.groupBy("_i", "_l", "_key").agg(
+        F.count(F.lit(1)).alias("_n"), *[F.sum(f"_x{j}").alias(f"_s{j}") for j in range(len(features))]
+    ).toPandas()
+    sums["_centre"] = list(sums[[f"_s{j}" for j in range(len(features))]].to_numpy(dtype=float)
+                           / sums["_n"].to_numpy(dtype=float)[:, None])
+
+    def centre_of(j: int):
+        pairs = [F.lit(v) for key, centre in zip(sums["_key"], sums["_centre"]) for v in (key, float(centre[j]))]
+        return F.element_at(F.create_map(*pairs), F.col("_key"))
+
+    squared = sum((F.col(f"_x{j}") - centre_of(j)) ** 2 for j in range(len(features)))
+    spread = (
+        stacked.select("_key", squared.alias("_d2")).groupBy("_key")
+        .agg(F.sum(F.sqrt("_d2")).alias("_d"), F.sum("_d2").alias("_d2"))
+        .toPandas().set_index("_key")
+    )
+    sums = sums.join(spread, on="_key")
+    sample = collect_sample(points.select(CUSTOMER, *labels, *features), silhouette_sample, random_state)
+    X = sample[list(features)].to_numpy(dtype=float)
+    qualities, sizes = [], []
+    for i, label in enumerate(labels):
+        groups = sums[sums["_i"] == i].sort_values("_l")
+        sizes.append(pd.Series(groups["_n"].to_numpy(dtype="int64"), index=groups["_l"].to_numpy(), name="size"))
+        in_sample = sample[label].notna().to_numpy()
+        if isinstance(points.schema[label].dataType, NumericType):
+            in_sample = in_sample & (sample[label].fillna(-1).to_numpy() >= 0)
+        qualities.append(_indices(groups, X[in_sample], sample[label].to_numpy()[in_sample]))
+    return qualities, sizes
+
+
+def _indices(groups: pd.DataFrame, X_sample: np.ndarray, labels_sample: np.ndarray) -> dict[str, float]:
+    """The four indices from per-segment sizes, centres and distance sums (scikit-learn's formulas)."""
+    nan = float("nan")
+    counts = groups["_n"].to_numpy(dtype=float)
+    n, n_labels = counts.sum(), len(groups)
+    if n_labels < 2 or n_labels >= n:
+        return {"silhouette": nan, "calinski_harabasz": nan, "davies_bouldin": nan, "inertia": nan}
+    centres = np.vstack(groups["_centre"].to_numpy())
+    within = float(groups["_d2"].sum())
+    overall = (centres * counts[:, None]).sum(axis=0) / n
+    between = float((counts * ((centres - overall) ** 2).sum(axis=1)).sum())
+    calinski = 1.0 if within == 0.0 else between * (n - n_labels) / (within * (n_labels - 1.0))
+    intra = groups["_d"].to_numpy(dtype=float) / counts
+    distances = np.sqrt(((centres[:, None, :] - centres[None, :, :]) ** 2).sum(axis=2))
+    if np.allclose(intra, 0) or np.allclose(distances, 0):
+        davies = 0.0
+    else:
+        distances[distances == 0] = np.inf
+        davies = float(np.mean(np.max((intra[:, None] + intra[None, :]) / distances, axis=1)))
+    found = len(np.unique(labels_sample))
+    silhouette = float(silhouette_score(X_sample, labels_sample)) if 2 <= found < len(labels_sample) else nan
+    return {"silhouette": silhouette, "calinski_harabasz": float(calinski), "davies_bouldin": davies,
+            "inertia": within}
+
+
+# --------------------------------------------------------------------------- clustering
+
+
+class SparkSegmenter(BaseEstimator):
+    """Segment customers on Spark: preprocess, choose k, cluster with Spark ML k-means.
+
+    The Spark counterpart of :class:`marketing.segmentation.Segmenter` with ``method="kmeans"``:
+    the same feature space (:class:`SparkSegmentPreprocessor`), the same k rule
+    (:func:`~marketing.segmentation.select_k` on :func:`cluster_quality` for each k in
+    ``k_range``, on a sample of about ``sample_size`` customers), and segments numbered from the
+    largest (0) down. The model is a ``pyspark.ml`` ``PipelineModel``: the scaling
+    (``SQLTransformer``), ``VectorAssembler``, ``KMeansModel`` (k-means|| start,
+    ``seed=random_state``) and the renumbering by size; it labels new customers with
+    :meth:`transform` and saves with ``model_.write().save(path)``.
+
+    Parameters
+    ----------
+    n_segments : int or "auto"
+        Number of segments; ``"auto"`` scores every k in ``k_range`` and applies ``select_k``.
+    method : {"kmeans"}
+        Only k-means runs on Spark; the other methods of the pandas path raise a ValueError
+        naming engine="pandas".
+    k_range : (int, int)
+        Smallest and largest k tried when ``n_segments="auto"``.
+    sample_size : int
+        The k search runs on a seeded sample of about this many customers (everyone when there
+        are fewer); the final k-means uses everyone.
+    silhouette_sample : int
+        The silhouette is computed on at most this many customers.
+    log_features : sequence of str or "default"
+        Passed to :class:`SparkSegmentPreprocessor`.
+    n_init : int
+        k-means runs from different seeds (``random_state``, ``random_state + 1``, ...) for each
+        k; the one with the smallest within-segment sum of squares is kept, as scikit-learn keeps
+        the best of its ``n_init``. A single k-means|| run ends in a worse local optimum now and
+        then (on the e-commerce case, at k = 4, for one seed in four to ten), so the default
+        takes the best of three; scikit-learn's path takes the best of ten.
+    max_iter : int
+        Lloyd iterations of each k-means run.
+    parallelism : int
+        k-means fits of the k search (and of :func:`stability`) submitted to Spark at once, as
+        pyspark's ``CrossValidator(parallelism=...)`` does; the results do not depend on it.
+    random_state : int or None
+        Seed of the samples and of every k-means run.
+
+    Attributes
+    ----------
+    preprocessor_ : SparkSegmentPreprocessor
+    log_features_ : list of str
+    k_scores_ : DataFrame or None
+        Quality indices per k from the search (None when k was fixed).
+    n_segments_ : int
+        Segments found (k-means|| can return fewer than k on data with many duplicates).
+    labels_ : pyspark.sql.DataFrame
+        ``customer_id`` and ``segment`` (0 = largest) for every customer fitted on; persisted.
+    quality_ : dict
+        :func:`cluster_quality` of the final segments.
+    cluster_centers_ : ndarray
+        Segment centres in the scaled feature space, in segment order.
+    model_ : pyspark.ml.PipelineModel
+    noise_share_ : float
+        Always 0 (k-means labels everyone); kept for parity with the pandas segmenter.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> frame = pd.DataFrame({"customer_id": range(100), "x": np.r_[rng.normal(0, 1, 60), rng.normal(8, 1, 40)],
+    ...                       "y": np.r_[rng.normal(0, 1, 60), rng.normal(8, 1, 40)]})
+    >>> seg = SparkSegmenter(k_range=(2, 3), random_state=0).fit(spark.createDataFrame(frame))
+    >>> seg.n_segments_, seg.labels_.groupBy("segment").count().orderBy("segment").toPandas()["count"].tolist()
+    (2, [60, 40])
+    """
+
+    def __init__(
+        self,
+        n_segments: int | str = "auto",
+        method: str = "kmeans",
+        k_range: tuple[int, int] = (2, 8),
+        sample_size: int = 20_000,
+        silhouette_sample: int = SILHOUETTE_SAMPLE,
+        log_features: Sequence[str] | str = "default",
+        n_init: int = 3,
+        max_iter: int = 100,
+        parallelism: int = 4,
+        random_state: int | None = 0,
+    ):
+        self.n_segments = n_segments
+        self.method = method
+        self.k_range = k_range
+        self.sample_size = sample_size
+        self.silhouette_sample = silhouette_sample
+        self.log_features = log_features
+        self.n_init = n_init
+        self.max_iter = max_iter
+        self.parallelism = parallelism
+        self.random_state = random_state
+
+    def _validate_parameters(self) -> None:
+        if self.method not in METHODS:
+            raise ValueError(
+                f"method={self.method!r} does not run on Spark: only method='kmeans' does (Spark ML k-means). "
+                "Run gmm, ward or hdbscan with engine='pandas'."
+            )
+        if self.n_segments != "auto":
+            k = self.n_segments
+            if not isinstance(k, (int, np.integer)) or isinstance(k, bool):
+                raise ValueError(f"n_segments must be 'auto' or an integer, got {k!r}.")
+        else:
+            low, high = self.k_range
+            if not 2 <= low <= high:
+                raise ValueError(f"k_range must be (low, high) with 2 <= low <= high, got {self.k_range}.")
+        for name, low in (("sample_size", 10), ("silhouette_sample", 2), ("n_init", 1), ("max_iter", 1),
+                          ("parallelism", 1)):
+            if getattr(self, name) < low:
+                raise ValueError(f"{name} must be at least {low}, got {getattr(self, name)}.")
+
+    def _validate_size(self, n: int) -> None:
+        if self.n_segments != "auto" and not 2 <= self.n_segments <= n - 1:
+            raise ValueError(
+                f"n_segments={self.n_segments} is impossible for {n} customers: choose between 2 and {n - 1}, "
+                "or 'auto'."
+            )
+        if self.n_segments == "auto" and self.k_range[1] >= n:
+            raise ValueError(
+                f"k_range goes up to {self.k_range[1]} but there are only {n} customers: lower the upper end "
+                "of k_range below the number of customers."
+            )
+
+    def _prepare(self):
+        from pyspark.ml.feature import VectorAssembler
+
+        assembler = VectorAssembler(inputCols=list(self.preprocessor_.feature_names_in_), outputCol=_VECTOR)
+        return [self.preprocessor_.stage_, assembler]
+
+    def _kmeans_many(self, points, ks: Sequence[int], seeds: Sequence[int]) -> list:
+        """For each (k, seed): the best of ``n_init`` Spark k-means runs (seeds ``seed``,
+        ``seed + 1``, ...) on ``points`` (which holds the vector column), or on the matching
+        frame when ``points`` is a list of them.
+
+        All runs are submitted ``parallelism`` at a time, as pyspark's CrossValidator does: on
+        small data a Spark job waits on scheduling more than on the cores.
+        """
+        from pyspark.ml.clustering import KMeans
+
+        frames = points if isinstance(points, list) else [points] * len(ks)
+
+        def run(job: tuple[Any, int, int]):
+            frame, k, seed = job
+            return KMeans(
+                k=int(k), seed=int(seed), maxIter=self.max_iter, initMode="k-means||",
+                featuresCol=_VECTOR, predictionCol=_CLUSTER,
+            ).fit(frame)
+
+        jobs = [(f, k, seed + r) for f, k, seed in zip(frames, ks, seeds) for r in range(self.n_init)]
+        with ThreadPoolExecutor(max(1, min(self.parallelism, len(jobs)))) as pool:
+            models = list(pool.map(run, jobs))
+        # first of the lowest cost: the earliest seed wins a tie
+        return [
+            min(models[i * self.n_init:(i + 1) * self.n_init], key=lambda m: m.summary.trainingCost)
+            for i in range(len(ks))
+        ]
+
+    def fit(self, table, y=None) -> SparkSegmenter:
+        """Learn the scaling, choose k, fit k-means and label every customer of ``table``.
+
+        ``table`` is a Spark DataFrame with ``customer_id`` and numeric features (cache it: it is
+        read several times). Raises ValueError for bad parameters and DataValidationError for a
+        bad table (see :class:`SparkSegmentPreprocessor`).
+        """
+        from pyspark.ml import PipelineModel
+        from pyspark.ml.feature import SQLTransformer
+
+        self._validate_parameters()
+        if hasattr(self, "labels_"):
+            self.labels_.unpersist()  # a refit replaces them
+        self.preprocessor_ = SparkSegmentPreprocessor(self.log_features).fit(table)
+        self.log_features_ = self.preprocessor_.log_features_
+        n = self.preprocessor_.n_customers_
+        self._validate_size(n)
+        seed = _seed(self.random_state)
+        features = list(self.preprocessor_.feature_names_in_)
+        prepare = self._prepare()
+        points = PipelineModel(prepare).transform(table).persist()
+        try:
+            searched = {}
+            if self.n_segments == "auto":
+                self.k_scores_, searched = self._search_k(points, n, seed)
+                k = select_k(self.k_scores_)
+            else:
+                self.k_scores_ = None
+                k = int(self.n_segments)
+            if k in searched:
+                # the search ran on everyone with this seed: its k-means is the final one
+                kmeans, quality, sizes = searched[k]
+            else:
+                [kmeans] = self._kmeans_many(points, [k], [seed])
+                [quality], [sizes] = _qualities(
+                    kmeans.transform(points).select(CUSTOMER, _CLUSTER, *features), [_CLUSTER], features,
+                    self.silhouette_sample, seed,
+                )
+            # largest first, ties by Spark's cluster number, as the pandas path orders them
+            order = sizes.sort_index().sort_values(ascending=False, kind="stable").index.tolist()
+            cases = " ".join(f"WHEN {int(c)} THEN {s}" for s, c in enumerate(order))
+            renumber = SQLTransformer(
+                statement=f"SELECT *, CAST(CASE {_q(_CLUSTER)} {cases} END AS INT) AS {_q(SEGMENT)} FROM __THIS__"
+            )
+            self.model_ = PipelineModel([*prepare, kmeans, renumber])
+            self.labels_ = renumber.transform(kmeans.transform(points)).select(CUSTOMER, SEGMENT).persist()
+            self.labels_.count()  # materialised while the points are cached
+        finally:
+            points.unpersist()
+        # the indices do not depend on how the segments are numbered
+        self.quality_ = quality
+        self.cluster_centers_ = np.asarray(kmeans.clusterCenters(), dtype=float)[order]
+        self.n_segments_ = len(order)
+        self.noise_share_ = 0.0
+        self._fit_seed = seed
+        return self
+
+    def _search_k(self, points, n: int, seed: int) -> tuple[pd.DataFrame, dict]:
+        """Quality indices per k on the search sample; and, when that sample is everyone, each
+        k's (model, quality, segment sizes) so the final fit can reuse the chosen one."""
+        features = list(self.preprocessor_.feature_names_in_)
+        everyone = n <= self.sample_size
+        sample = points if everyone else points.filter(_hash_uniform(seed) < self.sample_size / n).persist()
+        ks = list(range(self.k_range[0], self.k_range[1] + 1))
+        try:
+            models = self._kmeans_many(sample, ks, [seed] * len(ks))
+            clustered = sample.select(CUSTOMER, *features, _VECTOR)
+            for k, model in zip(ks, models):
+                clustered = model.transform(clustered).withColumnRenamed(_CLUSTER, f"_k{k}")
+            qualities, sizes = _qualities(
+                clustered.drop(_VECTOR), [f"_k{k}" for k in ks], features, self.silhouette_sample, seed
+            )
+        finally:
+            if not everyone:
+                sample.unpersist()
+        scores = pd.DataFrame.from_dict(dict(zip(ks, qualities)), orient="index")
+        scores.index.name = "k"
+        reusable = dict(zip(ks, zip(models, qualities, sizes))) if everyone else {}
+        return scores, reusable
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "model_"):
+            raise ValueError("this SparkSegmenter is not fitted yet: call fit(table) first.")
+
+    def transform(self, table):
+        """``customer_id`` and ``segment`` for the customers of ``table`` (a lazy Spark DataFrame)."""
+        self._check_fitted()
+        self.preprocessor_.transform(table)  # names missing features
+        return self.model_.transform(table).select(CUSTOMER, SEGMENT)
+
+    def fit_transform(self, table, y=None):
+        return self.fit(table).labels_
+
+    def scaled(self, table):
+        """``customer_id`` and the scaled features of ``table``: the space the segments live in."""
+        self._check_fitted()
+        return self.preprocessor_.transform(table)
+
+    def sample_points(self, table, max_rows: int = PLOT_SAMPLE, random_state: int | None = 0) -> pd.DataFrame:
+        """A bounded seeded sample of customers (see :func:`collect_sample`) with their scaled
+        features and ``segment``, collected to pandas: for the figures that draw customers."""
+        self._check_fitted()
+        features = list(self.preprocessor_.feature_names_in_)
+        points = self.model_.transform(table).select(CUSTOMER, *features, SEGMENT)
+        return collect_sample(points, max_rows, random_state)
+
+
+def stability(
+    segmenter: SparkSegmenter, table, n_runs: int = 5, sample_size: int | None = None,
+    eval_size: int = STABILITY_SAMPLE, random_state: int | None = 0,
+) -> pd.Series:
+    """Agreement between k-means refits on bootstrap samples, refitted in Spark.
+
+    Each run draws a bootstrap sample in Spark (``DataFrame.sample`` with replacement: every
+    customer appears a Poisson number of times, ``sample_size`` customers expected; default all
+    or the segmenter's ``sample_size``, whichever is smaller), fits the segmenter's k-means with
+    its k and a new seed, and labels a fixed seeded sample of ``eval_size`` customers collected
+    once (:func:`collect_sample`) by their nearest centre. The result is the adjusted Rand index
+    of every pair of runs on that sample, as :func:`marketing.segmentation.stability` reports it
+    (1 = the same segments every time, 0 = chance).
+
+    Parameters
+    ----------
+    segmenter : SparkSegmenter
+        Fitted; its k, ``n_init``, ``max_iter`` and ``parallelism`` are used.
+    table : pyspark.sql.DataFrame
+        The customer table it was fitted on.
+    n_runs : int
+        Refits (at least 2).
+    sample_size : int, optional
+        Expected customers per bootstrap sample.
+    eval_size : int
+        Customers the runs are compared on (collected once).
+    random_state : int or None
+        Seeds of the bootstrap samples and of the refits.
+
+    Returns
+    -------
+    Series
+        One ARI per pair of runs (index ``run_a``, ``run_b``); report its mean.
+
+    Raises
+    ------
+    ValueError
+        An unfitted segmenter, or fewer than two runs.
+    """
+    segmenter._check_fitted()
+    if n_runs < 2:
+        raise ValueError(f"n_runs must be at least 2 to compare runs, got {n_runs}.")
+    from pyspark.ml import PipelineModel
+
+    rng = check_random_state(random_state)
+    features = list(segmenter.preprocessor_.feature_names_in_)
+    points = PipelineModel(segmenter._prepare()).transform(table).persist()
+    try:
+        n = points.count()
+        size = min(n, sample_size or segmenter.sample_size)
+        evaluation = collect_sample(points.select(CUSTOMER, *features), eval_size, segmenter._fit_seed)
+        X = evaluation[features].to_numpy(dtype=float)
+        seeds = [int(rng.randint(np.iinfo(np.int32).max)) for _ in range(n_runs)]
+        samples = [points.sample(withReplacement=True, fraction=size / n, seed=seed).persist() for seed in seeds]
+        try:
+            models = segmenter._kmeans_many(samples, [segmenter.n_segments_] * n_runs, seeds)
+        finally:
+            for boot in samples:
+                boot.unpersist()
+        runs = [pairwise_distances_argmin(X, np.asarray(m.clusterCenters())) for m in models]
+    finally:
+        points.unpersist()
+    pairs = list(combinations(range(n_runs), 2))
+    return pd.Series(
+        [adjusted_rand_score(runs[i], runs[j]) for i, j in pairs],
+        index=pd.MultiIndex.from_tuples(pairs, names=["run_a", "run_b"]),
+        name="ari",
+    )
+
+
+# --------------------------------------------------------------------------- agreement with the truth
+
+
+def _contingency(labels, truth, label: str) -> np.ndarray:
+    """Customers per (planted segment, found segment): a small matrix collected from Spark."""
+    from pyspark.sql import functions as F
+
+    joined = labels.select(CUSTOMER, F.col(label).alias("_found")).join(truth, CUSTOMER, "left")
+    counts = joined.groupBy("_planted", "_found").agg(F.count(F.lit(1)).alias("_n")).toPandas()
+    missing = counts.loc[counts["_planted"].isna(), "_n"].sum()
+    if missing:
+        example = joined.filter(F.col("_planted").isNull()).select(CUSTOMER).limit(3).toPandas()[CUSTOMER].tolist()
+        raise DataValidationError(f"truth has no segment for {int(missing)} customer(s), e.g. {example}.")
+    table = counts.pivot_table(index="_planted", columns="_found", values="_n", aggfunc="sum", fill_value=0)
+    return table.to_numpy(dtype=np.int64)
+
+
+def _entropy(counts: np.ndarray) -> float:
+    counts = counts[counts > 0].astype(float)
+    if counts.size <= 1:
+        return 0.0
+    total = counts.sum()
+    return float(-np.sum((counts / total) * (np.log(counts) - np.log(total))))
+
+
+def adjusted_rand_from_contingency(contingency: np.ndarray) -> float:
+    """Adjusted Rand index from a contingency table, by scikit-learn's pair-counting formula.
+
+    Examples
+    --------
+    >>> adjusted_rand_from_contingency(np.array([[2, 0], [0, 2]]))
+    1.0
+    >>> round(adjusted_rand_from_contingency(np.array([[1, 1], [1, 1]])), 3)
+    -0.5
+    """
+    c = np.asarray(contingency, dtype=np.int64)
+    n = int(c.sum())
+    squares = int((c.astype(object) ** 2).sum())
+    rows, cols = c.sum(axis=1).astype(object), c.sum(axis=0).astype(object)
+    tp = squares - n
+    fp = int((c.astype(object) @ cols).sum()) - squares
+    fn = int((c.T.astype(object) @ rows).sum()) - squares
+    tn = n * n - fp - fn - squares
+    if fn == 0 and fp == 0:
+        return 1.0
+    return 2.0 * (tp * tn - fn * fp) / ((tp + fn) * (fn + tn) + (tp + fp) * (fp + tn))
+
+
+def normalized_mutual_info_from_contingency(contingency: np.ndarray) -> float:
+    """Normalized mutual information from a contingency table: the mutual information over the
+    arithmetic mean of the two entropies (scikit-learn's default normalisation).
+
+    Examples
+    --------
+    >>> normalized_mutual_info_from_contingency(np.array([[3, 0], [0, 3]]))
+    1.0
+    >>> normalized_mutual_info_from_contingency(np.array([[2, 2], [2, 2]]))
+    0.0
+    """
+    c = np.asarray(contingency, dtype=float)
+    if c.shape[0] == c.shape[1] == 1 or c.size == 0:
+        return 1.0
+    mi = mutual_info_score(None, None, contingency=c)
+    if mi == 0:
+        return 0.0
+    normalizer = (_entropy(c.sum(axis=1)) + _entropy(c.sum(axis=0))) / 2
+    return float(mi / normalizer)
+
+
+def truth_agreement(labels, truth: pd.Series, label: str = SEGMENT) -> dict[str, float]:
+    """Adjusted Rand index and normalized mutual information against planted segments, in Spark.
+
+    The Spark counterpart of :func:`marketing.segmentation.truth_agreement`: only the contingency
+    table (planted x found segments) is collected, and both indices follow from it exactly.
+
+    Parameters
+    ----------
+    labels : pyspark.sql.DataFrame
+        ``customer_id`` and the ``label`` column.
+    truth : Series
+        Planted segment per customer id (``data.truth.segments``).
+
+    Raises
+    ------
+    DataValidationError
+        A customer of ``labels`` without a planted segment.
+
+    Examples
+    --------
+    >>> found = spark.createDataFrame(pd.DataFrame({"customer_id": [1, 2, 3, 4], "segment": [0, 0, 1, 1]}))
+    >>> truth_agreement(found, pd.Series(["b", "b", "a", "a"], index=[1, 2, 3, 4]))
+    {'ari': 1.0, 'nmi': 1.0}
+    """
+    _require_frame(labels, "labels", [CUSTOMER, label])
+    spark = labels.sparkSession
+    planted = pd.DataFrame({CUSTOMER: truth.index.to_numpy(), "_planted": truth.astype(str).to_numpy(dtype=object)})
+    contingency = _contingency(labels, spark.createDataFrame(planted), label)
+    return {
+        "ari": float(adjusted_rand_from_contingency(contingency)),
+        "nmi": normalized_mutual_info_from_contingency(contingency),
+    }
+
+
+# --------------------------------------------------------------------------- RFM baseline
+
+
+def _score_thresholds(table, columns: Sequence[tuple[str, bool]], n_bins: int) -> list[dict[int, float]]:
+    """For each ``(column, higher_is_better)`` and each score present, the smallest signed value
+    (the value, negated when lower is better) that gets it: exact, without collecting the values.
+
+    The distinct values of every column are counted and range-partitioned by (column, value), a
+    distributed sort; a running count inside each partition plus the counts of the column's
+    values in the partitions before it gives the number of customers below each value, hence
+    its average rank and its score. Only per-partition totals and the thresholds are collected.
+    """
+    from pyspark.sql import Window
+    from pyspark.sql import functions as F
+
+    signed = [
+        F.struct(F.lit(i).alias("_col"), (F.col(c).cast("double") * F.lit(1.0 if up else -1.0)).alias("_v"))
+        for i, (c, up) in enumerate(columns)
+    ]
+    distinct = (
+        table.select(F.explode(F.array(*signed)).alias("_e")).select("_e.*")
+        .groupBy("_col", "_v").agg(F.count(F.lit(1)).alias("_c"))
+        .repartitionByRange("_col", "_v").withColumn("_p", F.spark_partition_id()).persist()
+    )
+    try:
+        totals = distinct.groupBy("_col", "_p").agg(
+            F.sum("_c").alias("_t"),
+            F.sum(F.when(F.col("_v").isNull() | F.isnan("_v"), F.col("_c"))).alias("_na"),
+        ).toPandas().sort_values(["_col", "_p"])
+        missing = totals.groupby("_col")["_na"].sum()
+        if missing.any():
+            bad = {columns[i][0]: int(v) for i, v in missing.items() if v}
+            raise DataValidationError(
+                f"customer table: column(s) {list(bad)} have missing values ({sum(bad.values())} cells); RFM "
+                "scores need every customer's value. Fill or drop them first and count what you dropped."
+            )
+        totals["_offset"] = totals.groupby("_col")["_t"].cumsum() - totals["_t"]
+        n = int(totals.loc[totals["_col"] == 0, "_t"].sum())
+        key = F.concat_ws("|", F.col("_col").cast("string"), F.col("_p").cast("string"))
+        offsets = F.create_map(*[
+            F.lit(v) for c, p, o in zip(totals["_col"], totals["_p"], totals["_offset"]) for v in (f"{c}|{p}", int(o))
+        ])
+        running = (Window.partitionBy("_col", "_p").orderBy("_v")
+                   .rowsBetween(Window.unboundedPreceding, Window.currentRow))
+        below = F.element_at(offsets, key) + F.sum("_c").over(running) - F.col("_c")
+        average_rank = below + (F.col("_c") + F.lit(1)) / F.lit(2.0)
+        score = F.least(
+            F.greatest(F.ceil(F.lit(float(n_bins)) * average_rank / F.lit(float(n))), F.lit(1)), F.lit(n_bins)
+        )
+        found = (
+            distinct.select("_col", "_v", score.cast("int").alias("_s"))
+            .groupBy("_col", "_s").agg(F.min("_v").alias("_from")).collect()
+        )
+    finally:
+        distinct.unpersist()
+    thresholds: list[dict[int, float]] = [{} for _ in columns]
+    for row in found:
+        thresholds[row["_col"]][int(row["_s"])] = float(row["_from"])
+    return thresholds
+
+
+def _score_column(column: str, higher_is_better: bool, thresholds: dict[int, float]):
+    """The score of each customer: the highest score whose smallest value it reaches."""
+    from pyspark.sql import functions as F
+
+    value = F.col(column).cast("double") * F.lit(1.0 if higher_is_better else -1.0)
+    lowest = min(thresholds)
+    steps = [F.when(value >= F.lit(start), F.lit(s)) for s, start in sorted(thresholds.items()) if s != lowest]
+    return F.greatest(F.lit(lowest), *steps) if steps else F.lit(lowest)
+
+
+def quantile_scores(table, column: str, n_bins: int = 5, higher_is_better: bool = True):
+    """A Spark column scoring ``column`` 1..``n_bins`` by quantile; tied values share one score.
+
+    Exactly the rule of :func:`marketing.segmentation.quantile_scores`: the score is
+    ``ceil(n_bins * r / n)`` where ``r`` is the value's average rank among the ``n`` customers.
+    The ranks come from a distributed sort (never collected); since the score never decreases
+    with the value, only the smallest value of each score is collected, and the returned column
+    compares each customer's value with those thresholds.
+
+    Examples
+    --------
+    >>> table = spark.createDataFrame(pd.DataFrame({"customer_id": range(5), "x": [1, 1, 1, 1, 9]}))
+    >>> table.select(quantile_scores(table, "x").alias("score")).toPandas()["score"].tolist()
+    [3, 3, 3, 3, 5]
+    """
+    if n_bins < 2:
+        raise ValueError(f"n_bins must be at least 2, got {n_bins}.")
+    _require_frame(table, "customer table", [column])
+    [thresholds] = _score_thresholds(table, [(column, higher_is_better)], n_bins)
+    return _score_column(column, higher_is_better, thresholds)
+
+
+def rfm_scores(
+    table, n_bins: int = 5, *, recency: str = "recency_days", frequency: str = "frequency",
+    monetary: str = "monetary",
+):
+    """Classic RFM scores 1..``n_bins`` per customer (5 = best), computed in Spark.
+
+    The same scores as :func:`marketing.segmentation.rfm_scores` (see :func:`quantile_scores`):
+    ``R`` is higher for fewer days since the last purchase, ``F`` and ``M`` for more; ``RFM`` is
+    the three digits as a string.
+
+    Returns
+    -------
+    pyspark.sql.DataFrame
+        ``customer_id``, ``R``, ``F``, ``M``, ``RFM`` (lazy; the score thresholds are computed now).
+
+    Examples
+    --------
+    >>> table = spark.createDataFrame(pd.DataFrame({"customer_id": range(5), "recency_days": [5, 40, 200, 90, 10],
+    ...                                             "frequency": [12, 3, 1, 6, 2],
+    ...                                             "monetary": [900.0, 80.0, 20.0, 300.0, 150.0]}))
+    >>> rfm_scores(table).orderBy("customer_id").toPandas()
+       customer_id  R  F  M  RFM
+    0            0  5  5  5  555
+    1            1  3  3  2  332
+    2            2  1  1  1  111
+    3            3  2  4  4  244
+    4            4  4  2  3  423
+    """
+    from pyspark.sql import functions as F
+
+    _require_frame(table, "customer table", [CUSTOMER])
+    for col in (recency, frequency, monetary):
+        if col not in table.columns:
+            raise DataValidationError(
+                f"customer table has no column '{col}' for RFM scoring; it has {table.columns}. Include it in "
+                "the features, or name the column with recency=/frequency=/monetary=."
+            )
+    if n_bins < 2:
+        raise ValueError(f"n_bins must be at least 2, got {n_bins}.")
+    wanted = [(recency, False), (frequency, True), (monetary, True)]
+    thresholds = _score_thresholds(table, wanted, n_bins)
+    scores = table.select(
+        CUSTOMER, *[_score_column(c, up, t).alias(name) for (c, up), t, name in zip(wanted, thresholds, "RFM")]
+    )
+    digits = [F.col(s).cast("string") for s in ("R", "F", "M")]
+    return scores.withColumn("RFM", F.concat(*digits))
+
+
+def rfm_segments(
+    scores, rules: Sequence[tuple[str, Mapping[str, tuple[int, int]]]] = RFM_RULES,
+    default: str = RFM_DEFAULT, output: str = "rfm_segment",
+):
+    """``scores`` with each customer's named RFM segment added (first matching rule wins).
+
+    The rule table of :func:`marketing.segmentation.rfm_segments`, as one Spark ``CASE WHEN``.
+
+    Examples
+    --------
+    >>> scores = spark.createDataFrame(pd.DataFrame({"customer_id": range(6), "R": [5, 4, 5, 1, 2, 3],
+    ...                                              "F": [5, 4, 1, 4, 1, 3], "M": [5, 2, 1, 3, 2, 3]}))
+    >>> rfm_segments(scores).orderBy("customer_id").toPandas()["rfm_segment"].tolist()
+    ['Champions', 'Loyal', 'New', 'At risk', 'Hibernating', 'Needs attention']
+    """
+    from pyspark.sql import functions as F
+
+    _require_frame(scores, "scores", [CUSTOMER])
+    name = None
+    for rule, conditions in rules:
+        unknown = [s for s in conditions if s not in scores.columns]
+        if unknown:
+            raise ValueError(f"RFM rule {rule!r} uses score(s) {unknown}; scores has {scores.columns}.")
+        match = F.lit(True)
+        for score, (low, high) in conditions.items():
+            match = match & F.col(score).between(low, high)
+        name = F.when(match, F.lit(rule)) if name is None else name.when(match, F.lit(rule))
+    return scores.withColumn(output, F.lit(default) if name is None else name.otherwise(F.lit(default)))
+
+
+def rfm_crosstab(
+    labels, segment_names: pd.Series, rfm, rules: Sequence[tuple[str, Mapping]] = RFM_RULES,
+    default: str = RFM_DEFAULT, label: str = SEGMENT, rfm_column: str = "rfm_segment",
+) -> pd.DataFrame:
+    """Customers per cluster (rows, ``"<segment>: <name>"``) and RFM segment (columns), counted in Spark.
+
+    The table of :func:`marketing.segmentation.rfm_crosstab`: every customer counted (not a
+    sample), columns in the rule table's order with empty RFM segments as zero columns.
+
+    Examples
+    --------
+    >>> labels = spark.createDataFrame(pd.DataFrame({"customer_id": [1, 2, 3], "segment": [0, 0, 1]}))
+    >>> rfm = spark.createDataFrame(pd.DataFrame({"customer_id": [1, 2, 3],
+    ...                                           "rfm_segment": ["Champions", "Champions", "New"]}))
+    >>> rfm_crosstab(labels, pd.Series(["frequent", "lapsed"]), rfm).iloc[:, [0, 2]]
+    RFM segment  Champions  New
+    cluster
+    0: frequent          2    0
+    1: lapsed            0    1
+    """
+    from pyspark.sql import functions as F
+
+    _require_frame(labels, "labels", [CUSTOMER, label])
+    _require_frame(rfm, "rfm", [CUSTOMER, rfm_column])
+    counts = (
+        labels.select(CUSTOMER, F.col(label).alias("_segment"))
+        .join(rfm.select(CUSTOMER, F.col(rfm_column).alias("_rfm")), CUSTOMER)
+        .groupBy("_segment", "_rfm").agg(F.count(F.lit(1)).alias("_n")).toPandas()
+    )
+    order = [name for name, _ in rules] + [default]
+    order += sorted(set(counts["_rfm"]) - set(order))
+    rows = [f"{s}: {n}" for s, n in segment_names.items()]
+    segments = list(segment_names.index)
+    noise = sorted(set(counts["_segment"]) - set(segments))
+    if any(s >= 0 for s in noise):
+        raise ValueError(f"segment_names has no name for segment(s) {[s for s in noise if s >= 0]}.")
+    table = counts.pivot_table(index="_segment", columns="_rfm", values="_n", aggfunc="sum", fill_value=0)
+    table = table.reindex(index=segments + ([-1] if noise else []), columns=order, fill_value=0).astype("int64")
+    table.index = pd.Index(rows + (["-1: noise"] if noise else []), name="cluster")
+    table.columns = pd.Index(order, name="RFM segment")
+    return table
+
+
+# --------------------------------------------------------------------------- profiles, comparison, export
+
+
+def segment_profiles(
+    table, labels, value: str | None = "monetary", stat: str = "mean", label: str = SEGMENT,
+) -> pd.DataFrame:
+    """Size, share, feature averages and index against the whole base for each segment, from Spark.
+
+    The same table as :func:`marketing.segmentation.segment_profiles` (one row per segment,
+    index ``segment``), from one grouped aggregate over ``table`` joined with ``labels`` (and
+    for ``stat="median"`` one more pass for the whole base's exact medians).
+
+    Parameters
+    ----------
+    table : pyspark.sql.DataFrame
+        ``customer_id`` and the features to profile.
+    labels : pyspark.sql.DataFrame
+        ``customer_id`` and ``label`` (e.g. :attr:`SparkSegmenter.labels_`).
+    value : str or None
+        Column whose total is shared out (``value_share``); None leaves it out.
+    stat : {"mean", "median"}
+
+    Raises
+    ------
+    ValueError
+        Customers of ``table`` without a segment in ``labels``, or an unknown ``stat``.
+
+    Examples
+    --------
+    >>> table = spark.createDataFrame(pd.DataFrame({"customer_id": [1, 2, 3, 4], "frequency": [1, 3, 10, 10],
+    ...                                             "monetary": [10.0, 30.0, 100.0, 60.0]}))
+    >>> labels = spark.createDataFrame(pd.DataFrame({"customer_id": [1, 2, 3, 4], "segment": [0, 0, 1, 1]}))
+    >>> print(segment_profiles(table, labels).round(1).to_string())
+             size  share  value_share  frequency  monetary  frequency_index  monetary_index
+    segment
+    0           2    0.5          0.2        2.0      20.0             33.3            40.0
+    1           2    0.5          0.8       10.0      80.0            166.7           160.0
+    """
+    from pyspark.sql import functions as F
+
+    if stat not in ("mean", "median"):
+        raise ValueError(f"stat must be 'mean' or 'median', got {stat!r}.")
+    _require_frame(table, "customer table", [CUSTOMER])
+    _require_frame(labels, "labels", [CUSTOMER, label])
+    features = [c for c in table.columns if c != CUSTOMER]
+    if value is not None and value not in features:
+        raise DataValidationError(
+            f"customer table has no value column {value!r} for the value share; it has {features}. Pass "
+            "value=None to leave the share out."
+        )
+    joined = table.join(labels.select(CUSTOMER, F.col(label).alias(SEGMENT)), CUSTOMER, "left")
+    centre = F.avg if stat == "mean" else F.median
+    aggregates = [F.count(F.lit(1)).alias("_size")]
+    aggregates += [F.sum(F.col(c).cast("double")).alias(f"_sum{i}") for i, c in enumerate(features)]
+    if stat == "median":
+        aggregates += [centre(F.col(c).cast("double")).alias(f"_c{i}") for i, c in enumerate(features)]
+    grouped = joined.groupBy(SEGMENT).agg(*aggregates).toPandas()
+    unlabelled = grouped.loc[grouped[SEGMENT].isna(), "_size"].sum()
+    if unlabelled:
+        raise ValueError(
+            f"labels has no segment for {int(unlabelled)} of the table's customers: label every customer of the "
+            "table (SparkSegmenter.transform), or profile the labelled customers only."
+        )
+    grouped = grouped.astype({SEGMENT: "int64"}).set_index(SEGMENT).sort_index()
+    size = grouped["_size"].astype("int64")
+    sums = grouped[[f"_sum{i}" for i in range(len(features))]].set_axis(features, axis=1)
+    if stat == "mean":
+        centres = sums.div(size, axis=0)
+        base = sums.sum() / size.sum()
+    else:
+        centres = grouped[[f"_c{i}" for i in range(len(features))]].set_axis(features, axis=1)
+        row = table.agg(*[F.median(F.col(c).cast("double")).alias(c) for c in features]).first()
+        base = pd.Series([row[c] for c in features], index=features, dtype=float)
+    out = pd.DataFrame({"size": size})
+    out.index.name = SEGMENT
+    out["share"] = out["size"] / size.sum()
+    if value is not None:
+        out["value_share"] = sums[value] / sums[value].sum()
+    out = out.join(centres.astype(float))
+    index = 100 * centres.astype(float) / base.where(base != 0)
+    return out.join(index.add_suffix("_index"))
+
+
+def baseline_comparison(
+    segmenter: SparkSegmenter, table, rfm, truth=None,
+    rfm_column: str = "rfm_segment", random_state: int | None = 0,
+) -> pd.DataFrame:
+    """Clusters against the RFM baseline, judged the same way, like the pandas notebook's table.
+
+    Rows ``clusters`` and ``RFM baseline``; columns the :func:`cluster_quality` indices in the
+    segmenter's scaled feature space, ``segments`` (how many), and with ``truth`` (the planted
+    segments: a Series by customer id, or the data's :class:`~marketing.datasets.synthetic.Truth`)
+    ``truth_ari`` and ``truth_nmi`` (:func:`truth_agreement`).
+
+    Parameters
+    ----------
+    segmenter : SparkSegmenter
+        Fitted on ``table``; the clusters' row is its ``quality_``.
+    table : pyspark.sql.DataFrame
+        The customer table.
+    rfm : pyspark.sql.DataFrame
+        ``customer_id`` and ``rfm_column``, from :func:`rfm_segments`.
+    truth : Series or Truth, optional
+    rfm_column : str
+    random_state : int or None
+        Seed of the RFM baseline's silhouette sample.
+
+    Returns
+    -------
+    DataFrame
+        Two rows, small: collected.
+    """
+    from pyspark.sql import functions as F
+
+    segmenter._check_fitted()
+    _require_frame(rfm, "rfm", [CUSTOMER, rfm_column])
+    features = list(segmenter.preprocessor_.feature_names_in_)
+    rfm_labels = rfm.select(CUSTOMER, F.col(rfm_column).alias("_rfm"))
+    points = segmenter.scaled(table).join(rfm_labels, CUSTOMER)
+    rfm_quality = cluster_quality(points, "_rfm", features, segmenter.silhouette_sample, random_state)
+    comparison = pd.DataFrame({"clusters": segmenter.quality_, "RFM baseline": rfm_quality}).T
+    n_rfm = rfm_labels.select(F.countDistinct("_rfm")).first()[0]
+    comparison["segments"] = [segmenter.n_segments_, int(n_rfm)]
+    if truth is not None:
+        truth = getattr(truth, "segments", truth)
+        found = {"clusters": truth_agreement(segmenter.labels_, truth),
+                 "RFM baseline": truth_agreement(rfm_labels, truth, label="_rfm")}
+        comparison = comparison.join(pd.DataFrame(found).T.add_prefix("truth_"))
+    return comparison
+
+
+def audience_table(labels, actions: pd.DataFrame, noise_action: str = "no action", label: str = SEGMENT):
+    """One row per customer: ``customer_id``, ``segment``, ``segment_name``, ``action`` (a Spark DataFrame).
+
+    The table of :func:`marketing.segmentation.audience_table`; ``actions`` is
+    :func:`~marketing.segmentation.segment_actions` (one row per segment), applied as a literal
+    lookup, so nothing per customer is collected.
+
+    Examples
+    --------
+    >>> labels = spark.createDataFrame(pd.DataFrame({"customer_id": [7, 9], "segment": [0, 0]}))
+    >>> actions = pd.DataFrame({"segment_name": ["frequent"], "action": ["upsell"]})
+    >>> audience_table(labels, actions).orderBy("customer_id").toPandas()
+       customer_id  segment segment_name  action
+    0            7        0     frequent  upsell
+    1            9        0     frequent  upsell
+    """
+    from pyspark.sql import functions as F
+
+    _require_frame(labels, "labels", [CUSTOMER, label])
+    present = [r[0] for r in labels.select(label).distinct().collect()]
+    unknown = sorted(s for s in present if s is not None and s >= 0 and s not in actions.index)
+    if unknown:
+        raise ValueError(f"actions has no row for segment(s) {unknown}.")
+
+    def lookup(column: str):
+        pairs = [F.lit(v) for s, text in actions[column].items() for v in (int(s), str(text))]
+        return F.element_at(F.create_map(*pairs), F.col(SEGMENT))
+
+    noise = F.col(SEGMENT) < 0
+    return labels.select(CUSTOMER, F.col(label).cast("int").alias(SEGMENT)).select(
+        CUSTOMER, SEGMENT,
+        F.when(noise, F.lit("unassigned (noise)")).otherwise(lookup("segment_name")).alias("segment_name"),
+        F.when(noise, F.lit(noise_action)).otherwise(lookup("action")).alias("action"),
+    )
+
+
+def write_crm_export(frame, folder: str | Path, stem: str) -> str:
+    """Write a Spark DataFrame as CSV, by Spark, to the CRM export path; return the path.
+
+    The path is :func:`marketing.privacy.crm_export_path` (``<folder>/<stem>_crm_real_ids.csv``,
+    whose name says it holds real ids), here a folder of CSV part files with a header each, as
+    Spark writes them; an earlier export there is replaced. ``folder`` is a local folder (made
+    absolute, so the Spark driver writes where the notebook runs) or any URI Spark can write
+    (``hdfs://``, ``s3a://``, ...).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> frame = spark.createDataFrame(pd.DataFrame({"customer_id": [7], "action": ["upsell"]}))
+    >>> path = write_crm_export(frame, tempfile.mkdtemp(), "audience")
+    >>> Path(path).name, spark.read.csv(path, header=True).toPandas().to_dict("records")
+    ('audience_crm_real_ids.csv', [{'customer_id': '7', 'action': 'upsell'}])
+    """
+    _require_frame(frame, "export", [])
+    target = str(folder)
+    if "://" not in target:
+        target = str(Path(target).expanduser().resolve())
+    path = crm_export_path("", stem).name
+    out = f"{target.rstrip('/')}/{path}"
+    frame.write.mode("overwrite").option("header", True).csv(out)
+    return out

@@ -30,6 +30,7 @@ import hashlib
 import hmac
 import os
 import secrets
+import shutil
 import stat
 import warnings
 from collections.abc import Iterable
@@ -443,6 +444,9 @@ def write_crm_export(frame: pd.DataFrame, folder: str | Path, stem: str) -> Path
     """
     path = crm_export_path(folder, stem)
     path.parent.mkdir(parents=True, exist_ok=True)
+    if path.is_dir():
+        # the Spark engine writes the same export as a folder of part files: this run replaces it
+        shutil.rmtree(path)
     frame.to_csv(path, index=False)
     return path
 

@@ -214,3 +214,13 @@ def test_crm_export_name_says_real_ids():
     assert crm_export_path(Path("x"), "contacts", ".parquet").name == "contacts_crm_real_ids.parquet"
     with pytest.raises(ValueError, match="plain file-name stem"):
         crm_export_path("out", "../escape")
+
+
+def test_a_pandas_export_replaces_the_spark_engines_folder_of_the_same_name(tmp_path):
+    from marketing.privacy import crm_export_path, write_crm_export
+
+    left_by_spark = crm_export_path(tmp_path, "segment_audience")
+    left_by_spark.mkdir()
+    (left_by_spark / "part-00000.csv").write_text("customer_id\n1\n")
+    path = write_crm_export(pd.DataFrame({"customer_id": [7]}), tmp_path, "segment_audience")
+    assert path.is_file() and path.read_text().splitlines() == ["customer_id", "7"]

@@ -221,29 +221,18 @@ def read_case_data(
             )
     events = _parse_timestamps(events, events_path)
 
-    report = CleaningReport()
-    events = _drop(events, F.col(CUSTOMER).isNull(), "events", "missing customer id", report)
-    negative = F.col(AMOUNT) < 0
-    if QUANTITY in events.columns:
-        negative = negative | (F.col(QUANTITY) < 0)
-    events = _drop(events, negative, "events", "returns or cancellations (negative quantity or amount)", report)
     customers = frames.get("customers")
+    items = frames.get("items")
+    events, report, last = _clean(events, customers, items)
     if customers is None:
         customers = events.select(CUSTOMER).distinct()
-    else:
-        events = _drop_orphans(events, customers, CUSTOMER, "customer not in the customers table", report)
-    items = frames.get("items")
     if items is None:
         items = events.select(ITEM).distinct()
-    else:
-        events = _drop_orphans(events, items, ITEM, "item not in the items table", report)
     order = [c for c in (ORDER, CUSTOMER, ITEM, TIMESTAMP, QUANTITY, AMOUNT, RATING) if c in events.columns]
     events = events.select(*order)
-
+    if last is None:
+        raise DataValidationError(f"events ({events_path}): no events left after cleaning.")
     if observation_end is None:
-        last = events.agg(F.max(TIMESTAMP)).first()[0]
-        if last is None:
-            raise DataValidationError(f"events ({events_path}): no events left after cleaning.")
         observation_end = pd.Timestamp(last).normalize() + pd.Timedelta(days=1)
     features = set(case.segmentation_features) | set(case.regression_features)
     levels = _levels(customers, [c for c in customers.columns if c in features])
@@ -273,20 +262,46 @@ def _is_numeric(data_type) -> bool:
     return isinstance(data_type, NumericType)
 
 
-def _drop(frame, condition, table: str, reason: str, report: CleaningReport):
+def _clean(events, customers, items):
+    """The canonical cleaning in one pass over the events: kept events, the report, the last kept time.
+
+    The steps and their order are the pandas path's (missing customer, returns, unknown customer,
+    unknown item): each row is counted under the first reason that removes it, and each step's
+    ``rows_before`` is what the earlier steps left.
+    """
     from pyspark.sql import functions as F
 
-    counts = frame.agg(F.count(F.lit(1)).alias("rows"), F.sum(F.when(condition, 1).otherwise(0)).alias("removed")).first()
-    report.add(table, reason, counts["removed"] or 0, counts["rows"])
-    return frame.filter(~condition | condition.isNull()) if counts["removed"] else frame
-
-
-def _drop_orphans(events, entity, key: str, reason: str, report: CleaningReport):
-    before = events.count()
-    kept = events.join(entity.select(key).distinct(), on=key, how="left_semi")
-    after = kept.count()
-    report.add("events", reason, before - after, before)
-    return kept if after < before else events
+    flagged = events
+    known = {}
+    for name, table, key in (("_known_customer", customers, CUSTOMER), ("_known_item", items, ITEM)):
+        if table is not None:
+            flagged = flagged.join(table.select(key).distinct().withColumn(name, F.lit(True)), on=key, how="left")
+            known[name] = F.col(name).isNotNull()
+    negative = F.col(AMOUNT) < 0
+    if QUANTITY in events.columns:
+        negative = negative | (F.col(QUANTITY) < 0)
+    reasons = [
+        ("missing customer id", F.col(CUSTOMER).isNull()),
+        ("returns or cancellations (negative quantity or amount)", F.coalesce(negative, F.lit(False))),
+    ]
+    if "_known_customer" in known:
+        reasons.append(("customer not in the customers table", ~known["_known_customer"]))
+    if "_known_item" in known:
+        reasons.append(("item not in the items table", ~known["_known_item"]))
+    # step i removes the rows its reason catches among those no earlier reason caught
+    kept_so_far, steps = F.lit(True), []
+    for reason, removes in reasons:
+        steps.append(F.sum(F.when(kept_so_far & removes, 1).otherwise(0)).alias(reason))
+        kept_so_far = kept_so_far & ~removes
+    counts = flagged.agg(
+        F.count(F.lit(1)).alias("_rows"), *steps, F.max(F.when(kept_so_far, F.col(TIMESTAMP))).alias("_last")
+    ).first()
+    report, before = CleaningReport(), counts["_rows"]
+    for reason, _ in reasons:
+        report.add("events", reason, counts[reason] or 0, before)
+        before -= counts[reason] or 0
+    kept = flagged.filter(kept_so_far).drop(*known) if before < counts["_rows"] else events
+    return kept, report, counts["_last"]
 
 
 def _levels(customers, columns: list[str]) -> dict[str, list[str]]:

@@ -12,7 +12,7 @@ from marketing.reports import template_parameters
 from conftest import NOTEBOOKS
 
 TEMPLATES = [NOTEBOOKS / f"{a}.ipynb" for a in ANALYSES]
-COMMON = {"case_study", "seed", "data_size", "export_dir"}
+COMMON = {"case_study", "seed", "data_size", "data_source", "engine", "spark_master", "data_path", "export_dir"}
 PARAMETERS = {
     "segmentation": COMMON | {"n_segments", "method", "k_min", "k_max", "stability_runs"},
     "recommendation": COMMON | {"top_k", "split"},

@@ -205,6 +205,10 @@ def spark_session(master: str | None = None, *, app_name: str = "marketing", con
             SparkContext(conf=conf, gateway=launch_gateway(conf, popen_kwargs={"stderr": log}))
     session = SparkSession.builder.config(conf=conf).getOrCreate()
     session.sparkContext.setLogLevel("ERROR")
+    if master.startswith("local") and session.sparkContext.getCheckpointDir() is None:
+        # iterative Spark ML (ALS) cuts its growing lineage only where a checkpoint folder is set;
+        # without one, large fits can end in a StackOverflowError (a cluster sets its own, on HDFS)
+        session.sparkContext.setCheckpointDir(tempfile.mkdtemp(prefix="checkpoints-", dir=driver_log_path().parent))
     _use_utc(session)
     return session
 

@@ -71,5 +71,8 @@ def test_spark_is_optional_and_pinned_alike_everywhere():
 
 
 def test_ci_requires_the_spark_tests_to_run():
-    assert "MARKETING_REQUIRE_SPARK=1" in (ROOT / ".ci" / "run").read_text()
+    import subprocess
+
+    assert subprocess.run(["bash", "-n", str(ROOT / ".ci" / "run")]).returncode == 0, ".ci/run is not valid bash"
+    assert re.search(r"^export MARKETING_REQUIRE_SPARK=1$", (ROOT / ".ci" / "run").read_text(), re.M)
     assert re.search(r"^test: \$\(SPARK_STAMP\)", (ROOT / "Makefile").read_text(), re.M)

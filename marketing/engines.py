@@ -45,7 +45,8 @@ def load_data(
     """A case's canonical data for ``engine``: a :class:`~marketing.datasets.CaseData` or a
     :class:`~marketing.spark.data.SparkCaseData`.
 
-    With ``engine="spark"``, ``data_path`` (any path Spark can read) holds the canonical tables as
+    ``case`` may already be specialised with :meth:`CaseStudy.for_source`, as in the notebooks; then
+    leave ``data_source`` as None. With ``engine="spark"``, ``data_path`` (any path Spark can read) holds the canonical tables as
     Parquet or CSV (see :func:`marketing.spark.data.read_case_data`); without it, the data the
     pandas path would load is handed to Spark. ``spark_master`` picks the session
     (:func:`marketing.spark.spark_session`).

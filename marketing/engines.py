@@ -15,6 +15,33 @@ from marketing.cases import CaseStudy
 ENGINES = ("pandas", "spark")
 
 
+def engine_of(obj) -> str:
+    """The engine an object belongs to: ``"pandas"``, ``"duckdb"`` or ``"spark"``.
+
+    The one dispatch rule of the package: a case's data says its engine (its ``engine``
+    attribute); a frame, relation or fitted model is known by the library that made it, read off
+    its type's module so that no optional engine is imported to ask. Anything else (numpy arrays,
+    pandas objects, plain Python) is in memory: ``"pandas"``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> engine_of(pd.DataFrame({"a": [1]}))
+    'pandas'
+    >>> from marketing.datasets import load_case_data
+    >>> engine_of(load_case_data("finance"))
+    'pandas'
+    """
+    engine = getattr(obj, "engine", None)
+    if isinstance(engine, str) and engine in ENGINES:
+        return engine
+    native = getattr(obj, "to_native", None)  # a narwhals frame or series wraps its backend's
+    if callable(native) and type(obj).__module__.startswith("narwhals"):
+        return engine_of(native())
+    library = type(obj).__module__.split(".")[0]
+    return {"pyspark": "spark", "duckdb": "duckdb", "_duckdb": "duckdb"}.get(library, "pandas")
+
+
 def check_engine(engine: str) -> str:
     """Return ``engine`` if known, else raise a ValueError that lists the engines.
 

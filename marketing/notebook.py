@@ -93,13 +93,27 @@ def _rows(table) -> int:
     return int(table.count()) if hasattr(table, "rdd") else len(table)
 
 
-def show_provenance(parameters: Mapping[str, Any], data=None) -> None:
+def template_values(analysis: str, namespace: Mapping[str, Any]) -> dict:
+    """The values of a template's parameters in a notebook's ``namespace`` (its ``globals()``).
+
+    The names are read from the template's ``parameters`` cell, so a report's provenance lists
+    exactly the parameters the template has, with the values this run used (papermill's
+    overrides included), and a new parameter never has to be listed twice.
+    """
+    from marketing.reports.build import template_path
+    from marketing.reports.params import template_parameters
+
+    return {name: namespace[name] for name in template_parameters(template_path(analysis)) if name in namespace}
+
+
+def show_provenance(analysis: str, namespace: Mapping[str, Any], data=None) -> None:
     """Display :func:`provenance` as the last output of a report.
 
-    Versions and commits vary between machines, so the cell calling this starts with an
-    ``# NBVAL_IGNORE_OUTPUT`` marker.
+    ``analysis`` names the template (``"segmentation"``, ...); ``namespace`` is the notebook's
+    ``globals()``, from which :func:`template_values` reads the parameters. Versions and commits
+    vary between machines, so the cell calling this starts with an ``# NBVAL_IGNORE_OUTPUT`` marker.
     """
     from IPython.display import display
 
-    info = provenance(parameters, data)
+    info = provenance(template_values(analysis, namespace), data)
     display({"application/json": info, "text/plain": json.dumps(info, indent=1)}, raw=True)

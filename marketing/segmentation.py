@@ -488,6 +488,33 @@ def select_k(scores: pd.DataFrame) -> int:
     return int(min(best.index))
 
 
+def check_segment_count(n_segments: int | str, k_range: tuple[int, int]) -> None:
+    """``n_segments`` is "auto" or an integer; for "auto", ``k_range`` is (low, high), 2 <= low <= high.
+
+    Shared by both engines' segmenters, before the data is seen.
+    """
+    if n_segments != "auto":
+        if not isinstance(n_segments, (int, np.integer)) or isinstance(n_segments, bool):
+            raise ValueError(f"n_segments must be 'auto' or an integer, got {n_segments!r}.")
+    else:
+        low, high = k_range
+        if not 2 <= low <= high:
+            raise ValueError(f"k_range must be (low, high) with 2 <= low <= high, got {k_range}.")
+
+
+def check_segment_count_fits(n_segments: int | str, k_range: tuple[int, int], n: int) -> None:
+    """The number of segments (or the top of ``k_range``) leaves fewer segments than ``n`` customers."""
+    if n_segments != "auto" and not 2 <= n_segments <= n - 1:
+        raise ValueError(
+            f"n_segments={n_segments} is impossible for {n} customers: choose between 2 and {n - 1}, or 'auto'."
+        )
+    if n_segments == "auto" and k_range[1] >= n:
+        raise ValueError(
+            f"k_range goes up to {k_range[1]} but there are only {n} customers: lower the upper end of "
+            "k_range below the number of customers."
+        )
+
+
 class Segmenter(BaseEstimator):
     """Segment customers: preprocess, choose k, cluster, and label every customer.
 
@@ -570,26 +597,8 @@ class Segmenter(BaseEstimator):
     def _validate(self, n: int) -> None:
         if self.method not in METHODS:
             raise ValueError(f"method must be one of {list(METHODS)}, got {self.method!r}.")
-        if self.n_segments != "auto":
-            k = self.n_segments
-            if not isinstance(k, (int, np.integer)) or isinstance(k, bool):
-                raise ValueError(f"n_segments must be 'auto' or an integer, got {k!r}.")
-            if not 2 <= self.n_segments <= n - 1:
-                raise ValueError(
-                    f"n_segments={self.n_segments} is impossible for {n} customers: choose "
-                    f"between 2 and {n - 1}, or 'auto'."
-                )
-        else:
-            low, high = self.k_range
-            if not 2 <= low <= high:
-                raise ValueError(
-                    f"k_range must be (low, high) with 2 <= low <= high, got {self.k_range}."
-                )
-            if high >= n:
-                raise ValueError(
-                    f"k_range goes up to {high} but there are only {n} customers: lower the "
-                    "upper end of k_range below the number of customers."
-                )
+        check_segment_count(self.n_segments, self.k_range)
+        check_segment_count_fits(self.n_segments, self.k_range, n)
         if self.sample_size < 10:
             raise ValueError(f"sample_size must be at least 10, got {self.sample_size}.")
 

@@ -59,6 +59,8 @@ class CaseData:
     truth: Truth | None
     source: str
 
+    engine = "pandas"  # what :func:`marketing.engines.engine_of` reads (a class attribute, not a field)
+
 
 def to_canonical(
     case: str | CaseStudy,

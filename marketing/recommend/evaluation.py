@@ -97,8 +97,14 @@ class Comparison:
     @property
     def best_model(self) -> str:
         """The model with the highest NDCG@k (the baseline wins ties)."""
-        ndcg = self.table["ndcg"]
-        return str(ndcg.index[np.argmax(ndcg.to_numpy())])
+        return best_by_ndcg(self.table)
+
+
+def best_by_ndcg(table: pd.DataFrame) -> str:
+    """The row (model) of a comparison table with the highest ``ndcg``; the first listed, the
+    baseline, wins ties. Both engines' comparisons pick their best model with it."""
+    ndcg = table["ndcg"]
+    return str(ndcg.index[np.argmax(ndcg.to_numpy())])
 
 
 def evaluate_model(model: Recommender, relevant: sp.csr_matrix, rows: np.ndarray, k: int) -> dict:

@@ -164,6 +164,24 @@ class RegressionProblem:
         return str(self.targets[kind].name)
 
 
+def regression_case(data, case: str | CaseStudy | None = None) -> CaseStudy:
+    """The case a regression problem is built for, checked: no leaking feature, both targets defined.
+
+    Shared by both engines (:func:`regression_problem` and its Spark counterpart).
+    """
+    case = get_case(case if case is not None else data.case)
+    leaking = [f for f in case.regression_features if f in case.leakage]
+    if leaking:
+        raise DataValidationError(
+            f"case {case.name!r}: regression_features {leaking} are listed under leakage "
+            f"({'; '.join(case.leakage[f] for f in leaking)}). Remove them from regression_features."
+        )
+    missing = [k for k in KINDS if k not in case.targets]
+    if missing:
+        raise DataValidationError(f"case {case.name!r} defines no {missing} target(s) under 'targets'.")
+    return case
+
+
 def regression_problem(data, case: str | CaseStudy | None = None) -> RegressionProblem:
     """Build and validate a case's regression problem from its canonical data.
 
@@ -191,16 +209,7 @@ def regression_problem(data, case: str | CaseStudy | None = None) -> RegressionP
     """
     from marketing.features import customer_table
 
-    case = get_case(case if case is not None else data.case)
-    leaking = [f for f in case.regression_features if f in case.leakage]
-    if leaking:
-        raise DataValidationError(
-            f"case {case.name!r}: regression_features {leaking} are listed under leakage "
-            f"({'; '.join(case.leakage[f] for f in leaking)}). Remove them from regression_features."
-        )
-    missing = [k for k in KINDS if k not in case.targets]
-    if missing:
-        raise DataValidationError(f"case {case.name!r} defines no {missing} target(s) under 'targets'.")
+    case = regression_case(data, case)
     customers = data.customers.set_index(CUSTOMER)
     targets, meanings = {}, {}
     for kind in KINDS:

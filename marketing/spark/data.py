@@ -63,6 +63,26 @@ class SparkCaseData:
     truth: Truth | None = None
     source: str = "spark"
 
+    engine = "spark"  # what :func:`marketing.engines.engine_of` reads (a class attribute, not a field)
+
+
+def require_frame(frame, name: str, columns=(), *, pandas_module: str = "marketing") -> None:
+    """Raise unless ``frame`` is a Spark DataFrame holding ``columns``.
+
+    ``pandas_module`` is what to use instead on the pandas engine, named in the error for a
+    pandas frame handed to a Spark function.
+    """
+    from pyspark.sql import DataFrame
+
+    if not isinstance(frame, DataFrame):
+        raise TypeError(
+            f"{name} must be a Spark DataFrame, got {type(frame).__name__}. On the pandas engine use "
+            f"{pandas_module}, or hand the tables to Spark with marketing.spark.data.to_spark."
+        )
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise DataValidationError(f"{name}: missing column(s) {missing}; it has {frame.columns}.")
+
 
 def _spark_ready(frame: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, list[str]]]:
     """Categoricals to plain strings (Arrow would otherwise send dictionary codes); their levels."""

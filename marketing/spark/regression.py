@@ -56,11 +56,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from marketing.cases import CaseStudy, get_case
+from marketing.cases import CaseStudy
 from marketing.columns import CUSTOMER
 from marketing.regression.metrics import GREATER_IS_BETTER
 from marketing.regression.models import PRIMARY_METRIC
-from marketing.regression.problem import KINDS, TIME_COLUMN
+from marketing.regression.problem import KINDS, TIME_COLUMN, regression_case
 from marketing.regression.splits import _check_test_size
 from marketing.regression.targeting import SCORE_BANDS, break_even_probability
 from marketing.validation import DataValidationError
@@ -374,16 +374,7 @@ def regression_problem(data, case: str | CaseStudy | None = None) -> SparkRegres
     from marketing.spark.features import customer_table
 
     F = _F()
-    case = get_case(case if case is not None else data.case)
-    leaking = [f for f in case.regression_features if f in case.leakage]
-    if leaking:
-        raise DataValidationError(
-            f"case {case.name!r}: regression_features {leaking} are listed under leakage "
-            f"({'; '.join(case.leakage[f] for f in leaking)}). Remove them from regression_features."
-        )
-    missing = [k for k in KINDS if k not in case.targets]
-    if missing:
-        raise DataValidationError(f"case {case.name!r} defines no {missing} target(s) under 'targets'.")
+    case = regression_case(data, case)
     customers = data.customers
     targets = _check_targets(customers, case)
     features = list(case.regression_features)

@@ -44,7 +44,10 @@ from sklearn.utils import check_random_state
 
 from marketing.columns import CUSTOMER
 from marketing.privacy import crm_export_path
-from marketing.segmentation import LOG_FEATURES, RFM_DEFAULT, RFM_RULES, select_k
+from marketing.segmentation import (
+    LOG_FEATURES, RFM_DEFAULT, RFM_RULES, check_segment_count, check_segment_count_fits, select_k,
+)
+from marketing.spark.data import require_frame
 from marketing.validation import DataValidationError
 
 METHODS = ("kmeans",)
@@ -74,16 +77,7 @@ def _double(value: float) -> str:
 
 
 def _require_frame(table, name: str, columns: Sequence[str] = ()) -> None:
-    from pyspark.sql import DataFrame
-
-    if not isinstance(table, DataFrame):
-        raise TypeError(
-            f"{name} must be a Spark DataFrame, got {type(table).__name__}. On the pandas engine use "
-            "marketing.segmentation instead."
-        )
-    missing = [c for c in columns if c not in table.columns]
-    if missing:
-        raise DataValidationError(f"{name}: missing column(s) {missing}; it has {table.columns}.")
+    require_frame(table, name, columns, pandas_module="marketing.segmentation")
 
 
 def _numeric_features(table, name: str = "customer table") -> list[str]:
@@ -564,30 +558,11 @@ class SparkSegmenter(BaseEstimator):
                 f"method={self.method!r} does not run on Spark: only method='kmeans' does (Spark ML k-means). "
                 "Run gmm, ward or hdbscan with engine='pandas'."
             )
-        if self.n_segments != "auto":
-            k = self.n_segments
-            if not isinstance(k, (int, np.integer)) or isinstance(k, bool):
-                raise ValueError(f"n_segments must be 'auto' or an integer, got {k!r}.")
-        else:
-            low, high = self.k_range
-            if not 2 <= low <= high:
-                raise ValueError(f"k_range must be (low, high) with 2 <= low <= high, got {self.k_range}.")
+        check_segment_count(self.n_segments, self.k_range)
         for name, low in (("sample_size", 10), ("silhouette_sample", 2), ("n_init", 1), ("max_iter", 1),
                           ("parallelism", 1)):
             if getattr(self, name) < low:
                 raise ValueError(f"{name} must be at least {low}, got {getattr(self, name)}.")
-
-    def _validate_size(self, n: int) -> None:
-        if self.n_segments != "auto" and not 2 <= self.n_segments <= n - 1:
-            raise ValueError(
-                f"n_segments={self.n_segments} is impossible for {n} customers: choose between 2 and {n - 1}, "
-                "or 'auto'."
-            )
-        if self.n_segments == "auto" and self.k_range[1] >= n:
-            raise ValueError(
-                f"k_range goes up to {self.k_range[1]} but there are only {n} customers: lower the upper end "
-                "of k_range below the number of customers."
-            )
 
     def _prepare(self):
         from pyspark.ml.feature import VectorAssembler
@@ -639,7 +614,7 @@ class SparkSegmenter(BaseEstimator):
         self.preprocessor_ = SparkSegmentPreprocessor(self.log_features).fit(table)
         self.log_features_ = self.preprocessor_.log_features_
         n = self.preprocessor_.n_customers_
-        self._validate_size(n)
+        check_segment_count_fits(self.n_segments, self.k_range, n)
         seed = _seed(self.random_state)
         features = list(self.preprocessor_.feature_names_in_)
         prepare = self._prepare()

@@ -4,21 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from marketing.validation import DataValidationError
+from marketing.spark.data import require_frame as _require_frame
 
 
 def require_frame(frame, name: str, columns: Sequence[str] = ()) -> None:
     """Raise unless ``frame`` is a Spark DataFrame holding ``columns``."""
-    from pyspark.sql import DataFrame
-
-    if not isinstance(frame, DataFrame):
-        raise TypeError(
-            f"{name} must be a Spark DataFrame, got {type(frame).__name__}. With pandas data use "
-            "marketing.recommend, or hand the tables to Spark with marketing.spark.data.to_spark."
-        )
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        raise DataValidationError(f"table '{name}': missing column(s) {missing}; it has {frame.columns}.")
+    _require_frame(frame, name, columns, pandas_module="marketing.recommend")
 
 
 def single_partition_window(*order):

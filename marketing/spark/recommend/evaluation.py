@@ -10,11 +10,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-import numpy as np
 import pandas as pd
 
 from marketing.columns import CUSTOMER, ITEM
-from marketing.recommend.evaluation import BASELINE
+from marketing.recommend.evaluation import BASELINE, best_by_ndcg
 from marketing.recommend.metrics import RANKING_METRICS
 from marketing.spark.recommend._frames import require_frame
 from marketing.spark.recommend.interactions import build_interactions
@@ -64,8 +63,7 @@ class SparkComparison:
     @property
     def best_model(self) -> str:
         """The model with the highest NDCG@k (the first listed wins ties: the baseline)."""
-        ndcg = self.table["ndcg"]
-        return str(ndcg.index[np.argmax(ndcg.to_numpy())])
+        return best_by_ndcg(self.table)
 
 
 def compare_models(

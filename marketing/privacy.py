@@ -432,8 +432,15 @@ def crm_export_path(folder: str | Path, stem: str, suffix: str = ".csv") -> Path
     return Path(folder) / f"{stem}{CRM_SUFFIX}{suffix}"
 
 
-def write_crm_export(frame: pd.DataFrame, folder: str | Path, stem: str) -> Path:
+def write_crm_export(frame, folder: str | Path, stem: str) -> Path | str:
     """Write ``frame`` as CSV to :func:`crm_export_path` (creating ``folder``); return the path.
+
+    The path is a :class:`~pathlib.Path`, or the URI as a string where Spark wrote to one.
+
+    One export for every engine. A pandas frame becomes one CSV file. A Spark DataFrame is
+    written by Spark as a folder of that name holding CSV part files (a header each); ``folder``
+    may then also be any URI Spark can write (``hdfs://``, ``s3a://``, ...). An earlier export at
+    the path, of either kind, is replaced. :func:`export_note` says what was written.
 
     Examples
     --------
@@ -442,13 +449,43 @@ def write_crm_export(frame: pd.DataFrame, folder: str | Path, stem: str) -> Path
     >>> path.name, path.read_text().splitlines()
     ('audience_crm_real_ids.csv', ['customer_id', '7'])
     """
-    path = crm_export_path(folder, stem)
+    from marketing.engines import engine_of
+
+    name = crm_export_path("", stem).name
+    if engine_of(frame) == "spark":
+        target = str(folder)
+        if "://" not in target:  # the Spark driver writes where the notebook runs
+            target = str(Path(target).expanduser().resolve())
+        path = f"{target.rstrip('/')}/{name}"
+        frame.write.mode("overwrite").option("header", True).csv(path)
+        return path if "://" in path else Path(path)
+    path = Path(folder) / name
     path.parent.mkdir(parents=True, exist_ok=True)
-    if path.is_dir():
-        # the Spark engine writes the same export as a folder of part files: this run replaces it
+    if path.is_dir():  # a Spark run wrote this export as a folder: this run replaces it
         shutil.rmtree(path)
     frame.to_csv(path, index=False)
     return path
+
+
+def export_note(path: Path | str, frame) -> str:
+    """One sentence on what :func:`write_crm_export` wrote: rows, customers and where.
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({"customer_id": [7, 7, 8], "rank": [1, 2, 1]})
+    >>> export_note("out/list_crm_real_ids.csv", frame)
+    'wrote 3 rows for 2 customers to list_crm_real_ids.csv'
+    """
+    from marketing.engines import engine_of
+
+    name = str(path).rstrip("/").rsplit("/", 1)[-1]
+    if engine_of(frame) == "spark":
+        rows, customers = frame.count(), frame.select(CUSTOMER).distinct().count()
+        where = f"{name}/ (a folder of CSV part files, written by Spark)"
+    else:
+        rows, customers = len(frame), frame[CUSTOMER].nunique()
+        where = name
+    return f"wrote {rows:,} rows for {customers:,} customers to {where}"
 
 
 def publishable(frame: pd.DataFrame, data, key: str | bytes | None = None) -> pd.DataFrame:

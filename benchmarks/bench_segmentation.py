@@ -196,7 +196,7 @@ def pipeline(case_name: str, size: str, seed: int, baseline: bool) -> dict:
         start = time.perf_counter()
         profiles = segment_profiles(table, segmenter.labels_)
         actions = segment_actions(profiles, case)
-        audience = audience_table(table.index, segmenter.labels_, actions)
+        audience = audience_table(table, segmenter.labels_, actions)
         timings["profiles"] = time.perf_counter() - start
         return table, segmenter, audience
 
@@ -212,7 +212,7 @@ def pipeline(case_name: str, size: str, seed: int, baseline: bool) -> dict:
     tracemalloc.stop()
 
     start = time.perf_counter()
-    stability_ari = float(stability(segmenter, n_runs=5, random_state=seed).mean())
+    stability_ari = float(stability(segmenter, table, n_runs=5, random_state=seed).mean())
     timings["stability"] = time.perf_counter() - start
 
     result = {

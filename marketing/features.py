@@ -187,6 +187,10 @@ def customer_table(data, features: tuple[str, ...] | list[str]) -> pd.DataFrame:
     :func:`rfm` columns (computed at ``data.observation_end``), then among the customers
     table's columns; an unknown name raises an error listing both.
     """
+    if getattr(data, "engine", "pandas") == "spark":
+        from marketing.spark.features import customer_table as spark_customer_table
+
+        return spark_customer_table(data, features).cache()  # every analysis step reads it
     behaviour = rfm(data.events, data.observation_end, customers=pd.Index(data.customers[CUSTOMER]))
     attributes = data.customers.set_index(CUSTOMER)
     unknown = [f for f in features if f not in behaviour and f not in attributes]

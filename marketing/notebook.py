@@ -33,11 +33,12 @@ def _clean(value: Any, digits: int) -> Any:
     return value
 
 
-def record_metrics(metrics: Mapping[str, Any], digits: int = DIGITS) -> None:
+def record_metrics(metrics: Mapping[str, Any], digits: int | None = None) -> None:
     """Display ``metrics`` in a notebook and attach them machine-readably to the output.
 
     Floats are rounded to ``digits`` decimals so the printed record is identical across
-    machines and thread counts. Returns nothing, so that the record is not shown twice when
+    machines and thread counts: by default :data:`DIGITS`, one fewer for a record whose
+    ``engine`` is ``"spark"`` (Spark sums in partition order, so the last digits can vary). Returns nothing, so that the record is not shown twice when
     the call ends a cell; :func:`read_metrics` reads it back from the executed notebook.
 
     Examples
@@ -47,6 +48,8 @@ def record_metrics(metrics: Mapping[str, Any], digits: int = DIGITS) -> None:
     >>> record_metrics({"silhouette": 0.512345678, "k": np.int64(4)})  # doctest: +ELLIPSIS
     {'application/vnd.marketing.metrics+json': {'silhouette': 0.5123, 'k': 4}, 'text/plain': ...}
     """
+    if digits is None:
+        digits = DIGITS - 1 if metrics.get("engine") == "spark" else DIGITS
     cleaned = _clean(metrics, digits)
     from IPython.display import display
 
@@ -84,13 +87,44 @@ def provenance(parameters: Mapping[str, Any], data=None) -> dict:
     info = {"parameters": _clean(dict(parameters), DIGITS), **environment()}
     if data is not None:
         info["data_source"] = data.source
-        info["data_rows"] = {name: _rows(getattr(data, name)) for name in ("customers", "items", "events")}
+        info["data_rows"] = {name: n_rows(getattr(data, name)) for name in ("customers", "items", "events")}
     return info
 
 
-def _rows(table) -> int:
-    # a Spark DataFrame has no len(); count() runs a job, cheap next to the analysis
-    return int(table.count()) if hasattr(table, "rdd") else len(table)
+def n_rows(table) -> int:
+    """Rows of a table on any engine (a Spark or DuckDB count runs a query, cheap next to the analysis).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> n_rows(pd.DataFrame({"a": [1, 2]}))
+    2
+    """
+    from marketing.engines import engine_of
+
+    engine = engine_of(table)
+    if engine == "spark":
+        return int(table.count())
+    if engine == "duckdb":
+        return int(table.aggregate("count(*)").fetchone()[0])
+    return len(table)
+
+
+def preview(table, n: int = 5):
+    """The first ``n`` rows as a pandas frame; on Spark the ``n`` smallest customer ids.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> preview(pd.DataFrame({"customer_id": [3, 1, 2]}), 2)["customer_id"].tolist()
+    [3, 1]
+    """
+    from marketing.columns import CUSTOMER
+    from marketing.engines import engine_of
+
+    if engine_of(table) == "spark":
+        return table.orderBy(CUSTOMER).limit(n).toPandas()
+    return table.head(n)
 
 
 def template_values(analysis: str, namespace: Mapping[str, Any]) -> dict:

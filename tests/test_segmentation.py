@@ -222,13 +222,13 @@ def test_segmenter_constant_feature_is_an_error():
 
 def test_stability_separates_clear_from_arbitrary_structure():
     clear = Segmenter(n_segments=3, random_state=0).fit(blobs())
-    assert stability(clear, n_runs=4, random_state=0).mean() == pytest.approx(1.0)
+    assert stability(clear, blobs(), n_runs=4, random_state=0).mean() == pytest.approx(1.0)
     rng = np.random.default_rng(0)
     noise = pd.DataFrame(rng.uniform(size=(300, 2)), columns=["x", "y"])
     arbitrary = Segmenter(n_segments=7, random_state=0).fit(noise)
-    assert stability(arbitrary, n_runs=4, random_state=0).mean() < 0.9
+    assert stability(arbitrary, noise, n_runs=4, random_state=0).mean() < 0.9
     with pytest.raises(ValueError, match="n_runs"):
-        stability(clear, n_runs=1)
+        stability(clear, blobs(), n_runs=1)
 
 
 def test_truth_agreement_limits():
@@ -323,7 +323,8 @@ def test_segment_actions_and_audience_export(tmp_path):
     assert actions["playbook_segment"].tolist() == ["lapsed", "high-value", "default"]
     assert actions.loc[2, "action"] == case.playbook["segments"]["default"]
     default = case.action_for_segment("default")
-    audience = audience_table([11, 12, 13, 14], [1, 0, 2, -1], actions, noise_action=default)
+    audience = audience_table(pd.DataFrame(index=pd.Index([11, 12, 13, 14], name="customer_id")), [1, 0, 2, -1], actions,
+                              noise_action=default)
     assert audience.columns.tolist() == ["customer_id", "segment", "segment_name", "action"]
     assert audience.loc[0, "action"] == case.playbook["segments"]["high-value"]
     assert audience.loc[3, "segment_name"] == "unassigned (noise)"
@@ -333,7 +334,7 @@ def test_segment_actions_and_audience_export(tmp_path):
     back = pd.read_csv(path)
     assert back["customer_id"].tolist() == [11, 12, 13, 14]
     with pytest.raises(ValueError, match=r"segment\(s\) \[5\]"):
-        audience_table([1], [5], actions)
+        audience_table(pd.DataFrame(index=[1]), [5], actions)
 
 
 def test_rfm_crosstab_counts():

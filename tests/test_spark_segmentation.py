@@ -26,6 +26,7 @@ from marketing import DataValidationError, get_case, load_case_data
 from marketing import segmentation as pandas_seg
 from marketing.features import customer_table as pandas_customer_table
 from marketing.notebook import read_metrics
+from marketing.privacy import write_crm_export
 
 pytest.importorskip("pyspark") if os.environ.get("MARKETING_REQUIRE_SPARK") != "1" else None
 
@@ -234,11 +235,11 @@ def test_audience_export_written_by_spark_matches_pandas(both, fits, tmp_path):
     _, ours = fits("health")
     actions = pandas_seg.segment_actions(spark_seg.segment_profiles(stable, ours.labels_), case)
     audience = spark_seg.audience_table(ours.labels_, actions, noise_action=case.action_for_segment("default"))
-    path = spark_seg.write_crm_export(audience, tmp_path, "segment_audience")
-    assert path.endswith("segment_audience_crm_real_ids.csv")
+    path = write_crm_export(audience, tmp_path, "segment_audience")
+    assert path.name == "segment_audience_crm_real_ids.csv" and path.is_dir()
     written = pd.concat(pd.read_csv(p) for p in sorted((tmp_path / "segment_audience_crm_real_ids.csv").glob("part-*")))
     labels = _collect(ours.labels_, "segment").reindex(ptable.index)
-    expected = pandas_seg.audience_table(ptable.index, labels.to_numpy(), actions)
+    expected = pandas_seg.audience_table(ptable, labels.to_numpy(), actions)
     pd.testing.assert_frame_equal(written.sort_values("customer_id").reset_index(drop=True), expected,
                                   check_dtype=False)
 

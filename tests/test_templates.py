@@ -69,3 +69,34 @@ def test_provenance_lists_exactly_the_template_parameters(template):
     namespace["seed"] = 7  # an override, as papermill injects it
     values = template_values(template.stem, namespace)
     assert list(values) == list(params) and values["seed"] == 7
+
+
+def _code_cells(template):
+    nb = nbformat.read(str(template), as_version=4)
+    return [c for c in nb.cells if c.cell_type == "code"]
+
+
+# the templates rewritten so far (issue 14); the others still branch on the engine
+ENGINE_FREE = {"segmentation"}
+
+
+def test_templates_are_engine_free(template):
+    """The engine is a detail of the package: no branch on it, no per-engine prints (issue 14)."""
+    if template.stem not in ENGINE_FREE:
+        pytest.skip(f"{template.stem} is not rewritten yet")
+    for i, cell in enumerate(_code_cells(template)):
+        if "parameters" in cell.metadata.get("tags", []):
+            continue
+        for needle in ("if engine", "engine ==", "engine !=", "engine in", "pandas engine only", "marketing.spark"):
+            assert needle not in cell.source, f"{template.name} code cell {i}: {needle!r}"
+
+
+def test_templates_are_thin(template):
+    """At most 100 code lines, and no cell over 12 lines but the imports and the parameters."""
+    if template.stem not in ENGINE_FREE:
+        pytest.skip(f"{template.stem} is not rewritten yet")
+    cells = _code_cells(template)
+    sizes = [len(c.source.splitlines()) for c in cells]
+    assert sum(sizes) <= 100, f"{template.name}: {sum(sizes)} code lines"
+    narrative = [n for c, n in zip(cells[1:], sizes[1:]) if "parameters" not in c.metadata.get("tags", [])]
+    assert max(narrative) <= 12, f"{template.name}: a code cell of {max(narrative)} lines"

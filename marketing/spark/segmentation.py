@@ -17,7 +17,7 @@ The pieces, in the order the notebook uses them (engine="spark"):
   :func:`truth_agreement`, :func:`stability`: small aggregates collected to pandas, shaped like
   the pandas path's so :func:`~marketing.segmentation.segment_actions` and
   :mod:`marketing.plots.segmentation` work unchanged.
-- :func:`audience_table` and :func:`write_crm_export`: the per-customer export, written by Spark.
+- :func:`audience_table`: the per-customer export (written by :func:`marketing.privacy.write_crm_export`).
 
 Tables are Spark DataFrames with a ``customer_id`` column and one column per feature, such as
 :func:`marketing.spark.features.customer_table` returns. Only small results are collected: one
@@ -33,7 +33,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from itertools import combinations
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -43,7 +42,6 @@ from sklearn.metrics import adjusted_rand_score, mutual_info_score, pairwise_dis
 from sklearn.utils import check_random_state
 
 from marketing.columns import CUSTOMER
-from marketing.privacy import crm_export_path
 from marketing.segmentation import (
     LOG_FEATURES, RFM_DEFAULT, RFM_RULES, check_segment_count, check_segment_count_fits, select_k,
 )
@@ -1257,30 +1255,3 @@ def audience_table(labels, actions: pd.DataFrame, noise_action: str = "no action
         F.when(noise, F.lit("unassigned (noise)")).otherwise(lookup("segment_name")).alias("segment_name"),
         F.when(noise, F.lit(noise_action)).otherwise(lookup("action")).alias("action"),
     )
-
-
-def write_crm_export(frame, folder: str | Path, stem: str) -> str:
-    """Write a Spark DataFrame as CSV, by Spark, to the CRM export path; return the path.
-
-    The path is :func:`marketing.privacy.crm_export_path` (``<folder>/<stem>_crm_real_ids.csv``,
-    whose name says it holds real ids), here a folder of CSV part files with a header each, as
-    Spark writes them; an earlier export there is replaced. ``folder`` is a local folder (made
-    absolute, so the Spark driver writes where the notebook runs) or any URI Spark can write
-    (``hdfs://``, ``s3a://``, ...).
-
-    Examples
-    --------
-    >>> import tempfile
-    >>> frame = spark.createDataFrame(pd.DataFrame({"customer_id": [7], "action": ["upsell"]}))
-    >>> path = write_crm_export(frame, tempfile.mkdtemp(), "audience")
-    >>> Path(path).name, spark.read.csv(path, header=True).toPandas().to_dict("records")
-    ('audience_crm_real_ids.csv', [{'customer_id': '7', 'action': 'upsell'}])
-    """
-    _require_frame(frame, "export", [])
-    target = str(folder)
-    if "://" not in target:
-        target = str(Path(target).expanduser().resolve())
-    path = crm_export_path("", stem).name
-    out = f"{target.rstrip('/')}/{path}"
-    frame.write.mode("overwrite").option("header", True).csv(out)
-    return out

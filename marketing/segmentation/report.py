@@ -1,0 +1,112 @@
+"""What the segmentation notebook shows, on any engine: summaries, bounded samples, the record.
+
+In memory every customer is drawn; on Spark only bounded seeded samples are collected for the
+figures that draw customers as points, and each such function says so in one printed line.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from marketing.engines import engine_of
+from marketing.segmentation.preprocess import SegmentPreprocessor
+
+#: Customers collected from Spark for a figure that draws customers as points.
+PLOT_SAMPLE = 5_000
+
+
+def describe_features(table) -> pd.DataFrame:
+    """Count, mean, sd, min, quartiles and max of every feature (one row per feature).
+
+    pandas' ``describe().T``; on Spark one aggregate pass, whose quartiles are Spark's
+    approximate percentiles.
+
+    Examples
+    --------
+    >>> describe_features(pd.DataFrame({"x": [1.0, 2.0, 3.0]}))[["count", "mean", "max"]]
+       count  mean  max
+    x    3.0   2.0  3.0
+    """
+    if engine_of(table) == "spark":
+        from marketing.spark.segmentation import describe
+
+        return describe(table)
+    return table.describe().T
+
+
+def logged_features(table) -> list[str]:
+    """The features the segmentation preprocessing log-transforms (see :data:`LOG_FEATURES`).
+
+    Examples
+    --------
+    >>> logged_features(pd.DataFrame({"recency_days": [1, 9], "monetary": [5.0, 50.0]}))
+    ['monetary']
+    """
+    if engine_of(table) == "spark":
+        from marketing.spark.segmentation import SparkSegmentPreprocessor
+
+        return SparkSegmentPreprocessor().fit(table).log_features_
+    return SegmentPreprocessor().fit(table).log_features_
+
+
+def plot_sample(table, random_state: int | None = 0) -> pd.DataFrame:
+    """The customers a figure draws: all of them in memory, a seeded sample of at most
+    :data:`PLOT_SAMPLE` collected from Spark (with a line saying so)."""
+    if engine_of(table) != "spark":
+        return table
+    from marketing.spark.segmentation import collect_sample
+
+    sample = collect_sample(table, PLOT_SAMPLE, random_state=random_state)
+    print(f"figure drawn from a random sample of {len(sample):,} customers collected from Spark")
+    return sample
+
+
+def scatter_points(segmenter, table, random_state: int | None = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Scaled features and segment of the customers a scatter draws (see :func:`plot_sample`).
+
+    Examples
+    --------
+    >>> from marketing.segmentation import Segmenter
+    >>> table = pd.DataFrame({"x": [0.0, 0.1, 5.0, 5.1], "y": [1.0, 1.1, 0.0, 0.2]})
+    >>> X, labels = scatter_points(Segmenter(n_segments=2).fit(table), table)
+    >>> X.shape, sorted(labels.tolist())
+    ((4, 2), [0, 0, 1, 1])
+    """
+    if getattr(segmenter, "engine_", None) != "spark":
+        return segmenter.X_, segmenter.labels_
+    sample = segmenter.spark_.sample_points(table, PLOT_SAMPLE, random_state=random_state)
+    print(f"scatter of a random sample of {len(sample):,} customers collected from Spark")
+    return sample.drop(columns="segment").to_numpy(), sample["segment"].to_numpy()
+
+
+def segmentation_record(case, segmenter, profiles: pd.DataFrame, actions: pd.DataFrame,
+                        comparison: pd.DataFrame, stability_ari: pd.Series) -> dict:
+    """The machine-readable record of a segmentation run (what the tests and the index read).
+
+    Truth agreement is recorded only where the data has a planted truth (synthetic data).
+    """
+    quality = segmenter.quality_
+    truth = "truth_ari" in comparison
+
+    def truth_of(row: str, column: str):
+        return comparison.loc[row, column] if truth else None
+
+    sizes = profiles["size"]
+    return {
+        "case_study": case.name,
+        "engine": segmenter.engine_,
+        "method": segmenter.method,
+        "n_segments": segmenter.n_segments_,
+        "silhouette": quality["silhouette"],
+        "calinski_harabasz": quality["calinski_harabasz"],
+        "davies_bouldin": quality["davies_bouldin"],
+        "stability_ari": stability_ari.mean(),
+        "truth_ari": truth_of("clusters", "truth_ari"),
+        "truth_nmi": truth_of("clusters", "truth_nmi"),
+        "rfm_truth_ari": truth_of("RFM baseline", "truth_ari"),
+        "rfm_silhouette": comparison.loc["RFM baseline", "silhouette"],
+        "noise_share": segmenter.noise_share_,
+        "segment_sizes": {actions.loc[s, "segment_name"]: int(n) for s, n in sizes.items()},
+        "n_customers": int(sizes.sum()),
+    }

@@ -1,0 +1,199 @@
+"""The rule-based RFM baseline: quantile scores, named RFM segments, and their cross-tab with clusters."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from marketing.engines import engine_of
+from marketing.segmentation.preprocess import check_table
+from marketing.validation import DataValidationError
+
+#: Named RFM segments: the first rule whose score ranges all hold wins. Each rule maps a score
+#: (``R``, ``F``, ``M``) to an inclusive ``(low, high)`` range on the 1-5 scale.
+RFM_RULES: tuple[tuple[str, dict[str, tuple[int, int]]], ...] = (
+    ("Champions", {"R": (4, 5), "F": (4, 5), "M": (4, 5)}),
+    ("Loyal", {"R": (3, 5), "F": (4, 5)}),
+    ("New", {"R": (4, 5), "F": (1, 2)}),
+    ("At risk", {"R": (1, 2), "F": (3, 5)}),
+    ("Hibernating", {"R": (1, 2), "F": (1, 2)}),
+)
+RFM_DEFAULT = "Needs attention"
+
+
+def quantile_scores(values: pd.Series, n_bins: int = 5, higher_is_better: bool = True) -> pd.Series:
+    """Score values 1..``n_bins`` by quantile; tied values share one score.
+
+    The score is ``ceil(n_bins * r / n)`` where ``r`` is the value's average rank (ties get the
+    mean of their ranks) among ``n`` values, so with distinct values each score holds
+    ``n / n_bins`` customers. Fallback for heavy ties: rather than splitting identical customers
+    arbitrarily between scores (as ranking "first come" would) a tied block gets the single
+    score of its average rank, and the score groups are then unequal in size; a feature whose
+    values are all equal scores ``ceil(n_bins * (n + 1) / (2 n))`` (the middle) for everyone.
+
+    Examples
+    --------
+    >>> quantile_scores(pd.Series([10, 20, 30, 40, 50])).tolist()
+    [1, 2, 3, 4, 5]
+    >>> quantile_scores(pd.Series([1, 1, 1, 1, 9])).tolist()
+    [3, 3, 3, 3, 5]
+    >>> quantile_scores(pd.Series([3, 30, 300]), higher_is_better=False).tolist()
+    [5, 4, 2]
+    """
+    if n_bins < 2:
+        raise ValueError(f"n_bins must be at least 2, got {n_bins}.")
+    ranks = (values if higher_is_better else -values).rank(method="average")
+    score = np.ceil(n_bins * ranks.to_numpy() / len(values))
+    score = np.clip(score, 1, n_bins).astype("int64")
+    return pd.Series(score, index=values.index, name=values.name)
+
+
+def rfm_scores(
+    table: pd.DataFrame,
+    n_bins: int = 5,
+    *,
+    recency: str = "recency_days",
+    frequency: str = "frequency",
+    monetary: str = "monetary",
+) -> pd.DataFrame:
+    """Classic RFM scores 1..``n_bins`` per customer (5 = best), see :func:`quantile_scores`.
+
+    ``R`` is higher for *fewer* days since the last purchase; ``F`` and ``M`` are higher for
+    more. ``RFM`` is the three digits as a string, e.g. ``"545"``.
+
+    Examples
+    --------
+    >>> table = pd.DataFrame({"recency_days": [5, 40, 200, 90, 10],
+    ...                       "frequency": [12, 3, 1, 6, 2],
+    ...                       "monetary": [900.0, 80.0, 20.0, 300.0, 150.0]})
+    >>> rfm_scores(table)
+       R  F  M  RFM
+    0  5  5  5  555
+    1  3  3  2  332
+    2  1  1  1  111
+    3  2  4  4  244
+    4  4  2  3  423
+    """
+    if engine_of(table) == "spark":
+        return _spark().rfm_scores(table, n_bins, recency=recency, frequency=frequency, monetary=monetary)
+    check_table(table)
+    for col in (recency, frequency, monetary):
+        if col not in table:
+            raise DataValidationError(
+                f"customer table has no column '{col}' for RFM scoring; it has "
+                f"{list(table.columns)}. Include it in the features, or name the column with "
+                "recency=/frequency=/monetary=."
+            )
+    scores = pd.DataFrame(
+        {
+            "R": quantile_scores(table[recency], n_bins, higher_is_better=False),
+            "F": quantile_scores(table[frequency], n_bins),
+            "M": quantile_scores(table[monetary], n_bins),
+        }
+    )
+    scores["RFM"] = scores["R"].astype(str) + scores["F"].astype(str) + scores["M"].astype(str)
+    return scores
+
+
+def rfm_segments(
+    scores: pd.DataFrame,
+    rules: Sequence[tuple[str, Mapping[str, tuple[int, int]]]] = RFM_RULES,
+    default: str = RFM_DEFAULT,
+) -> pd.Series:
+    """Name each customer's RFM segment from a rule table (first matching rule wins).
+
+    Parameters
+    ----------
+    scores : DataFrame
+        ``R``, ``F``, ``M`` scores from :func:`rfm_scores`.
+    rules : sequence of (name, {score: (low, high)})
+        Inclusive score ranges; see :data:`RFM_RULES` for the default table.
+    default : str
+        Name for customers that match no rule.
+
+    Examples
+    --------
+    >>> scores = pd.DataFrame({"R": [5, 4, 5, 1, 2, 3], "F": [5, 4, 1, 4, 1, 3],
+    ...                        "M": [5, 2, 1, 3, 2, 3]})
+    >>> rfm_segments(scores).tolist()
+    ['Champions', 'Loyal', 'New', 'At risk', 'Hibernating', 'Needs attention']
+    """
+    if engine_of(scores) == "spark":
+        return _spark().rfm_segments(scores, rules, default)
+    names = pd.Series(default, index=scores.index, dtype="str", name="rfm_segment")
+    assigned = np.zeros(len(scores), dtype=bool)
+    for name, conditions in rules:
+        unknown = [s for s in conditions if s not in scores]
+        if unknown:
+            raise ValueError(
+                f"RFM rule {name!r} uses score(s) {unknown}; scores has {list(scores.columns)}."
+            )
+        match = ~assigned
+        for score, (low, high) in conditions.items():
+            match &= scores[score].between(low, high).to_numpy()
+        names[match] = name
+        assigned |= match
+    return names
+
+
+def rfm_crosstab(
+    labels: Sequence[int], segment_names: pd.Series, rfm: pd.Series,
+    rules: Sequence[tuple[str, Mapping]] = RFM_RULES, default: str = RFM_DEFAULT,
+) -> pd.DataFrame:
+    """Customers per cluster (rows, ``"<segment>: <name>"``) and RFM segment (columns).
+
+    Columns follow the rule table's order; rows the segment numbers, with noise (-1) last
+    when present. Empty RFM segments are kept as zero columns.
+
+    Examples
+    --------
+    >>> names = pd.Series(["frequent", "lapsed"])
+    >>> rfm = pd.Series(["Champions", "Champions", "Hibernating", "New"])
+    >>> rfm_crosstab([0, 0, 1, -1], names, rfm).iloc[:, [0, 4, 5]]
+    RFM segment  Champions  Hibernating  Needs attention
+    cluster
+    0: frequent          2            0                0
+    1: lapsed            0            1                0
+    -1: noise            0            0                0
+    """
+    if engine_of(rfm) == "spark":
+        return _spark().rfm_crosstab(labels, segment_names, rfm, rules, default)
+    labels = np.asarray(labels)
+    rows = [f"{s}: {n}" for s, n in segment_names.items()]
+    codes = np.where(labels < 0, len(rows), labels)
+    clusters = pd.Categorical.from_codes(codes, rows + ["-1: noise"])
+    order = [name for name, _ in rules] + [default]
+    order += sorted(set(rfm.unique()) - set(order))
+    table = pd.crosstab(
+        clusters, pd.Categorical(np.asarray(rfm), order), rownames=["cluster"],
+        colnames=["RFM segment"], dropna=False,
+    )
+    return table.loc[(table.sum(axis=1) > 0) | (table.index != "-1: noise")]
+
+
+def segment_counts(rfm) -> pd.DataFrame:
+    """Customers per RFM segment (largest first), on any engine: a small pandas table.
+
+    ``rfm`` is what :func:`rfm_segments` returns: a Series of names (in memory) or a Spark
+    DataFrame with ``customer_id`` and ``rfm_segment``.
+
+    Examples
+    --------
+    >>> segment_counts(pd.Series(["New", "Loyal", "New"], name="rfm_segment"))
+                 customers
+    rfm_segment
+    New                  2
+    Loyal                1
+    """
+    if engine_of(rfm) == "spark":
+        return _spark().value_counts(rfm, "rfm_segment")
+    return rfm.value_counts().rename("customers").to_frame()
+
+
+def _spark():
+    # the Spark implementations, imported only for Spark input (pyspark is optional)
+    from marketing.spark import segmentation
+
+    return segmentation

@@ -114,7 +114,7 @@ def test_segments_agree_with_pandas_at_the_same_k(both, fits, name):
     assert truth_spark == pytest.approx(pandas_seg.truth_agreement(labels, data.truth.segments), abs=1e-12)
 
     # profiles: the pandas table for the same labels; the pandas segmentation's when labels agree
-    profiles = spark_seg.segment_profiles(stable, ours.labels_)
+    profiles = pandas_seg.segment_profiles(stable, ours.labels_)
     pd.testing.assert_frame_equal(profiles, pandas_seg.segment_profiles(ptable, labels.to_numpy()), rtol=1e-9)
     if (labels.to_numpy() == theirs.labels_).all():
         pandas_profiles = pandas_seg.segment_profiles(ptable, theirs.labels_)
@@ -170,7 +170,7 @@ def test_agreement_from_the_contingency_table_is_scikit_learns():
 @pytest.mark.parametrize("name", CASES)
 def test_rfm_scores_and_segments_equal_pandas_exactly(both, name):
     _, _, ptable, stable = both[name]
-    ours = _collect(spark_seg.rfm_segments(spark_seg.rfm_scores(stable))).reindex(ptable.index)
+    ours = _collect(pandas_seg.rfm_segments(spark_seg.rfm_scores(stable))).reindex(ptable.index)
     theirs = pandas_seg.rfm_scores(ptable)
     pd.testing.assert_frame_equal(ours[["R", "F", "M", "RFM"]], theirs, check_dtype=False, check_names=False)
     assert (ours["rfm_segment"].to_numpy() == pandas_seg.rfm_segments(theirs).to_numpy()).all()
@@ -191,7 +191,7 @@ def test_quantile_scores_with_ties_spread_over_partitions(spark, n_bins):
 def test_baseline_comparison_judges_rfm_as_the_pandas_notebook_does(both, fits):
     _, data, ptable, stable = both["education"]
     theirs, ours = fits("education")
-    rfm = spark_seg.rfm_segments(spark_seg.rfm_scores(stable))
+    rfm = pandas_seg.rfm_segments(spark_seg.rfm_scores(stable))
     comparison = spark_seg.baseline_comparison(ours, stable, rfm, data.truth, random_state=SEED)
     codes = pd.factorize(pandas_seg.rfm_segments(pandas_seg.rfm_scores(ptable)))[0]
     expected = pandas_seg.cluster_quality(theirs.X_, codes, random_state=SEED)
@@ -200,7 +200,7 @@ def test_baseline_comparison_judges_rfm_as_the_pandas_notebook_does(both, fits):
     assert comparison.loc["RFM baseline", "truth_ari"] == pytest.approx(rfm_truth["ari"], abs=1e-12)
     assert comparison["segments"].tolist() == [4, len(set(codes))]
     assert comparison.loc["clusters", "truth_ari"] > comparison.loc["RFM baseline", "truth_ari"] + 0.2
-    crosstab = spark_seg.rfm_crosstab(ours.labels_, pd.Series(["a", "b", "c", "d"]), rfm)
+    crosstab = pandas_seg.rfm_crosstab(ours.labels_, pd.Series(["a", "b", "c", "d"]), rfm)
     labels = _collect(ours.labels_, "segment").reindex(ptable.index)
     pandas_crosstab = pandas_seg.rfm_crosstab(labels, pd.Series(["a", "b", "c", "d"]),
                                               pandas_seg.rfm_segments(pandas_seg.rfm_scores(ptable)))
@@ -233,8 +233,8 @@ def test_blobs_stable_and_the_pipeline_model_labels_new_customers(spark, tmp_pat
 def test_audience_export_written_by_spark_matches_pandas(both, fits, tmp_path):
     case, _, ptable, stable = both["health"]
     _, ours = fits("health")
-    actions = pandas_seg.segment_actions(spark_seg.segment_profiles(stable, ours.labels_), case)
-    audience = spark_seg.audience_table(ours.labels_, actions, noise_action=case.action_for_segment("default"))
+    actions = pandas_seg.segment_actions(pandas_seg.segment_profiles(stable, ours.labels_), case)
+    audience = pandas_seg.audience_table(stable, ours.labels_, actions, noise_action=case.action_for_segment("default"))
     path = write_crm_export(audience, tmp_path, "segment_audience")
     assert path.name == "segment_audience_crm_real_ids.csv" and path.is_dir()
     written = pd.concat(pd.read_csv(p) for p in sorted((tmp_path / "segment_audience_crm_real_ids.csv").glob("part-*")))
@@ -286,9 +286,9 @@ def test_bad_tables_are_named(spark):
         spark_seg.rfm_scores(table)
     labels = _frame(spark, segment=[0, 0, 1])
     with pytest.raises(ValueError, match="no segment for 1 of the table's customers"):
-        spark_seg.segment_profiles(table, labels, value=None)
+        pandas_seg.segment_profiles(table, labels, value=None)
     with pytest.raises(DataValidationError, match="no value column 'monetary'"):
-        spark_seg.segment_profiles(table, labels)
+        pandas_seg.segment_profiles(table, labels)
     with pytest.raises(DataValidationError, match="truth has no segment for 1 customer"):
         spark_seg.truth_agreement(labels, pd.Series(["a", "b"], index=[1, 2]))
     with pytest.raises(ValueError, match="not fitted"):

@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import narwhals as nw
 import numpy as np
 import pandas as pd
 
 from marketing.columns import CUSTOMER
-from marketing.engines import engine_of
+from marketing.segmentation.labels import SEGMENT, labelled, to_pandas
 from marketing.validation import DataValidationError
 
 #: Words for a feature whose segment index is low or high; other features get
@@ -24,8 +25,7 @@ DESCRIPTORS: dict[str, tuple[str, str]] = {
 
 
 def segment_profiles(
-    table: pd.DataFrame, labels: Sequence[int] | pd.Series, value: str | None = "monetary",
-    stat: str = "mean",
+    table, labels, value: str | None = "monetary", stat: str = "mean",
 ) -> pd.DataFrame:
     """Size, share, feature averages and index against the whole base for each segment.
 
@@ -33,6 +33,15 @@ def segment_profiles(
     total of ``value``, e.g. revenue; absent when ``value`` is None), then for each feature
     its segment ``stat`` (mean or median) and ``<feature>_index`` = 100 x segment statistic /
     whole-base statistic (100 = like the average customer, 200 = twice the average).
+
+    One grouped aggregate on every engine (:func:`~marketing.segmentation.labels.labelled`):
+    ``labels`` is an array in the table's row order in memory, a DataFrame of ``customer_id``
+    and ``segment`` on Spark. The result is small: a pandas frame indexed by segment.
+
+    Raises
+    ------
+    ValueError
+        Customers of ``table`` without a segment, or an unknown ``stat``.
 
     Examples
     --------
@@ -43,30 +52,40 @@ def segment_profiles(
     0           2    0.5          0.2        2.0      20.0             33.3            40.0
     1           2    0.5          0.8       10.0      80.0            166.7           160.0
     """
-    if engine_of(table) == "spark":
-        return _spark().segment_profiles(table, labels, value, stat)
     if stat not in ("mean", "median"):
         raise ValueError(f"stat must be 'mean' or 'median', got {stat!r}.")
-    labels = np.asarray(labels)
-    if len(labels) != len(table):
-        raise ValueError(
-            f"labels has {len(labels)} entries but the table has {len(table)} customers."
-        )
-    if value is not None and value not in table:
+    frame, features = labelled(table, labels)
+    if value is not None and value not in features:
         raise DataValidationError(
             f"customer table has no value column {value!r} for the value share; it has "
-            f"{list(table.columns)}. Pass value=None to leave the share out."
+            f"{features}. Pass value=None to leave the share out."
         )
-    features = list(table.columns)
-    grouped = table.groupby(pd.Series(labels, index=table.index, name="segment"), sort=True)
-    centre = grouped[features].agg(stat).astype(float)
-    base = table[features].agg(stat).astype(float)
-    out = pd.DataFrame({"size": grouped.size()})
-    out["share"] = out["size"] / len(table)
+    frame = frame.with_columns(nw.col(*features).cast(nw.Float64))  # integer sums would overflow on Spark
+    numbers = [nw.col(f) for f in features]
+    aggregates = [nw.len().alias("_size"), *(x.sum().alias(f"_sum{i}") for i, x in enumerate(numbers))]
+    if stat == "median":
+        aggregates += [x.median().alias(f"_c{i}") for i, x in enumerate(numbers)]
+    grouped = to_pandas(frame.group_by(SEGMENT).agg(*aggregates))
+    unlabelled = grouped.loc[grouped[SEGMENT].isna(), "_size"].sum()
+    if unlabelled:
+        raise ValueError(
+            f"labels has no segment for {int(unlabelled)} of the table's customers: label every customer "
+            "of the table, or profile the labelled customers only."
+        )
+    grouped = grouped.astype({SEGMENT: "int64"}).set_index(SEGMENT).sort_index()
+    size = grouped["_size"].astype("int64")
+    sums = grouped[[f"_sum{i}" for i in range(len(features))]].set_axis(features, axis=1)
+    if stat == "mean":
+        centre, base = sums.div(size, axis=0), sums.sum() / size.sum()
+    else:
+        centre = grouped[[f"_c{i}" for i in range(len(features))]].set_axis(features, axis=1)
+        base = to_pandas(frame.select(*(x.median().alias(f) for f, x in zip(features, numbers)))).iloc[0]
+    out = pd.DataFrame({"size": size})
+    out["share"] = out["size"] / size.sum()
     if value is not None:
-        out["value_share"] = grouped[value].sum() / table[value].sum()
-    out = out.join(centre)
-    index = 100 * centre / base.where(base != 0)
+        out["value_share"] = sums[value] / sums[value].sum()
+    out = out.join(centre.astype(float))
+    index = 100 * centre.astype(float) / base.astype(float).where(base != 0)
     return out.join(index.add_suffix("_index"))
 
 
@@ -195,15 +214,15 @@ def segment_actions(
 
 def audience_table(
     table, labels, actions: pd.DataFrame, noise_action: str = "no action",
-) -> pd.DataFrame:
+):
     """One row per customer of ``table``: ``customer_id``, ``segment``, ``segment_name``, ``action``.
 
     ``labels`` are the segments (a :class:`~marketing.segmentation.Segmenter`'s ``labels_``:
     an array in the order of ``table``'s rows in memory, a Spark DataFrame of ``customer_id``
     and ``segment`` on Spark, where the audience is a Spark DataFrame too). ``actions`` is
-    :func:`segment_actions` (indexed by segment). Noise points (-1) are kept, named
-    "unassigned (noise)", with ``noise_action`` (for example the playbook's default:
-    ``case.action_for_segment("default")``).
+    :func:`segment_actions` (indexed by segment), applied as a literal lookup, so nothing per
+    customer is collected. Noise points (-1) are kept, named "unassigned (noise)", with
+    ``noise_action`` (for example the playbook's default: ``case.action_for_segment("default")``).
 
     Examples
     --------
@@ -214,29 +233,19 @@ def audience_table(
     0            7        0     frequent  upsell
     1            9        0     frequent  upsell
     """
-    if engine_of(table) == "spark":
-        return _spark().audience_table(labels, actions, noise_action=noise_action)
-    labels = np.asarray(labels)
-    if len(labels) != len(table):
-        raise ValueError(f"labels has {len(labels)} entries but the table has {len(table)} customers.")
-    unknown = np.setdiff1d(labels[labels >= 0], actions.index.to_numpy())
-    if len(unknown):
-        raise ValueError(f"actions has no row for segment(s) {unknown.tolist()}.")
-    noise = labels < 0
-    names = actions["segment_name"].reindex(labels).to_numpy(dtype=object)
-    acts = actions["action"].reindex(labels).to_numpy(dtype=object)
-    return pd.DataFrame(
-        {
-            CUSTOMER: table.index.to_numpy(),
-            "segment": labels,
-            "segment_name": np.where(noise, "unassigned (noise)", names),
-            "action": np.where(noise, noise_action, acts),
-        }
-    ).astype({"segment_name": "str", "action": "str"})
+    frame, _ = labelled(table, labels)
+    frame = frame.select(CUSTOMER, nw.col(SEGMENT).cast(nw.Int64))
+    present = to_pandas(frame.select(SEGMENT).unique())[SEGMENT].dropna()
+    unknown = sorted(int(s) for s in present if s >= 0 and s not in actions.index)
+    if unknown:
+        raise ValueError(f"actions has no row for segment(s) {unknown}.")
+    segment = nw.col(SEGMENT)
 
+    def lookup(column: str, noise: str):
+        expr = nw.lit(noise, nw.String)
+        for seg, text in actions[column].items():
+            expr = nw.when(segment == int(seg)).then(nw.lit(str(text), nw.String)).otherwise(expr)
+        return expr.alias(column)
 
-def _spark():
-    # the Spark implementations, imported only for Spark input (pyspark is optional)
-    from marketing.spark import segmentation
-
-    return segmentation
+    out = frame.with_columns(lookup("segment_name", "unassigned (noise)"), lookup("action", noise_action))
+    return out.to_native()

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+import narwhals as nw
 import numpy as np
 import pandas as pd
 
 from marketing.engines import engine_of
+from marketing.segmentation.labels import SEGMENT, segment_pairs, to_pandas
 from marketing.segmentation.preprocess import check_table
 from marketing.validation import DataValidationError
 
@@ -98,11 +100,14 @@ def rfm_scores(
 
 
 def rfm_segments(
-    scores: pd.DataFrame,
+    scores,
     rules: Sequence[tuple[str, Mapping[str, tuple[int, int]]]] = RFM_RULES,
     default: str = RFM_DEFAULT,
-) -> pd.Series:
+):
     """Name each customer's RFM segment from a rule table (first matching rule wins).
+
+    One ``CASE WHEN`` on every engine. In memory the result is a Series ``rfm_segment`` aligned
+    with ``scores``; on Spark, ``scores`` with an ``rfm_segment`` column added.
 
     Parameters
     ----------
@@ -120,32 +125,30 @@ def rfm_segments(
     >>> rfm_segments(scores).tolist()
     ['Champions', 'Loyal', 'New', 'At risk', 'Hibernating', 'Needs attention']
     """
-    if engine_of(scores) == "spark":
-        return _spark().rfm_segments(scores, rules, default)
-    names = pd.Series(default, index=scores.index, dtype="str", name="rfm_segment")
-    assigned = np.zeros(len(scores), dtype=bool)
-    for name, conditions in rules:
-        unknown = [s for s in conditions if s not in scores]
+    frame = nw.from_native(scores)
+    name = nw.lit(default, nw.String)
+    for rule, conditions in reversed(list(rules)):  # built inside out: the first rule is tested first
+        unknown = [score for score in conditions if score not in frame.columns]
         if unknown:
-            raise ValueError(
-                f"RFM rule {name!r} uses score(s) {unknown}; scores has {list(scores.columns)}."
-            )
-        match = ~assigned
+            raise ValueError(f"RFM rule {rule!r} uses score(s) {unknown}; scores has {list(frame.columns)}.")
+        match = nw.lit(True)
         for score, (low, high) in conditions.items():
-            match &= scores[score].between(low, high).to_numpy()
-        names[match] = name
-        assigned |= match
-    return names
+            match = match & nw.col(score).is_between(low, high, closed="both")
+        name = nw.when(match).then(nw.lit(rule, nw.String)).otherwise(name)
+    out = frame.with_columns(name.alias("rfm_segment")).to_native()
+    return out if engine_of(scores) == "spark" else out["rfm_segment"]
 
 
 def rfm_crosstab(
-    labels: Sequence[int], segment_names: pd.Series, rfm: pd.Series,
+    labels, segment_names: pd.Series, rfm,
     rules: Sequence[tuple[str, Mapping]] = RFM_RULES, default: str = RFM_DEFAULT,
 ) -> pd.DataFrame:
     """Customers per cluster (rows, ``"<segment>: <name>"``) and RFM segment (columns).
 
     Columns follow the rule table's order; rows the segment numbers, with noise (-1) last
-    when present. Empty RFM segments are kept as zero columns.
+    when present. Empty RFM segments are kept as zero columns. Every customer is counted, in
+    one grouped count on any engine (``labels`` and ``rfm`` as :func:`~marketing.segmentation.labels.segment_pairs`
+    takes them).
 
     Examples
     --------
@@ -158,23 +161,23 @@ def rfm_crosstab(
     1: lapsed            0            1                0
     -1: noise            0            0                0
     """
-    if engine_of(rfm) == "spark":
-        return _spark().rfm_crosstab(labels, segment_names, rfm, rules, default)
-    labels = np.asarray(labels)
-    rows = [f"{s}: {n}" for s, n in segment_names.items()]
-    codes = np.where(labels < 0, len(rows), labels)
-    clusters = pd.Categorical.from_codes(codes, rows + ["-1: noise"])
+    pairs = segment_pairs(labels, rfm, "rfm_segment")
+    counts = to_pandas(pairs.group_by(SEGMENT, "rfm_segment").agg(nw.len().alias("customers")))
     order = [name for name, _ in rules] + [default]
-    order += sorted(set(rfm.unique()) - set(order))
-    table = pd.crosstab(
-        clusters, pd.Categorical(np.asarray(rfm), order), rownames=["cluster"],
-        colnames=["RFM segment"], dropna=False,
+    order += sorted(set(counts["rfm_segment"]) - set(order))
+    rows = [f"{s}: {n}" for s, n in segment_names.items()] + ["-1: noise"]
+    segments = list(segment_names.index) + [-1]
+    table = (
+        counts.pivot_table(index=SEGMENT, columns="rfm_segment", values="customers", aggfunc="sum")
+        .reindex(index=segments, columns=order).fillna(0).astype("int64")
     )
+    table.index = pd.CategoricalIndex(rows, categories=rows, name="cluster")
+    table.columns = pd.CategoricalIndex(order, categories=order, name="RFM segment")
     return table.loc[(table.sum(axis=1) > 0) | (table.index != "-1: noise")]
 
 
 def segment_counts(rfm) -> pd.DataFrame:
-    """Customers per RFM segment (largest first), on any engine: a small pandas table.
+    """Customers per RFM segment (largest first, ties by name), on any engine: a small pandas table.
 
     ``rfm`` is what :func:`rfm_segments` returns: a Series of names (in memory) or a Spark
     DataFrame with ``customer_id`` and ``rfm_segment``.
@@ -187,9 +190,10 @@ def segment_counts(rfm) -> pd.DataFrame:
     New                  2
     Loyal                1
     """
-    if engine_of(rfm) == "spark":
-        return _spark().value_counts(rfm, "rfm_segment")
-    return rfm.value_counts().rename("customers").to_frame()
+    frame = nw.from_native(rfm.rename("rfm_segment").to_frame() if isinstance(rfm, pd.Series) else rfm)
+    counts = to_pandas(frame.group_by("rfm_segment").agg(nw.len().alias("customers")))
+    counts = counts.sort_values(["customers", "rfm_segment"], ascending=[False, True], kind="stable")
+    return counts.set_index("rfm_segment")[["customers"]].astype({"customers": "int64"})
 
 
 def _spark():

@@ -1,31 +1,25 @@
-"""Customer segmentation on Spark: the same preprocessing, k choice, profiles and RFM baseline as
-:mod:`marketing.segmentation`, computed with Spark ML k-means and Spark aggregates.
+"""What segmentation needs from Spark itself: Spark ML k-means, its feature space, and the
+Spark-side statistics that cannot be written once for every engine.
 
-The pieces, in the order the notebook uses them (engine="spark"):
+:mod:`marketing.segmentation` is the API on every engine; it calls these for a Spark table.
+The relational steps (RFM segment names, profiles, the cross-tab, the audience) are written once
+there, in narwhals; here are only:
 
-- :class:`SparkSegmentPreprocessor` logs the same features as
-  :class:`~marketing.segmentation.SegmentPreprocessor` (the rule of
-  :data:`~marketing.segmentation.LOG_FEATURES`) and standardises with the same definition (mean
-  and *population* standard deviation, from one Spark aggregate pass), so both engines cluster in
-  the same feature space. It becomes a ``SQLTransformer`` stage of a ``pyspark.ml`` pipeline.
-- :func:`rfm_scores` and :func:`rfm_segments`: the rule-based RFM baseline with exactly the
-  pandas scoring rule (average rank of tied values), computed with a distributed sort.
-- :class:`SparkSegmenter`: Spark ML ``KMeans`` (k-means|| start, ``seed=random_state``), k
-  chosen by :func:`~marketing.segmentation.select_k` on :func:`cluster_quality` per k, segments
-  renumbered by size as on the pandas path.
-- :func:`segment_profiles`, :func:`rfm_crosstab`, :func:`baseline_comparison`,
-  :func:`truth_agreement`, :func:`stability`: small aggregates collected to pandas, shaped like
-  the pandas path's so :func:`~marketing.segmentation.segment_actions` and
-  :mod:`marketing.plots.segmentation` work unchanged.
-- :func:`audience_table`: the per-customer export (written by :func:`marketing.privacy.write_crm_export`).
+- :class:`SparkSegmentPreprocessor`: the log rule of :data:`~marketing.segmentation.LOG_FEATURES`
+  and the standardisation (mean and *population* standard deviation, one aggregate pass) of
+  :class:`~marketing.segmentation.SegmentPreprocessor`, as a ``SQLTransformer`` stage;
+- :class:`SparkSegmenter`: Spark ML ``KMeans`` (k-means|| start, ``seed=random_state``), k chosen
+  by :func:`~marketing.segmentation.select_k` on :func:`cluster_quality` per k, segments
+  renumbered by size as on the in-memory path;
+- :func:`rfm_scores`: the average-rank quantile rule, by a distributed sort (a global rank would
+  put every customer in one partition);
+- :func:`cluster_quality`, :func:`stability`, :func:`truth_agreement`, :func:`baseline_comparison`:
+  exact indices from per-segment aggregates, the silhouette and comparisons on bounded samples;
+- :func:`describe` and :func:`collect_sample`: a summary in one pass (approximate quartiles) and
+  bounded seeded samples for the figures.
 
-Tables are Spark DataFrames with a ``customer_id`` column and one column per feature, such as
-:func:`marketing.spark.features.customer_table` returns. Only small results are collected: one
-row per segment, per k or per RFM score, and bounded samples (:func:`collect_sample`) for the
-silhouette and the plots that need customers as points. Samples are chosen by a seeded hash of
-``customer_id``, so the same seed picks the same customers however the data is partitioned.
-
-Only k-means runs on Spark; the Gaussian mixture, Ward and HDBSCAN run with engine="pandas".
+Samples are chosen by a seeded hash of ``customer_id``, so the same seed picks the same customers
+however the data is partitioned. Only k-means runs on Spark (:mod:`marketing.capabilities`).
 """
 
 from __future__ import annotations
@@ -167,27 +161,6 @@ def describe(table) -> pd.DataFrame:
         quartiles = row[f"q{i}"] or [None] * 3
         out[c] = [row[f"count{i}"], row[f"mean{i}"], row[f"std{i}"], row[f"min{i}"], *quartiles, row[f"max{i}"]]
     return pd.DataFrame(out, index=["count", "mean", "std", "min", "25%", "50%", "75%", "max"], dtype=float).T
-
-
-def value_counts(frame, column: str) -> pd.DataFrame:
-    """Customers per value of ``column`` (largest first), collected: like pandas'
-    ``series.value_counts().rename("customers").to_frame()``.
-
-    Examples
-    --------
-    >>> frame = spark.createDataFrame(pd.DataFrame({"customer_id": [1, 2, 3], "g": ["a", "b", "b"]}))
-    >>> value_counts(frame, "g")
-       customers
-    g
-    b          2
-    a          1
-    """
-    from pyspark.sql import functions as F
-
-    _require_frame(frame, "table", [column])
-    counts = frame.groupBy(column).agg(F.count(F.lit(1)).alias("customers")).toPandas()
-    counts = counts.sort_values(["customers", column], ascending=[False, True], kind="stable")
-    return counts.set_index(column)[["customers"]].astype({"customers": "int64"})
 
 
 # --------------------------------------------------------------------------- preprocessing
@@ -1017,160 +990,7 @@ def rfm_scores(
     return scores.withColumn("RFM", F.concat(*digits))
 
 
-def rfm_segments(
-    scores, rules: Sequence[tuple[str, Mapping[str, tuple[int, int]]]] = RFM_RULES,
-    default: str = RFM_DEFAULT, output: str = "rfm_segment",
-):
-    """``scores`` with each customer's named RFM segment added (first matching rule wins).
-
-    The rule table of :func:`marketing.segmentation.rfm_segments`, as one Spark ``CASE WHEN``.
-
-    Examples
-    --------
-    >>> scores = spark.createDataFrame(pd.DataFrame({"customer_id": range(6), "R": [5, 4, 5, 1, 2, 3],
-    ...                                              "F": [5, 4, 1, 4, 1, 3], "M": [5, 2, 1, 3, 2, 3]}))
-    >>> rfm_segments(scores).orderBy("customer_id").toPandas()["rfm_segment"].tolist()
-    ['Champions', 'Loyal', 'New', 'At risk', 'Hibernating', 'Needs attention']
-    """
-    from pyspark.sql import functions as F
-
-    _require_frame(scores, "scores", [CUSTOMER])
-    name = None
-    for rule, conditions in rules:
-        unknown = [s for s in conditions if s not in scores.columns]
-        if unknown:
-            raise ValueError(f"RFM rule {rule!r} uses score(s) {unknown}; scores has {scores.columns}.")
-        match = F.lit(True)
-        for score, (low, high) in conditions.items():
-            match = match & F.col(score).between(low, high)
-        name = F.when(match, F.lit(rule)) if name is None else name.when(match, F.lit(rule))
-    return scores.withColumn(output, F.lit(default) if name is None else name.otherwise(F.lit(default)))
-
-
-def rfm_crosstab(
-    labels, segment_names: pd.Series, rfm, rules: Sequence[tuple[str, Mapping]] = RFM_RULES,
-    default: str = RFM_DEFAULT, label: str = SEGMENT, rfm_column: str = "rfm_segment",
-) -> pd.DataFrame:
-    """Customers per cluster (rows, ``"<segment>: <name>"``) and RFM segment (columns), counted in Spark.
-
-    The table of :func:`marketing.segmentation.rfm_crosstab`: every customer counted (not a
-    sample), columns in the rule table's order with empty RFM segments as zero columns.
-
-    Examples
-    --------
-    >>> labels = spark.createDataFrame(pd.DataFrame({"customer_id": [1, 2, 3], "segment": [0, 0, 1]}))
-    >>> rfm = spark.createDataFrame(pd.DataFrame({"customer_id": [1, 2, 3],
-    ...                                           "rfm_segment": ["Champions", "Champions", "New"]}))
-    >>> rfm_crosstab(labels, pd.Series(["frequent", "lapsed"]), rfm).iloc[:, [0, 2]]
-    RFM segment  Champions  New
-    cluster
-    0: frequent          2    0
-    1: lapsed            0    1
-    """
-    from pyspark.sql import functions as F
-
-    _require_frame(labels, "labels", [CUSTOMER, label])
-    _require_frame(rfm, "rfm", [CUSTOMER, rfm_column])
-    counts = (
-        labels.select(CUSTOMER, F.col(label).alias("_segment"))
-        .join(rfm.select(CUSTOMER, F.col(rfm_column).alias("_rfm")), CUSTOMER)
-        .groupBy("_segment", "_rfm").agg(F.count(F.lit(1)).alias("_n")).toPandas()
-    )
-    order = [name for name, _ in rules] + [default]
-    order += sorted(set(counts["_rfm"]) - set(order))
-    rows = [f"{s}: {n}" for s, n in segment_names.items()]
-    segments = list(segment_names.index)
-    noise = sorted(set(counts["_segment"]) - set(segments))
-    if any(s >= 0 for s in noise):
-        raise ValueError(f"segment_names has no name for segment(s) {[s for s in noise if s >= 0]}.")
-    table = counts.pivot_table(index="_segment", columns="_rfm", values="_n", aggfunc="sum", fill_value=0)
-    table = table.reindex(index=segments + ([-1] if noise else []), columns=order, fill_value=0).astype("int64")
-    table.index = pd.Index(rows + (["-1: noise"] if noise else []), name="cluster")
-    table.columns = pd.Index(order, name="RFM segment")
-    return table
-
-
 # --------------------------------------------------------------------------- profiles, comparison, export
-
-
-def segment_profiles(
-    table, labels, value: str | None = "monetary", stat: str = "mean", label: str = SEGMENT,
-) -> pd.DataFrame:
-    """Size, share, feature averages and index against the whole base for each segment, from Spark.
-
-    The same table as :func:`marketing.segmentation.segment_profiles` (one row per segment,
-    index ``segment``), from one grouped aggregate over ``table`` joined with ``labels`` (and
-    for ``stat="median"`` one more pass for the whole base's exact medians).
-
-    Parameters
-    ----------
-    table : pyspark.sql.DataFrame
-        ``customer_id`` and the features to profile.
-    labels : pyspark.sql.DataFrame
-        ``customer_id`` and ``label`` (e.g. :attr:`SparkSegmenter.labels_`).
-    value : str or None
-        Column whose total is shared out (``value_share``); None leaves it out.
-    stat : {"mean", "median"}
-
-    Raises
-    ------
-    ValueError
-        Customers of ``table`` without a segment in ``labels``, or an unknown ``stat``.
-
-    Examples
-    --------
-    >>> table = spark.createDataFrame(pd.DataFrame({"customer_id": [1, 2, 3, 4], "frequency": [1, 3, 10, 10],
-    ...                                             "monetary": [10.0, 30.0, 100.0, 60.0]}))
-    >>> labels = spark.createDataFrame(pd.DataFrame({"customer_id": [1, 2, 3, 4], "segment": [0, 0, 1, 1]}))
-    >>> print(segment_profiles(table, labels).round(1).to_string())
-             size  share  value_share  frequency  monetary  frequency_index  monetary_index
-    segment
-    0           2    0.5          0.2        2.0      20.0             33.3            40.0
-    1           2    0.5          0.8       10.0      80.0            166.7           160.0
-    """
-    from pyspark.sql import functions as F
-
-    if stat not in ("mean", "median"):
-        raise ValueError(f"stat must be 'mean' or 'median', got {stat!r}.")
-    _require_frame(table, "customer table", [CUSTOMER])
-    _require_frame(labels, "labels", [CUSTOMER, label])
-    features = [c for c in table.columns if c != CUSTOMER]
-    if value is not None and value not in features:
-        raise DataValidationError(
-            f"customer table has no value column {value!r} for the value share; it has {features}. Pass "
-            "value=None to leave the share out."
-        )
-    joined = table.join(labels.select(CUSTOMER, F.col(label).alias(SEGMENT)), CUSTOMER, "left")
-    centre = F.avg if stat == "mean" else F.median
-    aggregates = [F.count(F.lit(1)).alias("_size")]
-    aggregates += [F.sum(F.col(c).cast("double")).alias(f"_sum{i}") for i, c in enumerate(features)]
-    if stat == "median":
-        aggregates += [centre(F.col(c).cast("double")).alias(f"_c{i}") for i, c in enumerate(features)]
-    grouped = joined.groupBy(SEGMENT).agg(*aggregates).toPandas()
-    unlabelled = grouped.loc[grouped[SEGMENT].isna(), "_size"].sum()
-    if unlabelled:
-        raise ValueError(
-            f"labels has no segment for {int(unlabelled)} of the table's customers: label every customer of the "
-            "table (SparkSegmenter.transform), or profile the labelled customers only."
-        )
-    grouped = grouped.astype({SEGMENT: "int64"}).set_index(SEGMENT).sort_index()
-    size = grouped["_size"].astype("int64")
-    sums = grouped[[f"_sum{i}" for i in range(len(features))]].set_axis(features, axis=1)
-    if stat == "mean":
-        centres = sums.div(size, axis=0)
-        base = sums.sum() / size.sum()
-    else:
-        centres = grouped[[f"_c{i}" for i in range(len(features))]].set_axis(features, axis=1)
-        row = table.agg(*[F.median(F.col(c).cast("double")).alias(c) for c in features]).first()
-        base = pd.Series([row[c] for c in features], index=features, dtype=float)
-    out = pd.DataFrame({"size": size})
-    out.index.name = SEGMENT
-    out["share"] = out["size"] / size.sum()
-    if value is not None:
-        out["value_share"] = sums[value] / sums[value].sum()
-    out = out.join(centres.astype(float))
-    index = 100 * centres.astype(float) / base.where(base != 0)
-    return out.join(index.add_suffix("_index"))
 
 
 def baseline_comparison(
@@ -1219,39 +1039,3 @@ def baseline_comparison(
                  "RFM baseline": truth_agreement(rfm_labels, truth, label="_rfm")}
         comparison = comparison.join(pd.DataFrame(found).T.add_prefix("truth_"))
     return comparison
-
-
-def audience_table(labels, actions: pd.DataFrame, noise_action: str = "no action", label: str = SEGMENT):
-    """One row per customer: ``customer_id``, ``segment``, ``segment_name``, ``action`` (a Spark DataFrame).
-
-    The table of :func:`marketing.segmentation.audience_table`; ``actions`` is
-    :func:`~marketing.segmentation.segment_actions` (one row per segment), applied as a literal
-    lookup, so nothing per customer is collected.
-
-    Examples
-    --------
-    >>> labels = spark.createDataFrame(pd.DataFrame({"customer_id": [7, 9], "segment": [0, 0]}))
-    >>> actions = pd.DataFrame({"segment_name": ["frequent"], "action": ["upsell"]})
-    >>> audience_table(labels, actions).orderBy("customer_id").toPandas()
-       customer_id  segment segment_name  action
-    0            7        0     frequent  upsell
-    1            9        0     frequent  upsell
-    """
-    from pyspark.sql import functions as F
-
-    _require_frame(labels, "labels", [CUSTOMER, label])
-    present = [r[0] for r in labels.select(label).distinct().collect()]
-    unknown = sorted(s for s in present if s is not None and s >= 0 and s not in actions.index)
-    if unknown:
-        raise ValueError(f"actions has no row for segment(s) {unknown}.")
-
-    def lookup(column: str):
-        pairs = [F.lit(v) for s, text in actions[column].items() for v in (int(s), str(text))]
-        return F.element_at(F.create_map(*pairs), F.col(SEGMENT))
-
-    noise = F.col(SEGMENT) < 0
-    return labels.select(CUSTOMER, F.col(label).cast("int").alias(SEGMENT)).select(
-        CUSTOMER, SEGMENT,
-        F.when(noise, F.lit("unassigned (noise)")).otherwise(lookup("segment_name")).alias("segment_name"),
-        F.when(noise, F.lit(noise_action)).otherwise(lookup("action")).alias("action"),
-    )

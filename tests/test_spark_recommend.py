@@ -388,7 +388,7 @@ def test_campaign_list_for_every_customer_written_by_spark(spark, tmp_path):
     campaign = api.campaign_list(model, customers, items, k=3)
     assert campaign.columns == ["customer_id", "rank", "item_id", "item_name", "score", "cold_start"]
     path = write_crm_export(campaign, tmp_path, "recommendation_campaign")
-    back = spark.read.csv(path, header=True, inferSchema=True).toPandas()
+    back = spark.read.csv(str(path), header=True, inferSchema=True).toPandas()
     assert Path(path).name == "recommendation_campaign_crm_real_ids.csv"
     assert back["customer_id"].nunique() == 202 and len(back) == 202 * 3
     newcomer = back[back["customer_id"] == 5000].sort_values("rank")

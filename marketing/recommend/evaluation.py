@@ -398,14 +398,18 @@ def compare_ratings(split, case):
     return evaluate_ratings(split.train, split.test, rating_scale=case.rating_scale)
 
 
-def recommendation_record(result: Comparison, split, ratings=None) -> dict:
+def recommendation_record(result: Comparison, split, ratings=None, data=None) -> dict:
     """The machine-readable record of a recommendation report (for
     :func:`marketing.notebook.record_metrics`), its floats rounded here: 4 decimals in memory, 3 on
-    Spark, whose sums run in partition order so the last digits can vary between runs."""
+    Spark, whose sums run in partition order so the last digits can vary between runs.
+
+    ``data`` (the case's data) names the engine the report ran on (DuckDB data is modelled in
+    memory, so the comparison alone would say pandas).
+    """
     digits = 3 if result.engine == "spark" else 4
     metrics = [*RANKING_METRICS, "coverage", "novelty"]
     record = {
-        "engine": result.engine,
+        "engine": engine_of(data) if data is not None else result.engine,
         "k": result.k,
         "split": split.method,
         "best_model": result.best_model,

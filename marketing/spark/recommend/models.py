@@ -240,7 +240,7 @@ class ALS(Recommender):
     The two fits still differ in the solver (``implicit``: a few conjugate-gradient steps; Spark:
     an exact Cholesky solve) and in the initial factors, so they agree on quality, not on factors.
     The mapping of ``alpha`` is exact for binary weights only (what
-    :func:`~marketing.spark.recommend.compare_models` fits on); items nobody has in training get no
+    :func:`marketing.recommend.compare_models` fits on); items nobody has in training get no
     factors in Spark and are never recommended by ALS (the pandas ALS scores them 0).
 
     Parameters

@@ -79,12 +79,15 @@ def test_compare_requires_baseline_and_test_pairs(splits):
         compare_models(empty)
 
 
-def test_sweep_returns_one_row_per_value(splits):
+def test_sweep_returns_one_row_per_value(splits, capsys):
     data, split = splits["finance"]
     table = sweep(split, "item_knn", [5, 20], k=10, items=data.items["item_id"])
     assert table["value"].tolist() == [5, 20] and (table["parameter"] == "n_neighbors").all()
+    # the baseline has nothing to tune: said, not raised, so a notebook needs no branch
+    assert sweep(split, "popularity", [1]) is None
+    assert capsys.readouterr().out == "Popularity won: nothing to tune.\n"
     with pytest.raises(ValueError, match="no hyper-parameter"):
-        sweep(split, "popularity", [1])
+        sweep(split, "random_forest", [1])
 
 
 def test_bias_baseline_beats_global_mean_on_course_ratings(splits):

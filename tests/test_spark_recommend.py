@@ -1,9 +1,12 @@
 """Collaborative filtering on the Spark engine against the pandas engine on the same data.
 
-What must agree, and how closely:
+The public functions are the same on both engines (marketing.recommend dispatches on the input's
+kind), and the relational steps are one implementation (marketing.recommend.relational), so
+these tests run one function on a pandas and a Spark frame and compare. What must agree, and how closely:
 
-- ranking metrics, coverage and novelty computed in Spark: equal to the pandas metric functions
-  on the same recommendation lists to 1e-9 (hand-worked lists and random ones);
+- ranking metrics, coverage and novelty (the relational definition) on Spark and on pandas: equal
+  to the CSR metric functions of the in-memory models on the same lists to 1e-9 (hand-worked
+  lists and random ones);
 - interaction weights and the time split: equal (every pair, every count);
   leave_last without ties in time: equal; with ties (ecommerce orders) and the random split, the
   same number of test pairs per customer (Spark draws with a seeded hash, see split.py);
@@ -25,6 +28,9 @@ import pytest
 from conftest import CASES, execute_template
 from marketing import load_case_data
 from marketing import recommend as pandas_engine
+from marketing import recommend as api
+from marketing.privacy import write_crm_export
+from marketing.recommend import relational
 from marketing.recommend.metrics import RANKING_METRICS, catalogue_coverage, novelty, ranking_metrics_per_user
 from marketing.validation import DataValidationError
 
@@ -57,6 +63,16 @@ def _long(spark, lists):
     rows = [(u, r + 1, int(i)) for u, items in enumerate(lists) for r, i in enumerate(items) if i >= 0]
     frame = pd.DataFrame(rows, columns=["customer_id", "rank", "item_id"]).astype("int64")
     return spark.createDataFrame(frame, schema="customer_id long, rank long, item_id long")
+
+
+def _pandas_frames(lists, sets):
+    """The same long tables as pandas frames."""
+    recs = [(u, r + 1, int(i)) for u, items in enumerate(lists) for r, i in enumerate(items) if i >= 0]
+    rel = [(u, int(i)) for u, items in enumerate(sets) for i in sorted(items)]
+    return (
+        pd.DataFrame(recs, columns=["customer_id", "rank", "item_id"]).astype("int64"),
+        pd.DataFrame(rel, columns=["customer_id", "item_id"]).astype("int64"),
+    )
 
 
 def _relevant(spark, sets):
@@ -97,16 +113,18 @@ def test_metrics_by_hand_equal_the_pandas_functions(spark):
         "hit_rate": 3 / 4,
         "mrr": (1 / 2 + 1 + 1 + 0) / 4,
     }
-    got = spark_engine.ranking_metrics(_long(spark, HAND_REC), _relevant(spark, HAND_REL), k=3)
-    pandas = pandas_engine.ranking_metrics(HAND_REC, HAND_REL, k=3)
-    for name in RANKING_METRICS:
-        assert got[name] == pytest.approx(by_hand[name], abs=1e-12), name
-        assert got[name] == pytest.approx(pandas[name], abs=1e-12), name
+    csr = pandas_engine.ranking_metrics(HAND_REC, HAND_REL, k=3)
+    for frames in (_long(spark, HAND_REC), _relevant(spark, HAND_REL)), _pandas_frames(HAND_REC, HAND_REL):
+        got = relational.mean_ranking_metrics(*frames, k=3)
+        assert got["n_customers"] == 4
+        for name in RANKING_METRICS:
+            assert got[name] == pytest.approx(by_hand[name], abs=1e-12), name
+            assert got[name] == pytest.approx(csr[name], abs=1e-12), name
     # a perfect ranking scores 1, an empty one 0
-    perfect = spark_engine.ranking_metrics(_long(spark, [[1, 2]]), _relevant(spark, [{1, 2}]), k=2)
-    assert perfect == {name: 1.0 for name in RANKING_METRICS}
-    empty = spark_engine.ranking_metrics(_long(spark, [[-1, -1]]), _relevant(spark, [{1}]), k=2)
-    assert empty == {name: 0.0 for name in RANKING_METRICS}
+    perfect = relational.mean_ranking_metrics(_long(spark, [[1, 2]]), _relevant(spark, [{1, 2}]), k=2)
+    assert perfect == {**{name: 1.0 for name in RANKING_METRICS}, "n_customers": 1}
+    empty = relational.mean_ranking_metrics(_long(spark, [[-1, -1]]), _relevant(spark, [{1}]), k=2)
+    assert empty == {**{name: 0.0 for name in RANKING_METRICS}, "n_customers": 1}
 
 
 def test_metrics_on_random_lists_equal_the_pandas_functions(spark):
@@ -121,23 +139,21 @@ def test_metrics_on_random_lists_equal_the_pandas_functions(spark):
     recs = _long(spark, lists)
 
     per_user = ranking_metrics_per_user(lists, relevant, k)
-    got = spark_engine.ranking_metrics_per_user(recs, _relevant(spark, relevant), k).toPandas()
-    got = got.set_index("customer_id").sort_index()
-    for name in RANKING_METRICS:
-        np.testing.assert_allclose(got[name].to_numpy(), per_user[name], rtol=0, atol=1e-9, err_msg=name)
-
-    popularity = spark.createDataFrame(pd.DataFrame({"item_id": np.arange(n_items), "n_customers": item_users}))
-    row = spark_engine.evaluate_recommendations(
-        recs, _relevant(spark, relevant), k, popularity, n_users=60, n_items=n_items + 5
-    )
+    popularity = pd.DataFrame({"item_id": np.arange(n_items), "n_customers": item_users})
     expected = pandas_engine.ranking_metrics(lists, relevant, k)
     expected["coverage"] = catalogue_coverage(lists, n_items + 5)
     expected["novelty"] = novelty(lists, item_users, n_users=60)
-    for name, value in expected.items():
-        assert row[name] == pytest.approx(value, abs=1e-9), name
-    assert row["n_customers"] == n_users
-    assert spark_engine.catalogue_coverage(recs, n_items + 5) == pytest.approx(expected["coverage"], abs=1e-12)
-    assert spark_engine.novelty(recs, popularity, 60) == pytest.approx(expected["novelty"], abs=1e-9)
+    spark_frames = (recs, _relevant(spark, relevant), spark.createDataFrame(popularity))
+    for top_k, truth, item_users_table in spark_frames, (*_pandas_frames(lists, relevant), popularity):
+        got = relational.ranking_metrics_table(top_k, truth, k)
+        got = (got.toPandas() if hasattr(got, "toPandas") else got).set_index("customer_id").sort_index()
+        for name in RANKING_METRICS:
+            np.testing.assert_allclose(got[name].to_numpy(), per_user[name], rtol=0, atol=1e-9, err_msg=name)
+        row = relational.mean_ranking_metrics(top_k, truth, k)
+        row.update(relational.coverage_and_novelty(top_k, item_users_table, n_users=60, n_items=n_items + 5))
+        for name, value in expected.items():
+            assert row[name] == pytest.approx(value, abs=1e-9), name
+        assert row["n_customers"] == n_users
 
 
 # --- interactions and splits ----------------------------------------------------------------------
@@ -150,11 +166,21 @@ def test_interaction_weights_equal_the_pandas_matrix(spark):
         expected = pd.DataFrame({
             "customer_id": ids.user_ids[matrix.row], "item_id": ids.item_ids[matrix.col], "weight": matrix.data,
         }).sort_values(["customer_id", "item_id"]).reset_index(drop=True)
-        got = _pairs(spark_engine.build_interactions(events, weighting), ("customer_id", "item_id", "weight"))
+        got = _pairs(api.build_interactions(events, weighting), ("customer_id", "item_id", "weight"))
         # the pandas matrix is float32
         pd.testing.assert_frame_equal(got, expected, check_dtype=False, rtol=1e-6)
+        # the relational definition on pandas gives the same table
+        on_pandas = relational.pair_weights(data.events, weighting)
+        pd.testing.assert_frame_equal(_pairs(on_pandas, ("customer_id", "item_id", "weight")), expected, check_dtype=False, rtol=1e-6)
     with pytest.raises(ValueError, match="weighting"):
-        spark_engine.build_interactions(events, "squared")
+        api.build_interactions(events, "squared")
+    # the summary and the popularity: the same numbers from the matrix and from the Spark pairs
+    X = pandas_engine.build_interactions(data.events, items=data.items)
+    pairs = api.build_interactions(events)
+    items = spark.createDataFrame(data.items[["item_id"]])
+    assert api.interaction_summary(pairs, items) == pytest.approx(api.interaction_summary(X))
+    popular = api.item_popularity(pairs, items).toPandas().sort_values("item_id").reset_index(drop=True)
+    pd.testing.assert_frame_equal(popular, api.item_popularity(X), check_dtype=False)
 
 
 @pytest.mark.parametrize("case_name", ["ecommerce", "education"])
@@ -162,7 +188,8 @@ def test_time_split_equals_the_pandas_split(spark, case_name):
     data = load_case_data(case_name)
     expected = pandas_engine.make_split(data.events, "time", observation_end=data.observation_end, test_days=60)
     events = to_spark(data, spark).events
-    got = spark_engine.make_split(events, "time", observation_end=data.observation_end, test_days=60)
+    got = api.make_split(events, "time", observation_end=data.observation_end, test_days=60)
+    assert type(got) is type(expected)  # one Split class for every engine
     columns = ["customer_id", "item_id", "n_events"] + (["rating"] if "rating" in data.events else [])
     pd.testing.assert_frame_equal(_pairs(got.test, columns), _pairs(expected.test, columns), check_dtype=False)
     assert got.details == expected.details
@@ -179,13 +206,13 @@ def _per_customer(test) -> pd.Series:
 def test_leave_last_equals_pandas_without_ties_and_per_customer_with_ties(spark, ecommerce):
     finance = load_case_data("finance")  # one product per date per customer: no ties in time
     expected = pandas_engine.make_split(finance.events, "leave_last", n=2, random_state=3)
-    got = spark_engine.make_split(to_spark(finance, spark).events, "leave_last", n=2, random_state=3)
+    got = api.make_split(to_spark(finance, spark).events, "leave_last", n=2, random_state=3)
     pd.testing.assert_frame_equal(_pairs(got.test), _pairs(expected.test))
     assert got.details == expected.details
 
     # ecommerce orders hold several items at one time: ties are drawn differently, counts are the same
     expected = pandas_engine.make_split(ecommerce.events, "leave_last", n=1)
-    got = spark_engine.make_split(to_spark(ecommerce, spark).events, "leave_last", n=1)
+    got = api.make_split(to_spark(ecommerce, spark).events, "leave_last", n=1)
     pd.testing.assert_series_equal(_per_customer(got.test), _per_customer(expected.test))
     drawn = ("train_events", "test_pairs_item_unseen_in_train")  # depend on which pairs are drawn
     assert _without(got.details, drawn) == _without(expected.details, drawn)
@@ -198,7 +225,7 @@ def test_leave_last_equals_pandas_without_ties_and_per_customer_with_ties(spark,
 def test_random_split_holds_out_the_pandas_share_per_customer(spark):
     data = load_case_data("education")
     expected = pandas_engine.make_split(data.events, "random", test_size=0.3, random_state=5)
-    got = spark_engine.make_split(to_spark(data, spark).events, "random", test_size=0.3, random_state=5)
+    got = api.make_split(to_spark(data, spark).events, "random", test_size=0.3, random_state=5)
     pd.testing.assert_series_equal(_per_customer(got.test), _per_customer(expected.test))
     drawn = ("train_events", "test_pairs_item_unseen_in_train")  # depend on which pairs are drawn
     assert _without(got.details, drawn) == _without(expected.details, drawn)
@@ -210,18 +237,18 @@ def test_random_split_holds_out_the_pandas_share_per_customer(spark):
     pd.testing.assert_frame_equal(
         pd.concat([train, test]).sort_values(["customer_id", "item_id"]).reset_index(drop=True), everything
     )
-    again = spark_engine.make_split(to_spark(data, spark).events, "random", test_size=0.3, random_state=5)
+    again = api.make_split(to_spark(data, spark).events, "random", test_size=0.3, random_state=5)
     pd.testing.assert_frame_equal(_pairs(again.test), test)
 
 
 def test_split_errors_name_the_fix(spark, ecommerce):
     events = to_spark(ecommerce, spark).events
     with pytest.raises(DataValidationError, match="cut-off inside that range"):
-        spark_engine.split_by_time(events, "1990-01-01")
+        api.split_by_time(events, "1990-01-01")
     with pytest.raises(ValueError, match="split='weekly'"):
-        spark_engine.make_split(events, "weekly")
-    with pytest.raises(TypeError, match="Spark DataFrame"):
-        spark_engine.split_by_time(ecommerce.events, "2025-01-01")
+        api.make_split(events, "weekly")
+    with pytest.raises(DataValidationError, match="missing column"):
+        api.make_split(events.drop("timestamp"), "leave_last")
 
 
 # --- top k ----------------------------------------------------------------------------------------
@@ -237,7 +264,7 @@ def _heavy_user_log(spark):
 @pytest.mark.parametrize("model_name", ["popularity", "als"])
 def test_top_k_excludes_seen_items_and_fills_k(spark, model_name):
     events, frame = _heavy_user_log(spark)
-    pairs = spark_engine.build_interactions(events)
+    pairs = api.build_interactions(events)
     if model_name == "popularity":
         model = spark_engine.PopularityRecommender()
     else:
@@ -266,7 +293,7 @@ def test_top_k_excludes_seen_items_and_fills_k(spark, model_name):
 def test_als_top_k_is_the_exact_top_k_of_its_factors(spark, ecommerce):
     split = pandas_engine.make_split(ecommerce.events, "time", observation_end=ecommerce.observation_end)
     sdata = to_spark(ecommerce, spark)
-    pairs = spark_engine.build_interactions(spark.createDataFrame(split.train[["customer_id", "item_id"]]))
+    pairs = api.build_interactions(spark.createDataFrame(split.train[["customer_id", "item_id"]]))
     model = spark_engine.ALS(iterations=5).fit(pairs, sdata.items)
     got = model.recommend(k=K).select("customer_id", "rank", "item_id").toPandas()
     # brute force in numpy from the collected factors (small here; never done on the Spark path)
@@ -298,7 +325,7 @@ def test_popularity_lists_equal_the_pandas_lists(spark, ecommerce):
     want = expected.recommend(customers, k=K)
     sdata = to_spark(ecommerce, spark)
     model = spark_engine.PopularityRecommender().fit(
-        spark_engine.build_interactions(spark.createDataFrame(split.train[["customer_id", "item_id"]])), sdata.items
+        api.build_interactions(spark.createDataFrame(split.train[["customer_id", "item_id"]])), sdata.items
     )
     got = model.recommend(spark.createDataFrame(pd.DataFrame({"customer_id": customers})), k=K).toPandas()
     columns = ["customer_id", "rank", "item_id", "score", "cold_start"]
@@ -311,7 +338,7 @@ def test_popularity_lists_equal_the_pandas_lists(spark, ecommerce):
 
 def test_model_errors_name_the_fix(spark):
     events, _ = _heavy_user_log(spark)
-    pairs = spark_engine.build_interactions(events)
+    pairs = api.build_interactions(events)
     with pytest.raises(ValueError, match="alpha"):
         spark_engine.ALS(alpha=0.5).fit(pairs)
     with pytest.raises(ValueError, match="larger than the catalogue"):
@@ -332,8 +359,9 @@ def test_compare_models_agrees_with_the_pandas_engine(spark, case_name):
     models = {"popularity": pandas_engine.PopularityRecommender(), "als": pandas_engine.ALS(random_state=42)}
     expected = pandas_engine.compare_models(split, k=K, models=models, items=data.items["item_id"])
     sdata = to_spark(data, spark)
-    held_out = spark_engine.make_split(sdata.events, "time", observation_end=sdata.observation_end, test_days=60)
-    got = spark_engine.compare_models(held_out, k=K, items=sdata.items, random_state=42)
+    held_out = api.make_split(sdata.events, "time", observation_end=sdata.observation_end, test_days=60)
+    got = api.compare_models(held_out, k=K, items=sdata.items, random_state=42)
+    assert type(got) is type(expected)  # one result class, the same attributes
 
     assert list(got.table.columns) == list(expected.table.columns)
     assert list(got.table.index) == ["popularity", "als"] and got.table.index.name == "model"
@@ -353,16 +381,14 @@ def test_compare_models_agrees_with_the_pandas_engine(spark, case_name):
 
 
 def test_campaign_list_for_every_customer_written_by_spark(spark, tmp_path):
-    from marketing.spark.segmentation import write_crm_export
-
     events, _ = _heavy_user_log(spark)
     items = spark.createDataFrame(pd.DataFrame({"item_id": np.arange(32), "name": [f"item {i}" for i in range(32)]}))
     customers = spark.createDataFrame(pd.DataFrame({"customer_id": [*range(200), 999, 5000]}))
-    model = spark_engine.PopularityRecommender().fit(spark_engine.build_interactions(events), items)
-    campaign = spark_engine.campaign_list(model, customers, items, k=3)
+    model = spark_engine.PopularityRecommender().fit(api.build_interactions(events), items)
+    campaign = api.campaign_list(model, customers, items, k=3)
     assert campaign.columns == ["customer_id", "rank", "item_id", "item_name", "score", "cold_start"]
     path = write_crm_export(campaign, tmp_path, "recommendation_campaign")
-    back = spark.read.csv(path, header=True, inferSchema=True).toPandas()
+    back = spark.read.csv(str(path), header=True, inferSchema=True).toPandas()
     assert Path(path).name == "recommendation_campaign_crm_real_ids.csv"
     assert back["customer_id"].nunique() == 202 and len(back) == 202 * 3
     newcomer = back[back["customer_id"] == 5000].sort_values("rank")
@@ -372,7 +398,7 @@ def test_campaign_list_for_every_customer_written_by_spark(spark, tmp_path):
     assert not back.loc[back["customer_id"] != 5000, "cold_start"].any()
     # items read from an event log alone have no names: the id stands in
     newcomer_only = spark.createDataFrame(pd.DataFrame({"customer_id": [5000]}))
-    row = spark_engine.campaign_list(model, newcomer_only, items.select("item_id"), k=1).first()
+    row = api.campaign_list(model, newcomer_only, items.select("item_id"), k=1).first()
     assert row["item_name"] == str(row["item_id"])
 
 
@@ -387,6 +413,11 @@ def test_notebook_runs_on_spark_and_agrees_with_the_pandas_engine(tmp_path, ecom
     assert metrics["engine"] == "spark"
     models = metrics["models"]
     assert set(models) == {"popularity", "als"} and metrics["best_model"] == "als"
+    printed = "".join(o.get("text", "") for c in nb.cells for o in c.get("outputs", []) if o.get("name") == "stdout")
+    # what Spark leaves out is said once at the top and once where each missing step would be
+    assert printed.count("Engine spark: every step runs except") == 1
+    for step in ("the hyper-parameter sweep", "explained recommendations (item kNN)"):
+        assert f"{step}: not on engine spark" in printed
     assert models["als"]["ndcg"] >= 1.2 * models["popularity"]["ndcg"]
     split = pandas_engine.make_split(ecommerce.events, "time", observation_end=ecommerce.observation_end, test_days=60)
     reference = pandas_engine.compare_models(

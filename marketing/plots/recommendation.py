@@ -10,8 +10,11 @@ import seaborn as sns
 from marketing.plots import PALETTE, set_theme
 
 
-def plot_long_tail(item_users: np.ndarray, item_kind: str = "items", ax=None):
+def plot_long_tail(item_users, item_kind: str = "items", ax=None):
     """Customers per item, most popular first, with the share the top 20% of items hold.
+
+    ``item_users`` is the count per item, or the table of
+    :func:`marketing.recommend.item_popularity` (pandas or Spark: one row per item, collected).
 
     Examples
     --------
@@ -22,6 +25,10 @@ def plot_long_tail(item_users: np.ndarray, item_kind: str = "items", ax=None):
     set_theme()
     if ax is None:
         _, ax = plt.subplots()
+    if hasattr(item_users, "columns"):
+        import narwhals as nw
+
+        item_users = nw.from_native(item_users).lazy().collect("pandas")["n_customers"].to_numpy()
     counts = np.sort(np.asarray(item_users))[::-1]
     top = max(1, int(round(0.2 * len(counts))))
     share = counts[:top].sum() / max(counts.sum(), 1)
@@ -72,8 +79,11 @@ def plot_model_comparison(table: pd.DataFrame, k: int, baseline: str = "populari
     return ax
 
 
-def plot_sweep(sweep: pd.DataFrame, model: str, k: int, baseline_ndcg: float | None = None, ax=None):
-    """NDCG@k against the swept hyper-parameter, with the baseline as a dashed line."""
+def plot_sweep(sweep: pd.DataFrame | None, model: str, k: int, baseline_ndcg: float | None = None, ax=None):
+    """NDCG@k against the swept hyper-parameter, with the baseline as a dashed line; nothing
+    (None) without a sweep (``sweep`` None: nothing was tuned)."""
+    if sweep is None:
+        return None
     set_theme()
     if ax is None:
         _, ax = plt.subplots()

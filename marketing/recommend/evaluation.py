@@ -1,4 +1,10 @@
-"""Offline evaluation: fit every model on the same split and score it with the same metrics."""
+"""Offline evaluation: fit every model on the same split and score it with the same metrics, on
+the split's engine (in memory: the sparse-matrix models; Spark: popularity and Spark ML's ALS).
+
+What an engine lacks (:mod:`marketing.capabilities`) is not an error here: the step prints the
+capability table's sentence where its output would be and returns None, so a notebook needs no
+engine branch.
+"""
 
 from __future__ import annotations
 
@@ -9,13 +15,25 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from marketing.capabilities import unavailable
 from marketing.columns import CUSTOMER, ITEM
-from marketing.recommend.interactions import Interactions, build_interactions
-from marketing.recommend.metrics import catalogue_coverage, novelty, ranking_metrics
+from marketing.engines import engine_of
+from marketing.recommend import relational as rel
+from marketing.recommend.interactions import build_interactions, id_values
+from marketing.recommend.metrics import RANKING_METRICS, catalogue_coverage, novelty, ranking_metrics
 from marketing.recommend.models import ALS, EASE, ItemKNN, PopularityRecommender, Recommender, UserKNN
 from marketing.recommend.split import Split
+from marketing.validation import require_columns
 
 BASELINE = "popularity"
+ANALYSIS = "recommendation"
+#: Steps of the capability table (marketing.capabilities) this module serves.
+KNN_AND_EASE = "user and item kNN and EASE recommenders"
+RATINGS = "rating prediction"
+SWEEP = "the hyper-parameter sweep"
+EXPLAINED = "explained recommendations (item kNN)"
+#: Columns of the comparison table, on every engine.
+TABLE_COLUMNS = (*RANKING_METRICS, "coverage", "novelty", "n_customers")
 
 #: The main hyper-parameter of each model, swept in the notebook.
 MAIN_PARAMETER = {
@@ -68,36 +86,63 @@ def make_model(name: str, random_state: int = 42, **params) -> Recommender:
 class Comparison:
     """The result of :func:`compare_models`.
 
+    The same attributes on every engine.
+
     Attributes
     ----------
     table : pandas.DataFrame
-        One row per model (warm test customers): the ranking metrics at k, coverage, novelty.
+        One row per model (warm test customers): the ranking metrics at k, coverage, novelty,
+        ``n_customers``. Small: collected on Spark too.
     cold_start : dict
         Ranking metrics of the popularity list for test customers without training history.
     models : dict
         The fitted models.
-    train : Interactions
-        The training matrix every model was fitted on.
-    relevant : scipy.sparse.csr_matrix
-        Test pairs of the warm customers (rows: ``warm_users``; columns: training item positions).
-    warm_users : numpy.ndarray
-        Row positions (in ``train``) of the evaluated warm customers.
+    train : Interactions or pyspark.sql.DataFrame
+        The training interactions every model was fitted on (:func:`build_interactions`).
     k : int
+    details : dict
+        The split's counts and the test pairs of items outside the catalogue.
+    items : optional
+        The catalogue the models were fitted with (Spark keeps it beside the pairs).
     """
 
     table: pd.DataFrame
     cold_start: dict
     models: dict
-    train: Interactions
-    relevant: sp.csr_matrix
-    warm_users: np.ndarray
+    train: object
     k: int
     details: dict = field(default_factory=dict)
+    items: object = None
 
     @property
     def best_model(self) -> str:
         """The model with the highest NDCG@k (the baseline wins ties)."""
         return best_by_ndcg(self.table)
+
+    @property
+    def engine(self) -> str:
+        return engine_of(self.train)
+
+    @property
+    def gain(self) -> float:
+        """Relative NDCG@k gain of the best model over the baseline (0 when the baseline wins)."""
+        return float(self.table.loc[self.best_model, "ndcg"] / self.table.loc[BASELINE, "ndcg"] - 1)
+
+    def refit(self, interactions, name: str | None = None):
+        """Refit model ``name`` (default: the best) on ``interactions`` (e.g. every event up to the
+        observation end, from :func:`build_interactions`) and return it: the final model."""
+        model = self.models[name or self.best_model]
+        if engine_of(interactions) == "spark":
+            return model.fit(interactions, self.items)
+        return model.fit(interactions)
+
+    def note(self) -> str:
+        """The result in two sentences: the best model against popularity, and the cold-start count."""
+        best, ndcg = self.best_model, self.table["ndcg"]
+        return (
+            f"Best model: {best}; NDCG@{self.k} {ndcg[best]:.3f} vs popularity {ndcg[BASELINE]:.3f} "
+            f"({self.gain:+.1%}).\nCold-start test customers (popularity list only): {self.cold_start['n_customers']}"
+        )
 
 
 def best_by_ndcg(table: pd.DataFrame) -> str:
@@ -127,15 +172,54 @@ def compare_models(
     col_user: str = CUSTOMER,
     col_item: str = ITEM,
 ) -> Comparison:
-    """Fit each model on ``split.train`` (binary matrix) and evaluate it at ``k`` on ``split.test``.
+    """Fit each model on ``split.train`` (binary interactions) and evaluate it at ``k`` on ``split.test``.
 
     Test customers without training history are cold-start: every model serves them the
     popularity list, so they are evaluated once, separately. Test pairs of items outside the
     training matrix (possible only when ``items`` is not given) cannot be recommended; they
     stay in the recall denominator and are counted in ``details``.
+
+    Parameters
+    ----------
+    split : Split
+        From :func:`make_split`, on either engine.
+    k : int
+    models : dict, optional
+        Name -> unfitted recommender; must include ``"popularity"``. Default: every model the
+        engine runs (in memory :func:`default_models`; on Spark popularity and ALS, and the
+        capability note names what is left out).
+    items : table or array-like, optional
+        The catalogue (a table with ``item_id``, or the ids).
+    random_state : int
+
+    Returns
+    -------
+    Comparison
+        The same attributes on every engine; the metrics of the in-memory models come from the
+        CSR metric code, those of the Spark models from the relational one, tested equal.
+
+    Examples
+    --------
+    >>> events = pd.DataFrame({
+    ...     "customer_id": [1, 1, 2, 2, 2, 3, 3, 1, 3, 4],
+    ...     "item_id": [10, 20, 10, 20, 30, 20, 30, 30, 10, 30],
+    ...     "timestamp": pd.to_datetime(["2025-01-01", "2025-01-05", "2025-01-02", "2025-01-03", "2025-01-04",
+    ...         "2025-01-04", "2025-01-06", "2025-02-15", "2025-02-20", "2025-02-10"])})
+    >>> from marketing.recommend import make_split
+    >>> held_out = make_split(events, "time", observation_end="2025-03-01", test_days=30)
+    >>> result = compare_models(held_out, k=1, models={"popularity": PopularityRecommender()})
+    >>> result.table[["precision", "recall", "n_customers"]]
+                precision  recall  n_customers
+    model
+    popularity        1.0     1.0            2
+    >>> result.cold_start["n_customers"], result.cold_start["hit_rate"]
+    (1, 0.0)
     """
-    if len(split.test) == 0:
+    if not split.details.get("test_pairs", 1) or (engine_of(split.test) != "spark" and len(split.test) == 0):
         raise ValueError("The split has no test pairs: choose a longer test window or another split.")
+    if engine_of(split.train) == "spark":
+        return _compare_spark(split, k, models, items, random_state)
+    items = id_values(items, col_item)
     train = build_interactions(split.train, weighting="binary", items=items, col_user=col_user, col_item=col_item)
     if models is None:
         models = default_models(train.n_items, random_state=random_state)
@@ -168,14 +252,67 @@ def compare_models(
         items_cold, _ = fitted[BASELINE].recommend_positions(np.full(len(cold_ids), -1), k)
         cold.update(ranking_metrics(items_cold, cold_rel, k))
     details = {"test_pairs_unseen_items": int(unseen_items.sum()), **split.details}
-    return Comparison(table, cold, fitted, train, relevant, warm_users, k, details)
+    return Comparison(table, cold, fitted, train, k, details, items)
+
+
+def _compare_spark(split, k, models, items, random_state) -> Comparison:
+    """compare_models on Spark: the relational metrics (:mod:`~marketing.recommend.relational`) on
+    the Spark models' top-k tables; the table comes back to pandas."""
+    import narwhals as nw
+
+    from marketing.spark.recommend.models import spark_models
+
+    if items is not None:
+        require_columns(items, [ITEM], "items")
+    train = build_interactions(split.train, weighting="binary").persist()
+    models = spark_models(random_state) if models is None else dict(models)
+    if BASELINE not in models:
+        raise ValueError(f"models must include the baseline {BASELINE!r}.")
+    users = rel.lazy(train).select(CUSTOMER).unique().with_columns(_warm=nw.lit(1))
+    catalogue = rel.lazy(items if items is not None else train).select(ITEM).unique().with_columns(_known=nw.lit(1))
+    flagged = rel.lazy(split.test).select(CUSTOMER, ITEM).join(users, on=CUSTOMER, how="left")
+    flagged = rel.lazy(flagged.join(catalogue, on=ITEM, how="left").to_native().persist())
+    is_cold = nw.col("_warm").is_null()
+    counts = rel.first_row(flagged.select(rel.count_where(nw.col("_known").is_null()).alias("unseen")))
+    n_cold = rel.first_row(flagged.filter(is_cold).select(nw.col(CUSTOMER).n_unique()))[CUSTOMER]
+    warm = rel.native(flagged.filter(~is_cold).select(CUSTOMER, ITEM))
+    cold = rel.native(flagged.filter(is_cold).select(CUSTOMER, ITEM))
+    rows, fitted = {}, {}
+    for name, model in models.items():
+        fitted[name] = model.fit(train, items)
+        # persisted: the metrics read the lists twice (ranking metrics, coverage and novelty)
+        recommended = model.recommend(warm.select(CUSTOMER), k).persist()
+        rows[name] = rel.mean_ranking_metrics(recommended, warm, k)
+        rows[name].update(rel.coverage_and_novelty(recommended, model.item_users_, model.n_users_, model.n_items_))
+        recommended.unpersist()
+    table = pd.DataFrame(rows).T.rename_axis("model")[list(TABLE_COLUMNS)]
+    table["n_customers"] = table["n_customers"].astype(int)
+    cold_start: dict = {"n_customers": int(n_cold or 0)}
+    if n_cold:
+        cold_lists = fitted[BASELINE].recommend(cold.select(CUSTOMER), k)
+        metrics = rel.mean_ranking_metrics(cold_lists, cold, k)
+        cold_start.update({m: metrics[m] for m in RANKING_METRICS})
+    flagged.to_native().unpersist()
+    details = {"test_pairs_unseen_items": int(counts["unseen"]), **split.details}
+    return Comparison(table, cold_start, fitted, train, k, details, items)
 
 
 def sweep(
     split: Split, name: str, values=None, k: int = 10, items=None, random_state: int = 42
 ) -> pd.DataFrame:
     """NDCG, recall and coverage at ``k`` of model ``name`` for each value of its main parameter
-    (:data:`MAIN_PARAMETER`); ``values`` defaults to :data:`DEFAULT_GRID`."""
+    (:data:`MAIN_PARAMETER`); ``values`` defaults to :data:`DEFAULT_GRID`.
+
+    Returns None, after saying why, when there is nothing to sweep: the baseline won, or the
+    engine does not run the sweep (each value is a refit; see :mod:`marketing.capabilities`).
+    """
+    engine = engine_of(split.train)
+    if engine == "spark":
+        print(unavailable(ANALYSIS, SWEEP, engine))
+        return None
+    if name == BASELINE:
+        print("Popularity won: nothing to tune.")
+        return None
     if name not in MAIN_PARAMETER:
         raise ValueError(f"model {name!r} has no hyper-parameter to sweep; use one of {sorted(MAIN_PARAMETER)}.")
     param = MAIN_PARAMETER[name]
@@ -189,16 +326,108 @@ def sweep(
     return pd.DataFrame(rows)
 
 
-def campaign_list(model: Recommender, customer_ids, items: pd.DataFrame, k: int = 10) -> pd.DataFrame:
+def campaign_list(model, customers, items, k: int = 10):
     """The action: top-k per customer with the item's name, ready for a campaign tool.
 
-    Columns: customer_id, rank, item_id, item_name, score (rounded to 4 decimals), cold_start.
+    Parameters
+    ----------
+    model : a fitted recommender (either engine)
+    customers : table or array-like
+        The customers (a table with ``customer_id``, or the ids). Those without history get the
+        popularity list, flagged ``cold_start``.
+    items : table
+        ``item_id`` and ``name`` (without names, the id stands in).
+    k : int
+
+    Returns
+    -------
+    pandas.DataFrame or pyspark.sql.DataFrame (persisted: it is written, counted and shown)
+        customer_id, rank, item_id, item_name, score (rounded to 4 decimals), cold_start. Write it
+        with :func:`marketing.privacy.write_crm_export`.
+
+    Examples
+    --------
+    >>> X = build_interactions(pd.DataFrame({"customer_id": [1, 2, 2], "item_id": [10, 10, 20]}))
+    >>> items = pd.DataFrame({"item_id": [10, 20], "name": ["tea", "mug"]})
+    >>> campaign_list(PopularityRecommender().fit(X), [1, 3], items, k=1)
+       customer_id  rank  item_id item_name  score  cold_start
+    0            1     1       20       mug    1.0       False
+    1            3     1       10       tea    2.0        True
     """
-    rec = model.recommend(customer_ids, k=k)
-    names = items.set_index(ITEM)["name"]
-    rec.insert(3, "item_name", names.reindex(rec[ITEM].to_numpy()).to_numpy())
-    rec["score"] = rec["score"].round(4)
-    return rec
+    if engine_of(customers) == "spark":
+        return rel.with_item_names(model.recommend(customers, k), items).persist()
+    return rel.with_item_names(model.recommend(id_values(customers, CUSTOMER), k=k), items)
+
+
+def head(frame, n: int = 10) -> pd.DataFrame:
+    """The first ``n`` rows of a campaign list by customer and rank, as pandas (to show)."""
+    if engine_of(frame) == "spark":
+        return frame.orderBy(CUSTOMER, "rank").limit(n).toPandas()
+    return frame.head(n)
+
+
+def explained_examples(result: Comparison, split, data, n: int = 3, k: int = 3):
+    """Item-kNN recommendations with their reasons for the first ``n`` warm test customers, as a
+    report may show them (ids pseudonymised on real data); None, after saying why, on an engine
+    without item kNN."""
+    from marketing.privacy import publishable
+
+    if "item_knn" not in result.models:
+        print(unavailable(ANALYSIS, EXPLAINED, result.engine))
+        return None
+    model = result.models["item_knn"]
+    examples = split.test[CUSTOMER].drop_duplicates().sort_values()
+    examples = examples[result.train.user_positions(examples) >= 0].head(n)
+    shown = campaign_list(model, examples, data.items, k=k)
+    explained = explain_recommendations(model, shown, data.items)
+    return publishable(explained[[CUSTOMER, "rank", "item_name", "score", "because"]], data)
+
+
+def compare_ratings(split, case):
+    """RMSE and MAE of the bias model against the overall mean (:func:`evaluate_ratings`) when the
+    case has explicit ratings; None, after saying why, otherwise or on an engine without it."""
+    from marketing.recommend.ratings import evaluate_ratings
+
+    if case.feedback != "explicit":
+        print(f"{case.title.split(':')[0]} has implicit feedback only: no ratings to predict.")
+        return None
+    engine = engine_of(split.train)
+    if engine == "spark":
+        print(unavailable(ANALYSIS, RATINGS, engine))
+        return None
+    return evaluate_ratings(split.train, split.test, rating_scale=case.rating_scale)
+
+
+def recommendation_record(result: Comparison, split, ratings=None, data=None) -> dict:
+    """The machine-readable record of a recommendation report (for
+    :func:`marketing.notebook.record_metrics`), its floats rounded here: 4 decimals in memory, 3 on
+    Spark, whose sums run in partition order so the last digits can vary between runs.
+
+    ``data`` (the case's data) names the engine the report ran on (DuckDB data is modelled in
+    memory, so the comparison alone would say pandas).
+    """
+    digits = 3 if result.engine == "spark" else 4
+    metrics = [*RANKING_METRICS, "coverage", "novelty"]
+    record = {
+        "engine": engine_of(data) if data is not None else result.engine,
+        "k": result.k,
+        "split": split.method,
+        "best_model": result.best_model,
+        "models": {name: {m: row[m] for m in metrics} for name, row in result.table.iterrows()},
+        "n_test_users": int(result.table["n_customers"].iloc[0]),
+        "cold_start_users": result.cold_start["n_customers"],
+        "ndcg_gain_over_popularity": result.gain,
+        "ratings": None if ratings is None else ratings.to_dict(orient="index"),
+    }
+    return _rounded(record, digits)
+
+
+def _rounded(value, digits: int):
+    if isinstance(value, Mapping):
+        return {key: _rounded(v, digits) for key, v in value.items()}
+    if isinstance(value, (float, np.floating)):
+        return round(float(value), digits)
+    return value
 
 
 def explain_recommendations(model: ItemKNN, recommendations: pd.DataFrame, items: pd.DataFrame, n: int = 2) -> pd.DataFrame:

@@ -9,6 +9,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from marketing.columns import CUSTOMER, ITEM, RATING
+from marketing.engines import engine_of
 from marketing.validation import DataValidationError, require_columns, require_non_empty
 
 #: How repeated events of one customer-item pair become one matrix entry.
@@ -70,7 +71,7 @@ class Interactions:
 
 
 def build_interactions(
-    events: pd.DataFrame,
+    events,
     weighting: str = "binary",
     items=None,
     users=None,
@@ -78,25 +79,32 @@ def build_interactions(
     col_item: str = ITEM,
     col_rating: str = RATING,
 ) -> Interactions:
-    """Build the sparse interaction matrix from an event log.
+    """Build the customer-item interactions from an event log, on the log's engine.
 
     Parameters
     ----------
-    events : pandas.DataFrame
-        One row per event (purchase, enrolment, session) with customer and item ids.
+    events : pandas.DataFrame, DuckDB relation or Spark DataFrame
+        One row per event (purchase, enrolment, session) with customer and item ids. A DuckDB
+        relation is reduced to the needed columns and collected (the in-memory models fit on it);
+        a Spark DataFrame stays in Spark.
     weighting : {"binary", "count", "log", "rating"}
         Implicit feedback: ``"binary"`` (1 if the pair ever occurred), ``"count"`` (number of events)
         or ``"log"`` (confidence ``1 + log(count)``). Explicit feedback: ``"rating"``, the mean
         rating of the pair, read from ``col_rating``.
-    items, users : array-like, optional
-        The full catalogue / customer base. Given, the matrix has a column (row) for each, even those
-        without events, and events naming an id outside them raise. Default: the ids in ``events``.
+    items, users : array-like or table, optional
+        The full catalogue / customer base (ids, or a table with the id column). Given, the matrix
+        has a column (row) for each, even those without events, and events naming an id outside
+        them raise. Default: the ids in ``events``. Spark keeps the catalogue beside the pairs
+        (:func:`item_popularity`, the models' ``fit``), so there they are not read.
     col_user, col_item, col_rating : str
         Column names, overridable.
 
     Returns
     -------
     Interactions
+        In memory (pandas, DuckDB): the sparse matrix. On Spark: a Spark DataFrame
+        ``(customer_id, item_id, weight)``, one row per pair (not collected), which the Spark
+        models fit on.
 
     Raises
     ------
@@ -117,8 +125,14 @@ def build_interactions(
     """
     if weighting not in WEIGHTINGS:
         raise ValueError(f"weighting={weighting!r} is not one of {WEIGHTINGS}.")
-    require_non_empty(events, "events")
     needed = [col_user, col_item] + ([col_rating] if weighting == "rating" else [])
+    engine = engine_of(events)
+    if engine == "spark":
+        return _pair_table(events, needed, weighting, col_user, col_item, col_rating)
+    if engine == "duckdb":
+        events = in_memory(events, needed)
+    items, users = id_values(items, col_item), id_values(users, col_user)
+    require_non_empty(events, "events")
     require_columns(events, needed, "events")
     for col in needed:
         if events[col].isna().any():
@@ -150,6 +164,84 @@ def build_interactions(
     matrix = matrix.astype(np.float32)
     matrix.sort_indices()
     return Interactions(matrix=matrix, user_ids=user_ids, item_ids=item_ids, weighting=weighting)
+
+
+def _pair_table(events, needed, weighting, col_user, col_item, col_rating):
+    """The relational form of the interactions (:func:`~marketing.recommend.relational.pair_weights`)
+    after the checks of the in-memory path, counted in one pass."""
+    import narwhals as nw
+
+    from marketing.recommend.relational import first_row, lazy, pair_weights
+
+    require_columns(events, needed, "events")
+    counts = first_row(lazy(events).select(nw.len().alias("_rows"), *[nw.col(c).null_count() for c in needed]))
+    if not counts["_rows"]:
+        raise DataValidationError("table 'events' is empty: there is nothing to build interactions from.")
+    for col in needed:
+        if counts[col]:
+            raise DataValidationError(
+                f"table 'events': column '{col}' has {int(counts[col])} missing value(s). "
+                "Drop or fill those rows before building the interaction matrix."
+            )
+    return pair_weights(events, weighting, col_user, col_item, col_rating)
+
+
+def in_memory(events, columns) -> pd.DataFrame:
+    """A DuckDB relation's ``columns`` (those present) as pandas; pandas frames pass through.
+
+    Only the columns a step needs leave DuckDB: the in-memory models fit on them.
+    """
+    if engine_of(events) != "duckdb":
+        return events
+    present = [c for c in columns if c in events.columns]
+    return events.select(*present).df() if present else events.df()
+
+
+def id_values(ids, col: str):
+    """The ids of a table's ``col`` (a pandas table or Series of ids passes its values)."""
+    if ids is None:
+        return None
+    if isinstance(ids, pd.DataFrame):
+        return ids[col].to_numpy()
+    return ids
+
+
+def interaction_summary(interactions, items=None) -> dict:
+    """Size and sparsity: customers, items, stored pairs, density (pairs / cells), on either engine.
+
+    ``items`` (the catalogue) counts the items on Spark; in memory the matrix already has its
+    columns. See :meth:`Interactions.summary`.
+
+    Examples
+    --------
+    >>> X = build_interactions(pd.DataFrame({"customer_id": [1, 2, 2], "item_id": [5, 5, 6]}))
+    >>> interaction_summary(X)["density"]
+    0.75
+    """
+    if engine_of(interactions) == "spark":
+        from marketing.recommend.relational import pair_summary
+
+        return pair_summary(interactions, items)
+    return interactions.summary()
+
+
+def item_popularity(interactions, items=None):
+    """Distinct customers per item (the popularity count): a table ``item_id``, ``n_customers``.
+
+    A pandas DataFrame in memory (one row per matrix column), a Spark DataFrame on Spark (one row
+    per catalogue item when ``items`` is given; small enough to collect).
+
+    Examples
+    --------
+    >>> X = build_interactions(pd.DataFrame({"customer_id": [1, 2, 2], "item_id": [5, 5, 6]}), items=[5, 6, 7])
+    >>> item_popularity(X)["n_customers"].tolist()
+    [2, 1, 0]
+    """
+    if engine_of(interactions) == "spark":
+        from marketing.recommend.relational import popularity_table
+
+        return popularity_table(interactions, items)
+    return pd.DataFrame({ITEM: interactions.item_ids, "n_customers": interactions.item_users()})
 
 
 def _ids(observed: pd.Series, universe, table: str, col: str) -> np.ndarray:

@@ -1,34 +1,45 @@
-"""Train / test splits of an event log for offline evaluation of recommenders.
+"""Train / test splits of an event log for offline evaluation of recommenders, on every engine.
 
 Each split returns the training *events* (all of them, so counts and ratings survive) and the
 test *pairs*: distinct customer-item pairs the customer did not have in training, which is what
 a recommender that excludes owned items can get right. What each split leaves out is counted in
-``Split.details`` (nothing is dropped silently).
+``Split.details`` (nothing is dropped silently). The logic is written once
+(:mod:`marketing.recommend.relational`) and runs where the events are: pandas frames in, pandas
+frames out; Spark in, Spark out (not collected); a DuckDB relation is collected (the needed
+columns only) and split in memory.
+
+On Spark the time split is exactly the pandas one. ``leave_last`` and ``random`` hold out the
+same number of pairs per customer, but order ties in time and draw the random pairs with a seeded
+hash of the pair (reproducible however the data are partitioned), so they hold out other pairs.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import numpy as np
+import narwhals as nw
 import pandas as pd
 
 from marketing.columns import CUSTOMER, ITEM, RATING, TIMESTAMP
-from marketing.validation import DataValidationError, require_columns, require_non_empty
+from marketing.engines import engine_of
+from marketing.recommend import relational as rel
+from marketing.recommend.interactions import in_memory
+from marketing.validation import DataValidationError, require_columns
 
 SPLITS = ("time", "leave_last", "random")
 
 
 @dataclass
 class Split:
-    """Training events and test pairs.
+    """Training events and test pairs, in the events' kind (pandas or Spark).
 
     Attributes
     ----------
-    train : pandas.DataFrame
+    train : pandas.DataFrame or pyspark.sql.DataFrame
         Events to fit on.
-    test : pandas.DataFrame
-        Distinct (customer_id, item_id) pairs to predict, with ``rating`` (mean) when the log has it.
+    test : pandas.DataFrame or pyspark.sql.DataFrame
+        Distinct (customer_id, item_id) pairs to predict, with ``n_events`` and ``rating`` (mean)
+        when the log has it.
     method : str
         One of :data:`SPLITS`.
     details : dict
@@ -36,43 +47,34 @@ class Split:
         and what was left out and why.
     """
 
-    train: pd.DataFrame
-    test: pd.DataFrame
+    train: object
+    test: object
     method: str
     details: dict = field(default_factory=dict)
 
 
-def _validate(events, col_user, col_item, extra=()):
-    require_non_empty(events, "events")
-    require_columns(events, [col_user, col_item, *extra], "events")
-
-
-def _test_pairs(events: pd.DataFrame, col_user, col_item, col_rating) -> pd.DataFrame:
-    agg = {"n_events": (col_item, "size")}
-    if col_rating in events.columns:
-        agg[col_rating] = (col_rating, "mean")
-    return events.groupby([col_user, col_item], as_index=False, sort=True).agg(**agg)
+def _events(events, columns):
+    """Validated events as a narwhals LazyFrame (DuckDB: the columns needed, collected)."""
+    events = in_memory(events, [*columns, RATING])
+    require_columns(events, columns, "events")
+    lf = rel.lazy(events)
+    if not rel.first_row(lf.select(nw.len().alias("n")))["n"]:
+        raise DataValidationError("table 'events' is empty: there is nothing to split.")
+    return lf
 
 
 def _finish(train, test, method, col_user, col_item, details) -> Split:
-    train_users = set(train[col_user].unique().tolist())
-    test_users = test[col_user].unique()
-    cold = int(np.sum(~np.isin(test_users, list(train_users))))
-    items_in_train = np.isin(test[col_item].to_numpy(), train[col_item].unique())
-    details.update(
-        {
-            "train_events": len(train),
-            "test_pairs": len(test),
-            "test_customers": len(test_users),
-            "cold_start_customers": cold,
-            "test_pairs_item_unseen_in_train": int((~items_in_train).sum()),
-        }
+    spark = engine_of(train.to_native()) == "spark"
+    if spark:  # the counts and every later step read both again
+        train, test = rel.lazy(train.to_native().persist()), rel.lazy(test.to_native().persist())
+    details.update(rel.split_counts(train, test, col_user, col_item))
+    return Split(
+        train=rel.native(train), test=rel.native(test, sort_by=[col_user, col_item]), method=method, details=details
     )
-    return Split(train=train.reset_index(drop=True), test=test.reset_index(drop=True), method=method, details=details)
 
 
 def split_by_time(
-    events: pd.DataFrame,
+    events,
     cutoff,
     col_user: str = CUSTOMER,
     col_item: str = ITEM,
@@ -92,39 +94,26 @@ def split_by_time(
     >>> s.test[["customer_id", "item_id"]].values.tolist(), s.details["repeat_pairs_left_out"]
     ([[1, 6], [2, 5]], 1)
     """
-    _validate(events, col_user, col_item, [col_time])
+    lf = _events(events, [col_user, col_item, col_time])
     cutoff = pd.Timestamp(cutoff)
-    before = events[col_time] < cutoff
-    if not before.any() or before.all():
+    train, test, repeats, row = rel.time_split_frames(lf, cutoff, col_user, col_item, col_time, col_rating)
+    if row["before"] in (0, row["rows"]):
         raise DataValidationError(
-            f"table 'events': cutoff {cutoff} leaves {'no' if not before.any() else 'all'} events in "
-            f"training (timestamps run from {events[col_time].min()} to {events[col_time].max()}). "
+            f"table 'events': cutoff {cutoff} leaves {'no' if not row['before'] else 'all'} events in "
+            f"training (timestamps run from {_naive(row['first'])} to {_naive(row['last'])}). "
             "Choose a cut-off inside that range."
         )
-    train = events[before]
-    after = _test_pairs(events[~before], col_user, col_item, col_rating)
-    owned = pd.MultiIndex.from_frame(train[[col_user, col_item]].drop_duplicates())
-    repeat = pd.MultiIndex.from_frame(after[[col_user, col_item]]).isin(owned)
-    details = {"cutoff": str(cutoff), "repeat_pairs_left_out": int(repeat.sum())}
-    return _finish(train, after[~repeat], "time", col_user, col_item, details)
+    details = {"cutoff": str(cutoff), "repeat_pairs_left_out": repeats}
+    return _finish(train, test, "time", col_user, col_item, details)
 
 
-def _pair_order(events, col_user, col_item, col_time, random_state):
-    """Distinct pairs with their first event time and a seeded random key for ordering ties."""
-    pairs = events.groupby([col_user, col_item], as_index=False, sort=True).agg(first=(col_time, "min"))
-    pairs["key"] = np.random.default_rng(random_state).random(len(pairs))
-    pairs["n_pairs"] = pairs.groupby(col_user)[col_item].transform("size")
-    return pairs
-
-
-def _split_pairs(events, test_keys, col_user, col_item, col_rating):
-    index = pd.MultiIndex.from_frame(events[[col_user, col_item]])
-    in_test = index.isin(test_keys)
-    return events[~in_test], _test_pairs(events[in_test], col_user, col_item, col_rating)
+def _naive(value) -> pd.Timestamp:
+    value = pd.Timestamp(value)
+    return value.tz_localize(None) if value.tzinfo is not None else value
 
 
 def leave_last_n_out(
-    events: pd.DataFrame,
+    events,
     n: int = 1,
     random_state: int = 42,
     col_user: str = CUSTOMER,
@@ -137,21 +126,26 @@ def leave_last_n_out(
     All events of a test pair go to the test side. Customers with ``n`` or fewer distinct items
     stay wholly in training (counted in ``details["customers_too_short"]``); ties in time are
     ordered by ``random_state``.
+
+    Examples
+    --------
+    >>> events = pd.DataFrame({"customer_id": [1, 1, 1, 2], "item_id": [5, 6, 5, 5],
+    ...     "timestamp": pd.to_datetime(["2025-01-01", "2025-01-02", "2025-01-03", "2025-01-01"])})
+    >>> s = leave_last_n_out(events, n=1)
+    >>> s.test[["customer_id", "item_id"]].values.tolist(), s.details["customers_too_short"]
+    ([[1, 6]], 1)
     """
     if n < 1:
         raise ValueError(f"n={n}: leave at least one item out.")
-    _validate(events, col_user, col_item, [col_time])
-    pairs = _pair_order(events, col_user, col_item, col_time, random_state)
-    pairs = pairs.sort_values([col_user, "first", "key"], ascending=[True, False, True])
-    position = pairs.groupby(col_user).cumcount()
-    chosen = pairs[(position < n) & (pairs["n_pairs"] > n)]
-    train, test = _split_pairs(events, pd.MultiIndex.from_frame(chosen[[col_user, col_item]]), col_user, col_item, col_rating)
-    too_short = int(pairs.loc[pairs["n_pairs"] <= n, col_user].nunique())
+    lf = _events(events, [col_user, col_item, col_time])
+    train, test, too_short = rel.held_out_pairs(
+        lf, lambda n_pairs: nw.lit(n), [col_time], [True], random_state, col_user, col_item, col_time, col_rating
+    )
     return _finish(train, test, "leave_last", col_user, col_item, {"n": n, "customers_too_short": too_short})
 
 
 def random_split(
-    events: pd.DataFrame,
+    events,
     test_size: float = 0.2,
     random_state: int = 42,
     col_user: str = CUSTOMER,
@@ -160,30 +154,61 @@ def random_split(
 ) -> Split:
     """Per customer, a random ``test_size`` share of their distinct items (at least one) is held out.
 
-    Customers with a single distinct item stay in training (``details["customers_too_short"]``).
+    ``max(round(test_size * n_pairs), 1)`` pairs per customer (halves to even, as numpy rounds);
+    customers with a single distinct item stay in training (``details["customers_too_short"]``).
+
+    Examples
+    --------
+    >>> events = pd.DataFrame({"customer_id": [1] * 5 + [2], "item_id": [1, 2, 3, 4, 5, 1]})
+    >>> s = random_split(events, test_size=0.2)
+    >>> s.details["test_pairs"], s.details["customers_too_short"]
+    (1, 1)
     """
     if not 0 < test_size < 1:
         raise ValueError(f"test_size={test_size}: it must be between 0 and 1.")
-    _validate(events, col_user, col_item)
-    pairs = events.groupby([col_user, col_item], as_index=False, sort=True).size()
-    pairs["key"] = np.random.default_rng(random_state).random(len(pairs))
-    n_pairs = pairs.groupby(col_user)[col_item].transform("size")
-    n_test = np.maximum(np.round(test_size * n_pairs), 1)
-    rank = pairs.groupby(col_user)["key"].rank(method="first")
-    chosen = pairs[(rank <= n_test) & (n_pairs > 1)]
-    train, test = _split_pairs(events, pd.MultiIndex.from_frame(chosen[[col_user, col_item]]), col_user, col_item, col_rating)
-    too_short = int(pairs.loc[n_pairs <= 1, col_user].nunique())
+    lf = _events(events, [col_user, col_item])
+
+    def n_test(n_pairs):
+        # one pair or fewer: the customer stays in training (n_pairs > n_test fails)
+        share = rel.round_half_even(n_pairs.cast(nw.Float64) * float(test_size))
+        return nw.when(n_pairs <= 1).then(n_pairs).otherwise(nw.max_horizontal(share, nw.lit(1)))
+
+    train, test, too_short = rel.held_out_pairs(lf, n_test, [], [], random_state, col_user, col_item, col_rating=col_rating)
     return _finish(train, test, "random", col_user, col_item, {"test_size": test_size, "customers_too_short": too_short})
 
 
 def make_split(
-    events: pd.DataFrame, method: str = "time", observation_end=None, test_days: int = 60,
+    events, method: str = "time", observation_end=None, test_days: int = 60,
     n: int = 1, test_size: float = 0.2, random_state: int = 42,
 ) -> Split:
-    """Dispatch to a split by name: ``"time"`` (cut-off = observation_end - test_days),
-    ``"leave_last"`` (n per customer) or ``"random"`` (test_size per customer)."""
+    """Split an event log (pandas, DuckDB or Spark) by name.
+
+    Parameters
+    ----------
+    events : pandas.DataFrame, DuckDB relation or Spark DataFrame
+    method : {"time", "leave_last", "random"}
+        ``"time"``: cut-off = ``observation_end - test_days`` (default end: the last event);
+        ``"leave_last"``: the last ``n`` distinct items per customer; ``"random"``: a
+        ``test_size`` share of each customer's distinct items, drawn with ``random_state``.
+
+    Returns
+    -------
+    Split
+        pandas frames for pandas and DuckDB events; Spark frames for Spark events.
+
+    Examples
+    --------
+    >>> events = pd.DataFrame({"customer_id": [1, 1, 2], "item_id": [5, 6, 5],
+    ...     "timestamp": pd.to_datetime(["2025-01-01", "2025-02-20", "2025-02-25"])})
+    >>> make_split(events, "time", observation_end="2025-03-01", test_days=30).details["test_pairs"]
+    2
+    """
     if method == "time":
-        end = pd.Timestamp(observation_end) if observation_end is not None else events[TIMESTAMP].max()
+        if observation_end is None:
+            lf = _events(events, [TIMESTAMP])
+            end = _naive(rel.first_row(lf.select(nw.col(TIMESTAMP).max()))[TIMESTAMP])
+        else:
+            end = pd.Timestamp(observation_end)
         return split_by_time(events, end - pd.Timedelta(days=test_days))
     if method == "leave_last":
         return leave_last_n_out(events, n=n, random_state=random_state)

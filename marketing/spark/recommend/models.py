@@ -1,6 +1,7 @@
 """Recommenders on Spark with one interface: popularity and Spark ML's ALS for implicit feedback.
 
-``fit(interactions, items)`` learns from the training pairs (:func:`build_interactions`);
+``fit(interactions, items)`` learns from the training pairs (:func:`marketing.recommend.build_interactions`
+of a Spark event log);
 ``recommend(customers, k)`` gives every customer their top ``k`` as a long Spark DataFrame
 ``(customer_id, rank, item_id, score, cold_start)``, excluding the items the customer already has,
 and the popularity list to customers without history, as :class:`marketing.recommend.Recommender`
@@ -27,9 +28,23 @@ import math
 import numpy as np
 
 from marketing.columns import CUSTOMER, ITEM
-from marketing.spark.recommend._frames import require_frame, single_partition_window
-from marketing.spark.recommend.interactions import N_CUSTOMERS, WEIGHT, item_popularity
+from marketing.recommend.relational import N_CUSTOMERS, WEIGHT, popularity_table
+from marketing.spark.data import require_frame as _require_frame
 from marketing.validation import DataValidationError
+
+def require_frame(frame, name: str, columns=()) -> None:
+    """Raise unless ``frame`` is a Spark DataFrame holding ``columns``."""
+    _require_frame(frame, name, columns, pandas_module="marketing.recommend")
+
+
+def spark_models(random_state: int = 42) -> dict:
+    """The models Spark runs: the popularity baseline and ALS with the in-memory ALS's defaults.
+
+    User and item kNN and EASE need customer x customer or item x item similarities that Spark ML
+    does not provide (declared in :mod:`marketing.capabilities`).
+    """
+    return {"popularity": PopularityRecommender(), "als": ALS(random_state=random_state)}
+
 
 RANK = "rank"
 SCORE = "score"
@@ -74,8 +89,11 @@ class Recommender:
         ).first()
         if not row["pairs"]:
             raise ValueError("The interactions are empty: there is nothing to learn from.")
-        popular = item_popularity(pairs, items)
-        order = single_partition_window(F.col(N_CUSTOMERS).desc(), F.col(ITEM))
+        from pyspark.sql import Window
+
+        popular = popularity_table(pairs, items)
+        # one row per item (the catalogue): Spark moves this small table to one partition
+        order = Window.partitionBy(F.lit(0)).orderBy(F.col(N_CUSTOMERS).desc(), F.col(ITEM))
         self.item_users_ = popular.withColumn(POPULARITY_RANK, F.row_number().over(order)).persist()
         self.interactions_ = pairs
         self.n_pairs_ = int(row["pairs"])
@@ -178,7 +196,7 @@ class PopularityRecommender(Recommender):
     Examples
     --------
     >>> import pandas as pd
-    >>> from marketing.spark.recommend import build_interactions
+    >>> from marketing.recommend import build_interactions
     >>> events = spark.createDataFrame(pd.DataFrame({"customer_id": [1, 2, 2, 3], "item_id": [10, 10, 20, 30]}))
     >>> rec = PopularityRecommender().fit(build_interactions(events)).recommend(k=2)
     >>> [tuple(r) for r in rec.filter("customer_id = 1").orderBy("rank").select("item_id", "score").collect()]
@@ -222,7 +240,7 @@ class ALS(Recommender):
     The two fits still differ in the solver (``implicit``: a few conjugate-gradient steps; Spark:
     an exact Cholesky solve) and in the initial factors, so they agree on quality, not on factors.
     The mapping of ``alpha`` is exact for binary weights only (what
-    :func:`~marketing.spark.recommend.compare_models` fits on); items nobody has in training get no
+    :func:`marketing.recommend.compare_models` fits on); items nobody has in training get no
     factors in Spark and are never recommended by ALS (the pandas ALS scores them 0).
 
     Parameters
@@ -244,7 +262,7 @@ class ALS(Recommender):
     Examples
     --------
     >>> import pandas as pd
-    >>> from marketing.spark.recommend import build_interactions
+    >>> from marketing.recommend import build_interactions
     >>> events = spark.createDataFrame(pd.DataFrame({"customer_id": [1, 1, 2, 2, 3], "item_id": [10, 20, 10, 20, 10]}))
     >>> model = ALS(factors=2, random_state=0).fit(build_interactions(events))
     >>> model.recommend(k=1).filter("customer_id = 3").select("item_id").first()[0]

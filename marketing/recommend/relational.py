@@ -1,0 +1,341 @@
+"""The relational steps of the recommendation analysis, written once for every engine (narwhals).
+
+Each function takes a pandas or a PySpark frame (eager pandas, lazy Spark) and returns the
+caller's kind: the pair weights of :func:`marketing.recommend.build_interactions`, the
+train / test splits, the ranking metrics computed from a top-k table and a relevance table,
+coverage and novelty, and the campaign list's join of item names.
+
+Where narwhals has no engine-neutral operation, a small shim does it per backend (and only that):
+
+- :func:`_random_key`: a seeded random number per customer-item pair. In memory it is numpy's
+  generator over the pairs sorted by (customer, item), which keeps the pandas splits as they
+  were; Spark cannot hold every pair on one machine, so it uses a seeded hash of the pair
+  (``xxhash64(customer_id, item_id, seed)``): reproducible however the data are partitioned,
+  but a different draw.
+- :func:`_row_number`: the position of each row within its customer under a multi-key order
+  with mixed directions (a sort and ``cumcount`` in pandas, ``row_number()`` over a window in Spark).
+
+The in-memory recommenders compute their metrics on CSR matrices (:mod:`marketing.recommend.metrics`,
+vectorised numpy); :func:`ranking_metrics_table` is the one relational definition the Spark path
+uses, tested equal to it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import narwhals as nw
+import numpy as np
+import pandas as pd
+
+from marketing.columns import CUSTOMER, ITEM, RATING, TIMESTAMP
+from marketing.engines import engine_of
+from marketing.recommend.metrics import RANKING_METRICS
+
+WEIGHT = "weight"
+N_CUSTOMERS = "n_customers"
+RANK = "rank"
+
+
+# --- frames in, frames out ------------------------------------------------------------------------
+def lazy(frame) -> nw.LazyFrame:
+    """Any supported native frame (or a narwhals one) as a narwhals LazyFrame."""
+    frame = nw.from_native(frame) if not isinstance(frame, (nw.DataFrame, nw.LazyFrame)) else frame
+    return frame.lazy() if isinstance(frame, nw.DataFrame) else frame
+
+
+def native(frame: nw.LazyFrame, sort_by=None):
+    """Back to the caller's kind: a pandas DataFrame (collected, optionally sorted, fresh index)
+    in memory; the native lazy frame on Spark (not computed)."""
+    if _is_spark(frame):
+        return frame.to_native()
+    out = frame.collect("pandas")
+    if sort_by:
+        out = out.sort(sort_by)
+    return out.to_native().reset_index(drop=True)
+
+
+def first_row(frame: nw.LazyFrame) -> dict:
+    """The first row of a small result (an aggregate) as a dict of Python values."""
+    return frame.collect("pandas").to_native().iloc[0].to_dict()
+
+
+def _is_spark(frame) -> bool:
+    return engine_of(frame.to_native() if isinstance(frame, (nw.DataFrame, nw.LazyFrame)) else frame) == "spark"
+
+
+def count_where(condition) -> nw.Expr:
+    """Number of rows where ``condition`` holds (Spark cannot sum booleans)."""
+    return condition.cast(nw.Int64).sum()
+
+
+# --- interactions -----------------------------------------------------------------------------------
+def pair_weights(events, weighting: str = "binary", col_user=CUSTOMER, col_item=ITEM, col_rating=RATING):
+    """One row per customer-item pair with its weight (``binary``: 1; ``count``: events;
+    ``log``: 1 + log(count); ``rating``: the mean rating), as a table ``customer_id, item_id, weight``.
+
+    Examples
+    --------
+    >>> events = pd.DataFrame({"customer_id": [7, 7, 7, 9], "item_id": [1, 1, 2, 2]})
+    >>> pair_weights(events, "count")["weight"].tolist()
+    [2.0, 1.0, 1.0]
+    """
+    lf = lazy(events)
+    aggregates = [nw.len().alias("_n")]
+    if weighting == "rating":
+        lf = lf.with_columns(_mean=nw.col(col_rating).cast(nw.Float64))
+        aggregates.append(nw.col("_mean").mean())
+    pairs = lf.group_by(col_user, col_item).agg(*aggregates)
+    n = nw.col("_n").cast(nw.Float64)
+    weight = {"binary": n * 0.0 + 1.0, "count": n, "log": n.log() + 1.0, "rating": nw.col("_mean")}[weighting]
+    return native(pairs.select(col_user, col_item, weight.alias(WEIGHT)), sort_by=[col_user, col_item])
+
+
+def popularity_table(pairs, items=None, col_item=ITEM):
+    """Distinct customers per item (``item_id``, ``n_customers``) from one-row-per-pair ``pairs``;
+    every item of ``items`` gets a row (0 for those nobody has) when given."""
+    counts = lazy(pairs).group_by(col_item).agg(nw.len().alias(N_CUSTOMERS))
+    if items is None:
+        return native(counts, sort_by=[col_item])
+    catalogue = lazy(items).select(col_item).unique()
+    joined = catalogue.join(counts, on=col_item, how="left").select(
+        col_item, nw.col(N_CUSTOMERS).fill_null(0).cast(nw.Int64)
+    )
+    return native(joined, sort_by=[col_item])
+
+
+def pair_summary(pairs, items=None, col_user=CUSTOMER, col_item=ITEM) -> dict:
+    """Size and sparsity of one-row-per-pair ``pairs``, as :meth:`Interactions.summary` reports them."""
+    row = first_row(
+        lazy(pairs).select(
+            nw.len().alias("pairs"), nw.col(col_user).n_unique().alias("customers"),
+            nw.col(col_item).n_unique().alias("items"),
+        )
+    )
+    n_items = row["items"] if items is None else first_row(lazy(items).select(nw.col(col_item).n_unique()))[col_item]
+    pairs_, users = int(row["pairs"]), int(row["customers"])
+    cells = users * int(n_items)
+    return {
+        "customers": users,
+        "items": int(n_items),
+        "pairs": pairs_,
+        "density": pairs_ / cells if cells else 0.0,
+        "sparsity": 1.0 - pairs_ / cells if cells else 1.0,
+        "pairs_per_customer": pairs_ / users if users else 0.0,
+    }
+
+
+# --- splits -----------------------------------------------------------------------------------------
+def test_pairs(events: nw.LazyFrame, col_user=CUSTOMER, col_item=ITEM, col_rating=RATING) -> nw.LazyFrame:
+    """Distinct pairs with their number of events and mean rating (when the log has ratings)."""
+    aggregates = [nw.len().alias("n_events")]
+    if col_rating in events.collect_schema().names():
+        events = events.with_columns(nw.col(col_rating).cast(nw.Float64))
+        aggregates.append(nw.col(col_rating).mean())
+    return events.group_by(col_user, col_item).agg(*aggregates)
+
+
+def split_counts(train: nw.LazyFrame, test: nw.LazyFrame, col_user=CUSTOMER, col_item=ITEM) -> dict:
+    """What every split reports: training events, test pairs and customers, cold-start test
+    customers (no training history) and test pairs whose item is not in training."""
+    users = train.select(col_user).unique().with_columns(_warm=nw.lit(1))
+    items = train.select(col_item).unique().with_columns(_known=nw.lit(1))
+    flagged = test.join(users, on=col_user, how="left").join(items, on=col_item, how="left")
+    row = first_row(
+        flagged.select(
+            nw.len().alias("test_pairs"),
+            nw.col(col_user).n_unique().alias("test_customers"),
+            count_where(nw.col("_warm").is_null()).alias("_cold_pairs"),
+            count_where(nw.col("_known").is_null()).alias("test_pairs_item_unseen_in_train"),
+        )
+    )
+    cold = flagged.filter(nw.col("_warm").is_null()).select(nw.col(col_user).n_unique())
+    n_train = first_row(train.select(nw.len().alias("n")))["n"]
+    return {
+        "train_events": int(n_train),
+        "test_pairs": int(row["test_pairs"]),
+        "test_customers": int(row["test_customers"]),
+        "cold_start_customers": int(first_row(cold)[col_user]) if row["_cold_pairs"] else 0,
+        "test_pairs_item_unseen_in_train": int(row["test_pairs_item_unseen_in_train"] or 0),
+    }
+
+
+def time_split_frames(events, cutoff: pd.Timestamp, col_user=CUSTOMER, col_item=ITEM, col_time=TIMESTAMP, col_rating=RATING):
+    """(train events, test pairs, repeat pairs left out, (rows, before, first, last)) of a time split.
+
+    Events before ``cutoff`` train; the distinct pairs from it on (a missing time counts as
+    "not before") that the customer did not have before are the test pairs.
+    """
+    lf = lazy(events)
+    before = nw.col(col_time) < _datetime(cutoff, lf, col_time)
+    row = first_row(lf.select(
+        nw.len().alias("rows"), count_where(before.fill_null(False)).alias("before"),
+        nw.col(col_time).min().alias("first"), nw.col(col_time).max().alias("last"),
+    ))
+    train = lf.filter(before.fill_null(False))
+    after = test_pairs(lf.filter(~before.fill_null(False)), col_user, col_item, col_rating)
+    owned = train.select(col_user, col_item).unique()
+    repeats = first_row(after.join(owned, on=[col_user, col_item], how="semi").select(nw.len().alias("n")))["n"]
+    test = after.join(owned, on=[col_user, col_item], how="anti")
+    return train, test, int(repeats), row
+
+
+def _datetime(cutoff: pd.Timestamp, lf: nw.LazyFrame, col_time: str):
+    """The cut-off as a literal comparable with the time column (time zone aware if it is)."""
+    dtype = lf.collect_schema()[col_time]
+    value = cutoff.to_pydatetime()
+    if getattr(dtype, "time_zone", None) and value.tzinfo is None:
+        value = value.replace(tzinfo=dt.timezone.utc)
+    return nw.lit(value)
+
+
+def held_out_pairs(events, n_test, order, descending, random_state, col_user=CUSTOMER, col_item=ITEM, col_time=TIMESTAMP, col_rating=RATING):
+    """(train events, test pairs, customers too short) of a per-customer hold-out.
+
+    Each customer's distinct pairs are ordered by ``order`` (with ``descending``), ties by a seeded
+    random key; the first ``n_test(n_pairs)`` of a customer with more than that many pairs are held
+    out, with all their events.
+    """
+    lf = lazy(events)
+    aggregates = [nw.len().alias("_n")]
+    if col_time in order:
+        aggregates.append(nw.col(col_time).min().alias(col_time))
+    pairs = _random_key(lf.group_by(col_user, col_item).agg(*aggregates), random_state, col_user, col_item)
+    pairs = pairs.with_columns(_n_pairs=nw.col(col_item).count().over(col_user))
+    pairs = _row_number(pairs, col_user, [*order, "_key"], [*descending, False])
+    limit = n_test(nw.col("_n_pairs"))
+    chosen = pairs.filter((nw.col("_position") <= limit) & (nw.col("_n_pairs") > limit)).select(col_user, col_item)
+    too_short = pairs.filter(nw.col("_n_pairs") <= limit).select(nw.col(col_user).n_unique())
+    train = lf.join(chosen, on=[col_user, col_item], how="anti")
+    test = test_pairs(lf.join(chosen, on=[col_user, col_item], how="semi"), col_user, col_item, col_rating)
+    return train, test, int(first_row(too_short)[col_user])
+
+
+def round_half_even(x: nw.Expr) -> nw.Expr:
+    """Round non-negative ``x`` to the nearest integer, halves to even (numpy's rule), on every engine."""
+    low = x.cast(nw.Int64)
+    frac = x - low
+    up = (frac > 0.5) | ((frac == 0.5) & (low % 2 == 1))
+    return low + up.cast(nw.Int64)
+
+
+def _random_key(pairs: nw.LazyFrame, random_state: int, col_user: str, col_item: str) -> nw.LazyFrame:
+    """Shim: a seeded random key per pair (see the module docstring)."""
+    if _is_spark(pairs):
+        from pyspark.sql import functions as F
+
+        spark = pairs.to_native()
+        keyed = spark.withColumn("_key", F.xxhash64(F.col(col_user), F.col(col_item), F.lit(int(random_state))))
+        return lazy(keyed)
+    frame = pairs.collect("pandas").sort([col_user, col_item]).to_native().reset_index(drop=True)
+    frame["_key"] = np.random.default_rng(random_state).random(len(frame))
+    return lazy(frame)
+
+
+def _row_number(frame: nw.LazyFrame, by: str, order: list[str], descending: list[bool]) -> nw.LazyFrame:
+    """Shim: ``_position``, 1 for the first row of each ``by`` group under the order (see the module docstring)."""
+    if _is_spark(frame):
+        from pyspark.sql import Window
+        from pyspark.sql import functions as F
+
+        keys = [F.col(c).desc() if d else F.col(c).asc() for c, d in zip(order, descending)]
+        spark = frame.to_native()
+        return lazy(spark.withColumn("_position", F.row_number().over(Window.partitionBy(by).orderBy(*keys))))
+    pdf = frame.collect("pandas").to_native()
+    pdf = pdf.sort_values([by, *order], ascending=[True, *[not d for d in descending]], kind="stable")
+    pdf["_position"] = pdf.groupby(by).cumcount() + 1
+    return lazy(pdf.sort_index())
+
+
+# --- metrics ----------------------------------------------------------------------------------------
+def ranking_metrics_table(recommendations, relevant, k: int, col_user=CUSTOMER, col_item=ITEM):
+    """Each ranking metric per customer of ``relevant``, from a long top-k table.
+
+    The definitions of :mod:`marketing.recommend.metrics`. ``recommendations`` has
+    ``customer_id, rank, item_id`` (ranks above ``k`` ignored; a customer may have fewer rows, the
+    empty slots); ``relevant`` has ``customer_id, item_id`` (duplicates count once). Returns
+    ``customer_id`` and a column per metric, one row per customer with a relevant item (0 for
+    those without a recommendation), in the caller's kind.
+
+    Examples
+    --------
+    >>> recs = pd.DataFrame({"customer_id": [1, 1, 1], "rank": [1, 2, 3], "item_id": [3, 1, 2]})
+    >>> rel = pd.DataFrame({"customer_id": [1, 1], "item_id": [1, 5]})
+    >>> ranking_metrics_table(recs, rel, k=3).round(4).iloc[0].to_dict()
+    {'customer_id': 1.0, 'precision': 0.3333, 'recall': 0.5, 'ndcg': 0.3869, 'map': 0.25, 'hit_rate': 1.0, 'mrr': 0.5}
+    """
+    truth = lazy(relevant).select(col_user, col_item).unique()
+    # the ideal DCG of each customer: the discounts of ranks 1..min(|R|, k)
+    ideal = (
+        truth.with_columns(_one=nw.lit(1))
+        .with_columns(_r=nw.col("_one").cum_sum().over(col_user, order_by=col_item))
+        .filter(nw.col("_r") <= k)
+        .with_columns(_d=1.0 / (nw.col("_r").cast(nw.Float64) + 1.0).log(base=2))
+        .group_by(col_user)
+        .agg(nw.col("_d").sum().alias("_idcg"), nw.col("_r").count().alias("_ideal_len"))
+    )
+    n_relevant = truth.group_by(col_user).agg(nw.len().alias("_n_rel"))
+    listed = lazy(recommendations).filter((nw.col(RANK) >= 1) & (nw.col(RANK) <= k)).select(col_user, RANK, col_item)
+    hits = (
+        listed.join(truth.with_columns(_rel=nw.lit(1.0)), on=[col_user, col_item], how="left")
+        .with_columns(nw.col("_rel").fill_null(0.0))
+        .with_columns(_so_far=nw.col("_rel").cum_sum().over(col_user, order_by=RANK))
+        .with_columns(
+            _dcg=nw.col("_rel") / (nw.col(RANK).cast(nw.Float64) + 1.0).log(base=2),
+            _ap=nw.col("_rel") * nw.col("_so_far") / nw.col(RANK).cast(nw.Float64),
+            _hit_rank=nw.when(nw.col("_rel") > 0).then(nw.col(RANK).cast(nw.Float64)),
+        )
+        .group_by(col_user)
+        .agg(nw.col("_rel").sum().alias("_hits"), nw.col("_dcg").sum(), nw.col("_ap").sum(), nw.col("_hit_rank").min())
+    )
+    table = (
+        n_relevant.join(ideal, on=col_user, how="left")
+        .join(hits, on=col_user, how="left")
+        .with_columns(nw.col("_hits", "_dcg", "_ap").fill_null(0.0))
+    )
+    return native(
+        table.select(
+            col_user,
+            (nw.col("_hits") / float(k)).alias("precision"),
+            (nw.col("_hits") / nw.col("_n_rel").cast(nw.Float64)).alias("recall"),
+            (nw.col("_dcg") / nw.col("_idcg")).alias("ndcg"),
+            (nw.col("_ap") / nw.col("_ideal_len").cast(nw.Float64)).alias("map"),
+            (nw.col("_hits") > 0).cast(nw.Float64).alias("hit_rate"),
+            (1.0 / nw.col("_hit_rank")).fill_null(0.0).alias("mrr"),
+        ),
+        sort_by=[col_user],
+    )
+
+
+def mean_ranking_metrics(recommendations, relevant, k: int, col_user=CUSTOMER, col_item=ITEM) -> dict:
+    """The mean of each metric of :func:`ranking_metrics_table` and ``n_customers`` (customers judged);
+    NaN metrics when no customer has a relevant item."""
+    per_user = lazy(ranking_metrics_table(recommendations, relevant, k, col_user, col_item))
+    row = first_row(per_user.select(*[nw.col(m).mean() for m in RANKING_METRICS], nw.len().alias("n_customers")))
+    out = {m: float("nan") if row[m] is None or pd.isna(row[m]) else float(row[m]) for m in RANKING_METRICS}
+    out["n_customers"] = int(row["n_customers"])
+    return out
+
+
+def coverage_and_novelty(recommendations, item_users, n_users: int, n_items: int, col_item=ITEM) -> dict:
+    """Coverage (distinct items recommended / ``n_items``) and novelty (mean over recommended
+    slots of -log2(p_i), p_i = max(customers with i, 1) / ``n_users``; NaN without slots).
+    ``item_users`` is an ``item_id, n_customers`` table (items missing from it count as 1)."""
+    slots = lazy(recommendations).select(col_item).join(lazy(item_users).select(col_item, N_CUSTOMERS), on=col_item, how="left")
+    p = nw.max_horizontal(nw.col(N_CUSTOMERS).fill_null(0).cast(nw.Float64), nw.lit(1.0)) / float(n_users)
+    row = first_row(slots.select(nw.col(col_item).n_unique().alias("distinct"), (-p.log(base=2)).mean().alias("novelty"), nw.len().alias("n")))
+    novelty = float("nan") if not row["n"] else float(row["novelty"])
+    return {"coverage": int(row["distinct"]) / n_items, "novelty": novelty}
+
+
+# --- the campaign -----------------------------------------------------------------------------------
+def with_item_names(recommendations, items, col_item=ITEM):
+    """Add ``item_name`` (the items table's ``name``, or the id as text without names) after
+    ``item_id`` and round ``score`` to 4 decimals: the campaign list's columns."""
+    rec, catalogue = lazy(recommendations), lazy(items)
+    name = nw.col("name") if "name" in catalogue.collect_schema().names() else nw.col(col_item)
+    names = catalogue.select(col_item, name.cast(nw.String).alias("item_name"))
+    columns = [c for c in rec.collect_schema().names()]
+    order = columns[: columns.index(col_item) + 1] + ["item_name"] + columns[columns.index(col_item) + 1 :]
+    out = rec.join(names, on=col_item, how="left").with_columns(nw.col("score").round(4)).select(*order)
+    return native(out)

@@ -1,0 +1,94 @@
+"""The relational steps written once (marketing.recommend.relational): on pandas they equal the
+in-memory fast paths, and a DuckDB event log gives the pandas results (its events are collected,
+the needed columns only). The same functions on Spark: tests/test_spark_recommend.py."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from marketing import load_case_data
+from marketing import recommend as rec
+from marketing.engines import engine_of
+from marketing.recommend import relational
+from marketing.recommend.metrics import RANKING_METRICS, catalogue_coverage, novelty, ranking_metrics_per_user
+
+
+def _long(lists):
+    rows = [(u, r + 1, int(i)) for u, items in enumerate(lists) for r, i in enumerate(items) if i >= 0]
+    return pd.DataFrame(rows, columns=["customer_id", "rank", "item_id"]).astype("int64")
+
+
+def _truth(sets):
+    rows = [(u, int(i)) for u, items in enumerate(sets) for i in sorted(items)]
+    return pd.DataFrame(rows, columns=["customer_id", "item_id"]).astype("int64")
+
+
+def test_relational_metrics_by_hand_and_at_their_limits():
+    # customer 0: [4, 2, 7] vs {2, 7, 9}: hits at ranks 2 and 3; customer 1: nothing recommended
+    got = relational.mean_ranking_metrics(_long([[4, 2, 7], [-1]]), _truth([{2, 7, 9}, {5}]), k=3)
+    ndcg0 = (1 / np.log2(3) + 1 / np.log2(4)) / (1 + 1 / np.log2(3) + 1 / np.log2(4))
+    assert got["ndcg"] == pytest.approx(ndcg0 / 2, abs=1e-12)
+    assert got["map"] == pytest.approx((1 / 2 + 2 / 3) / 3 / 2, abs=1e-12)
+    assert got["mrr"] == pytest.approx(1 / 4) and got["hit_rate"] == 0.5 and got["n_customers"] == 2
+    perfect = relational.mean_ranking_metrics(_long([[1, 2]]), _truth([{1, 2}]), k=2)
+    assert perfect == {**{name: 1.0 for name in RANKING_METRICS}, "n_customers": 1}
+    empty = relational.mean_ranking_metrics(_long([[3, 4]]), _truth([{1}]), k=2)
+    assert empty == {**{name: 0.0 for name in RANKING_METRICS}, "n_customers": 1}
+
+
+def test_relational_metrics_equal_the_csr_metrics_on_random_lists():
+    rng = np.random.default_rng(3)
+    n_users, n_items, k = 200, 30, 5
+    lists = np.full((n_users, k), -1)
+    for u in range(n_users):  # test data, not a hot path
+        length = rng.integers(0, k + 1)
+        lists[u, :length] = rng.permutation(n_items)[:length]
+    relevant = [set(rng.choice(n_items, size=rng.integers(1, 7), replace=False).tolist()) for _ in range(n_users)]
+    per_user = ranking_metrics_per_user(lists, relevant, k)
+    table = relational.ranking_metrics_table(_long(lists), _truth(relevant), k)
+    for name in RANKING_METRICS:
+        np.testing.assert_allclose(table[name].to_numpy(), per_user[name], rtol=0, atol=1e-12, err_msg=name)
+    item_users = rng.integers(0, 40, size=n_items)
+    popularity = pd.DataFrame({"item_id": np.arange(n_items), "n_customers": item_users})
+    got = relational.coverage_and_novelty(_long(lists), popularity, n_users=50, n_items=n_items + 2)
+    assert got["coverage"] == pytest.approx(catalogue_coverage(lists, n_items + 2), abs=1e-12)
+    assert got["novelty"] == pytest.approx(novelty(lists, item_users, n_users=50), abs=1e-12)
+
+
+def test_pair_weights_equal_the_sparse_matrix():
+    events = pd.DataFrame({"customer_id": [30, 10, 10, 10, 20], "item_id": [2, 1, 1, 3, 3], "rating": [4, 5, 3, 2, 1]})
+    for weighting in rec.WEIGHTINGS:
+        X = rec.build_interactions(events, weighting)
+        coo = X.matrix.tocoo()
+        table = relational.pair_weights(events, weighting)
+        assert table["customer_id"].tolist() == X.user_ids[coo.row].tolist()
+        assert table["item_id"].tolist() == X.item_ids[coo.col].tolist()
+        np.testing.assert_allclose(table["weight"], coo.data, rtol=1e-6)
+
+
+def test_round_half_even_as_numpy():
+    values = pd.DataFrame({"x": [0.0, 0.5, 1.5, 2.5, 2.4, 2.6, 3.5]})
+    got = relational.native(relational.lazy(values).select(relational.round_half_even(relational.nw.col("x"))))
+    assert got["x"].tolist() == np.round(values["x"]).astype(int).tolist()
+
+
+@pytest.fixture(scope="module")
+def education():
+    return load_case_data("education")
+
+
+@pytest.mark.parametrize("method", ["time", "leave_last", "random"])
+def test_duckdb_events_give_the_pandas_interactions_and_splits(education, method):
+    duckdb = pytest.importorskip("duckdb")
+    connection = duckdb.connect()
+    relation = connection.from_df(education.events)
+    assert engine_of(relation) == "duckdb"
+    X, Y = rec.build_interactions(education.events), rec.build_interactions(relation)
+    assert (X.matrix != Y.matrix).nnz == 0 and (X.user_ids == Y.user_ids).all() and (X.item_ids == Y.item_ids).all()
+    kwargs = {"observation_end": education.observation_end, "random_state": 4}
+    expected, got = rec.make_split(education.events, method, **kwargs), rec.make_split(relation, method, **kwargs)
+    pd.testing.assert_frame_equal(got.test, expected.test)
+    assert got.details == expected.details
+    # only the columns the step needs come out of DuckDB
+    needed = {"customer_id", "item_id", "rating"} | ({"timestamp"} if method != "random" else set())
+    assert set(got.train.columns) == needed < set(education.events.columns)

@@ -77,7 +77,7 @@ def _code_cells(template):
 
 
 # the templates rewritten so far (issue 14); the others still branch on the engine
-ENGINE_FREE = {"segmentation"}
+ENGINE_FREE = {"segmentation", "recommendation"}
 
 
 def test_templates_are_engine_free(template):
@@ -89,6 +89,11 @@ def test_templates_are_engine_free(template):
             continue
         for needle in ("if engine", "engine ==", "engine !=", "engine in", "pandas engine only", "marketing.spark"):
             assert needle not in cell.source, f"{template.name} code cell {i}: {needle!r}"
+    # what an engine lacks is printed by the package, once at the top
+    assert sum("capability_note(" in c.source for c in _code_cells(template)) == 1
+    # Spark is named in one "Try it" line and the parameters, not a paragraph per section
+    nb = nbformat.read(str(template), as_version=4)
+    assert sum("spark" in c.source.lower() for c in nb.cells if c.cell_type == "markdown") <= 1
 
 
 def test_templates_are_thin(template):

@@ -23,8 +23,7 @@ Scaling. The models are unpenalized, so standardizing the inputs changes no pred
 fitted on the unscaled design, which gives the standard errors on the raw scale directly (the
 scale of the planted truth). The standardized coefficient table multiplies a numeric term by the
 *sample* standard deviation of its training column, exactly as the pandas ``coefficient_table``
-does. ``DesignEncoder(standardize=True)`` offers the pandas pipelines' ``StandardScaler``
-definition (centred, divided by the *population* standard deviation) for models that need it.
+does.
 
 Ranks without one partition. Deciles, gains, calibration bins, the profit curve, ROC AUC and
 average precision need the rows in score order. A window over the whole table (``row_number()
@@ -561,9 +560,8 @@ def _stratified_holdout(
 class DesignEncoder:
     """Imputation and one-hot encoding against the reference level, into a Spark ML vector.
 
-    Numeric features: missing values become the training median (exact, Spark's ``median``);
-    with ``standardize=True`` they are then centred and divided by the population standard
-    deviation (the pandas pipelines' ``StandardScaler``). Categorical features: missing values
+    Numeric features: missing values become the training median (exact, Spark's ``median``).
+    Categorical features: missing values
     become the most frequent training level (ties: the level listed first), then one 0/1 term
     per level except the first (the reference level); an unseen level is all zeros, like the
     reference level (``handle_unknown="ignore"`` on the pandas path).
@@ -574,8 +572,6 @@ class DesignEncoder:
         Feature columns, in order.
     levels : dict of str to list
         Categorical features and their levels, the reference level first.
-    standardize : bool
-        Standardize numeric terms (population sd).
     output_col : str
         Name of the vector column :meth:`transform` adds.
 
@@ -586,8 +582,6 @@ class DesignEncoder:
         order (the order of :func:`marketing.regression.design_matrix`).
     medians_, modes_ : dict
         Fill values learned by :meth:`fit`.
-    means_, scales_ : dict
-        Mean and population standard deviation of each numeric term after imputation.
     sd_ : dict
         Sample standard deviation of every term after imputation (the scale of the
         standardized coefficient table).
@@ -608,16 +602,14 @@ class DesignEncoder:
         features: Sequence[str],
         levels: dict[str, list[str]],
         *,
-        standardize: bool = False,
         output_col: str = "features",
     ):
         self.features = features
         self.levels = levels
-        self.standardize = standardize
         self.output_col = output_col
 
     def fit(self, frame) -> DesignEncoder:
-        """Learn fill values, term names and scales from ``frame`` (the training part)."""
+        """Learn fill values, term names and their standard deviations from ``frame`` (the training part)."""
         F = _F()
         features = list(self.features)
         _require_columns(frame, features, "features")
@@ -646,19 +638,15 @@ class DesignEncoder:
         self.terms_ = []
         for column in features:
             self.terms_ += [f"{column}_{lv}" for lv in self.levels[column][1:]] if column in self.levels else [column]
-        terms = self._raw_terms()
+        terms = self._terms()
         moments = frame.select(*[e.alias(name) for name, e in terms]).agg(
-            *[F.avg(name).alias(f"{name}__mean") for name, _ in terms],
-            *[F.stddev_pop(name).alias(f"{name}__pop") for name, _ in terms],
-            *[F.stddev_samp(name).alias(f"{name}__sd") for name, _ in terms],
+            *[F.stddev_samp(name).alias(name) for name, _ in terms]
         ).first().asDict()
-        self.means_ = {c: moments[f"{c}__mean"] for c in numeric}
-        self.scales_ = {c: (moments[f"{c}__pop"] or 1.0) for c in numeric}   # StandardScaler: a zero sd scales by 1
-        self.sd_ = {name: moments[f"{name}__sd"] for name, _ in terms}
+        self.sd_ = {name: moments[name] for name, _ in terms}
         return self
 
-    def _raw_terms(self) -> list[tuple[str, object]]:
-        """(term name, expression) of every term before scaling."""
+    def _terms(self) -> list[tuple[str, object]]:
+        """(term name, expression) of every term."""
         F = _F()
         out = []
         for column in self.features:
@@ -669,19 +657,8 @@ class DesignEncoder:
                 out.append((column, F.coalesce(F.col(column).cast("double"), F.lit(float(self.medians_[column])))))
         return out
 
-    def _terms(self) -> list[tuple[str, object]]:
-        """(term name, expression) of every term, scaled when ``standardize``."""
-        F = _F()
-        terms = self._raw_terms()
-        if not self.standardize:
-            return terms
-        return [
-            (name, (e - F.lit(self.means_[name])) / F.lit(self.scales_[name])) if name in self.means_ else (name, e)
-            for name, e in terms
-        ]
-
     def term_columns(self, frame):
-        """``frame``'s ``customer_id`` and one column per term (after imputation and scaling)."""
+        """``frame``'s ``customer_id`` and one column per term (after imputation)."""
         return frame.select(CUSTOMER, *[e.alias(name) for name, e in self._terms()])
 
     def transform(self, frame):

@@ -107,11 +107,11 @@ def test_effect_sentences_in_plain_words():
         {"estimate": [0.1, 0.5, -np.log(2), 0.1], "low": [0.0, 0.2, -1.0, -0.2], "high": [0.2, 0.8, -0.4, 0.4]},
         index=["intercept", "x", "g_b", "g_c"],
     )
-    lines = effect_sentences(table, X, outcome="responding", kind="binary")
+    lines = effect_sentences(table, {"g": ["a", "b", "c"]}, outcome="responding", kind="binary")
     assert lines == [
         "g_b: being b rather than a (g) multiplies the odds of responding by 0.5 (95% CI 0.368 to 0.67).",
         "x: one standard deviation more multiplies the odds of responding by 1.65 (95% CI 1.22 to 2.23).",
         "Not distinguishable from no effect: g_c.",
     ]
-    continuous = effect_sentences(table, X, outcome="spend", kind="continuous")
+    continuous = effect_sentences(table, {"g": ["a", "b", "c"]}, outcome="spend", kind="continuous")
     assert continuous[0] == "g_b: being b rather than a (g) lowers spend by 0.693 (95% CI -1 to -0.4)."

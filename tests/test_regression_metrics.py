@@ -12,6 +12,7 @@ from marketing.regression.metrics import (
     bootstrap_metrics,
     calibration_table,
     continuous_metrics,
+    metric_table,
 )
 
 
@@ -87,7 +88,26 @@ def test_bootstrap_rejects_an_unknown_kind():
 
 
 def test_calibration_table_by_hand():
-    table = calibration_table([0, 1, 0, 1, 1, 1], [0.1, 0.2, 0.3, 0.6, 0.7, 0.8], n_bins=3)
+    frame = pd.DataFrame({"customer_id": range(6), "y": [0, 1, 0, 1, 1, 1], "p": [0.1, 0.2, 0.3, 0.6, 0.7, 0.8]})
+    table = calibration_table(frame, "y", "p", n_bins=3)
     assert table["predicted"].round(3).tolist() == [0.15, 0.45, 0.75]
     assert table["observed"].tolist() == [0.5, 0.5, 1.0]
     assert table["customers"].tolist() == [2, 2, 2]
+
+
+def test_metric_table_equals_the_definitions_with_ties_and_limits():
+    # many tied scores, 0 and 1 exactly: the frame implementation equals the array definitions
+    rng = np.random.default_rng(0)
+    y = (rng.random(3001) < 0.3).astype(int)
+    p = np.round(np.clip(0.3 + 0.2 * (y - 0.3) + rng.normal(0, 0.2, 3001), 0, 1), 2)
+    frame = pd.DataFrame({"y": y, "p": p, "f": p * 10})
+    got = metric_table("binary", frame, "y", ["p"]).loc["p"]
+    assert got.to_dict() == pytest.approx(binary_metrics(y, p), rel=1e-12)
+    got = metric_table("continuous", frame, "f", ["p"]).loc["p"]
+    assert got.to_dict() == pytest.approx(continuous_metrics(p * 10, p), rel=1e-12)
+    # a single class ranks nothing; a constant target explains nothing
+    single = pd.DataFrame({"y": [1, 1], "p": [0.2, 0.7]})
+    assert np.isnan(metric_table("binary", single, "y", ["p"]).loc["p", "roc_auc"])
+    assert np.isnan(metric_table("continuous", pd.DataFrame({"y": [2.0, 2.0], "f": [1.0, 3.0]}), "y", ["f"]).loc["f", "r2"])
+    with pytest.raises(ValueError, match="kind must be"):
+        metric_table("ordinal", frame, "y", ["p"])

@@ -10,12 +10,15 @@ from marketing.regression import (
     coefficient_table,
     coverage,
     cross_validate_suite,
+    fit_models,
     fit_suite,
     holdout,
+    holdouts,
     model_suite,
     preprocessor,
     regression_problem,
     stratified_holdout,
+    time_holdout,
 )
 from conftest import CASES
 
@@ -95,9 +98,9 @@ def case_results():
         data = load_case_data(name, seed=42)
         problem = regression_problem(data)
         suites = {}
-        for kind in ("continuous", "binary"):
-            split = holdout(problem.targets[kind], problem.time, 0.2, random_state=42)
-            suites[kind] = (split, fit_suite(kind, problem.features, problem.targets[kind], split, random_state=42, n_boot=100))
+        for kind, split in holdouts(problem, 0.2, random_state=42).items():
+            assert split.test.tolist() == holdout(problem.targets[kind], problem.time, 0.2, random_state=42).test.tolist()
+            suites[kind] = (split, fit_suite(kind, problem, split, random_state=42, n_boot=100))
         out[name] = (data, problem, suites)
     return out
 
@@ -136,6 +139,7 @@ def test_linear_models_recover_the_planted_effects(case_results):
         for kind in ("continuous", "binary"):
             train = suites[kind][0].train
             table = coefficient_table(problem.features.iloc[train], problem.targets[kind].iloc[train], kind)
+            pd.testing.assert_frame_equal(suites[kind][1].coefficient_table(), table)
             check = coverage(table, data.truth.coefficients(problem.target_column(kind)))
             checks.append(check.assign(case=name, kind=kind))
             assert check["covered"].mean() >= 0.6, (name, kind, check)
@@ -149,7 +153,7 @@ def test_same_seed_same_numbers(case_results):
     data, problem, suites = case_results["education"]
     kind = "binary"
     split = suites[kind][0]
-    again = fit_suite(kind, problem.features, problem.targets[kind], split, random_state=42, n_boot=100)
+    again = fit_suite(kind, problem, split, random_state=42, n_boot=100)
     pd.testing.assert_frame_equal(again.metrics, suites[kind][1].metrics)
     pd.testing.assert_frame_equal(again.intervals, suites[kind][1].intervals)
 
@@ -158,6 +162,19 @@ def test_stratified_holdout_suite_without_time():
     rng = np.random.default_rng(5)
     X = pd.DataFrame({"x": rng.normal(size=400), "g": pd.Categorical(rng.choice(["a", "b"], 400), categories=["a", "b"])})
     y = pd.Series((X["x"] + rng.logistic(size=400) > 0.5).astype(int), name="y")
-    result = fit_suite("binary", X, y, stratified_holdout(y, 0.25, random_state=0), n_boot=20, names=["logistic"])
+    result = fit_models("binary", X, y, stratified_holdout(y, 0.25, random_state=0), n_boot=20, names=["logistic"])
     assert result.best == "logistic"
     assert result.metrics.loc["baseline", "roc_auc"] == 0.5
+
+
+def test_result_predictions_hold_ids_target_and_every_model():
+    X, y = tiny_linear()
+    X.index = pd.Index(np.arange(101, 113), name="customer_id")
+    split = time_holdout(pd.Series(pd.date_range("2024-01-01", periods=12)), 0.25)   # the last three
+    result = fit_models("continuous", X, y.set_axis(X.index), split, n_boot=5, names=["linear"])
+    assert list(result.predictions.columns) == ["customer_id", "y", "baseline", "linear"]
+    assert result.predictions["customer_id"].tolist() == [110, 111, 112]
+    # an exact relation: the linear model predicts every held-out customer exactly
+    assert result.predictions["linear"].to_numpy() == pytest.approx(result.predictions["y"].to_numpy())
+    scored = result.predict(X.reset_index())
+    assert scored["score"].to_numpy() == pytest.approx(y.to_numpy())

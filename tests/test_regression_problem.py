@@ -7,8 +7,9 @@ import pandas as pd
 import pytest
 
 from marketing import get_case, load_case_data
-from marketing.regression import check_features, check_target, fit_suite, regression_problem, stratified_holdout
-from marketing.regression.problem import feature_overview
+from marketing.regression import (
+    check_features, check_target, feature_overview, fit_models, regression_problem, stratified_holdout, target_summary,
+)
 from marketing.validation import DataValidationError
 from conftest import CASES
 
@@ -69,7 +70,7 @@ def test_bad_input_reaches_the_suite_as_a_clear_error():
     X = pd.DataFrame({"x": np.arange(20.0)})
     y = pd.Series([1] * 20, name="responded")
     with pytest.raises(DataValidationError, match="single class"):
-        fit_suite("binary", X, y, stratified_holdout(pd.Series(np.arange(20) % 2)), n_boot=5)
+        fit_models("binary", X, y, stratified_holdout(pd.Series(np.arange(20) % 2)), n_boot=5)
 
 
 @pytest.mark.parametrize("case_name", CASES)
@@ -105,7 +106,27 @@ def test_a_missing_target_column_is_named(finance):
 
 
 def test_feature_overview_describes_each_feature(finance):
-    overview = feature_overview(regression_problem(finance).features)
+    problem = regression_problem(finance)
+    overview = feature_overview(problem)
+    assert list(overview.index) == problem.feature_columns
     assert overview.loc["region", "type"] == "categorical"
     assert overview.loc["region", "summary"].startswith("north (reference)")
     assert overview.loc["income", "type"] == "numeric"
+
+
+def test_feature_overview_and_target_summary_by_hand():
+    from marketing.regression import RegressionProblem
+
+    X = pd.DataFrame(
+        {"age": [20.0, 40.0, None, 60.0], "mode": pd.Categorical(["a", "b", "a", None], categories=["a", "b"])},
+        index=pd.Index([1, 2, 3, 4], name="customer_id"),
+    )
+    targets = {"continuous": pd.Series([1.0, 2.0, 3.0, 6.0], index=X.index, name="spend"),
+               "binary": pd.Series([0, 1, 0, 0], index=X.index, name="left")}
+    problem = RegressionProblem(X, targets, {}, None, pd.DataFrame())
+    overview = feature_overview(problem)
+    # age: mean 40 and sample sd 20 of the three values; mode: 2 of the 3 known are the reference level
+    assert overview["summary"].tolist() == ["mean 40, sd 20", "a (reference) 67%, b 33%"]
+    assert overview["missing_share"].tolist() == [0.25, 0.25]
+    # spend: mean 3, sample variance (4 + 1 + 0 + 9) / 3; one positive in four
+    assert target_summary(problem) == pytest.approx({"customers": 4, "mean": 3.0, "sd": np.sqrt(14 / 3), "positive_rate": 0.25})

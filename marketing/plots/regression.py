@@ -165,7 +165,8 @@ def gains(table: pd.DataFrame, *, title: str | None = None) -> Figure:
     Examples
     --------
     >>> from marketing.regression import gains_table
-    >>> fig = gains(gains_table([1, 1, 0, 1, 0, 0, 0, 0, 0, 0], np.arange(10, 0, -1)))
+    >>> held_out = pd.DataFrame({"customer_id": range(10), "y": [1, 1, 0, 1, 0, 0, 0, 0, 0, 0], "p": np.arange(10, 0, -1)})
+    >>> fig = gains(gains_table(held_out, "y", "p"))
     >>> fig._suptitle.get_text()
     'The top decile has 3.3x the average rate; the top 30% hold 67% of positives'
     """
@@ -193,14 +194,12 @@ def gains(table: pd.DataFrame, *, title: str | None = None) -> Figure:
 def profit(curve: pd.DataFrame, *, n_rule: int, currency: str = "EUR", title: str | None = None) -> Figure:
     """Expected and realised profit by share contacted; the contact rule's choice marked.
 
-    ``curve`` is :func:`marketing.regression.profit_curve` or, on the Spark engine,
-    :func:`marketing.spark.regression.profit_curve`; ``n_rule`` is the number of customers the rule
-    contacts (a value of ``curve["contacted"]``).
+    ``curve`` is :func:`marketing.regression.profit_curve` (on any engine); ``n_rule`` is the
+    number of customers the rule contacts (a value of ``curve["contacted"]``).
     """
     fig, ax = plt.subplots(figsize=(8, 4))
     share = curve["share_contacted"] * 100
-    # the row of the rule's cut: row n_rule of a full curve; a curve at cut points (the Spark
-    # engine's) lists that cut among its points
+    # the curve lists the rule's cut among its points
     rule = curve.index[curve["contacted"] == n_rule][0]
     ax.plot(share, curve["expected_profit"], label="expected (from the scores)")
     ax.plot(share, curve["realised_profit"], label="realised (observed outcomes)", alpha=0.8)

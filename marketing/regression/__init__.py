@@ -9,13 +9,23 @@ The workflow the regression notebook follows, one module per step:
 5. :mod:`~marketing.regression.interpret`: coefficients with intervals, importances, partial
    dependence, residuals;
 6. :mod:`~marketing.regression.targeting`: gains and lift, the expected-profit contact rule and
-   the campaign list.
+   the campaign list;
+7. :mod:`~marketing.regression.report`: the notebook's sections, one call each.
+
+One API for every engine. The steps dispatch on their input's kind
+(:func:`marketing.engines.engine_of`): pandas (and DuckDB's per-customer tables) run in memory with
+scikit-learn and statsmodels; Spark data runs Spark ML (:mod:`marketing.spark.regression` holds the
+Spark fitting and the one ranking shim). The relational steps (metrics, gains, calibration, the
+profit curve, the campaign list, target and feature summaries) are one narwhals implementation
+(:mod:`~marketing.regression.frames`) for both. What Spark lacks is declared in
+:mod:`marketing.capabilities`.
 """
 
 from marketing.regression.interpret import (
     coefficient_table,
     coverage,
     design_matrix,
+    effect_sentences,
     partial_dependence_frame,
     permutation_importances,
     residual_frame,
@@ -25,22 +35,31 @@ from marketing.regression.metrics import (
     bootstrap_metrics,
     calibration_table,
     continuous_metrics,
+    metric_table,
 )
 from marketing.regression.models import (
     MODEL_NAMES,
     SuiteResult,
     cross_validate_suite,
+    fit_models,
     fit_suite,
     model_suite,
     predict,
     preprocessor,
 )
-from marketing.regression.problem import RegressionProblem, check_features, check_target, regression_problem
-from marketing.regression.splits import Split, holdout, stratified_folds, stratified_holdout, time_holdout
+from marketing.regression.problem import (
+    RegressionProblem,
+    check_features,
+    check_target,
+    feature_overview,
+    regression_problem,
+    target_summary,
+)
+from marketing.regression.splits import Split, holdout, holdouts, stratified_folds, stratified_holdout, time_holdout
 from marketing.regression.targeting import (
-    assign_deciles,
     break_even_probability,
     campaign_list,
+    contact_totals,
     export_campaign_list,
     gains_table,
     profit_curve,
@@ -51,7 +70,6 @@ __all__ = [
     "RegressionProblem",
     "Split",
     "SuiteResult",
-    "assign_deciles",
     "binary_metrics",
     "bootstrap_metrics",
     "break_even_probability",
@@ -60,14 +78,20 @@ __all__ = [
     "check_features",
     "check_target",
     "coefficient_table",
+    "contact_totals",
     "continuous_metrics",
     "coverage",
     "cross_validate_suite",
     "design_matrix",
+    "effect_sentences",
     "export_campaign_list",
+    "feature_overview",
+    "fit_models",
     "fit_suite",
     "gains_table",
     "holdout",
+    "holdouts",
+    "metric_table",
     "model_suite",
     "partial_dependence_frame",
     "permutation_importances",
@@ -78,5 +102,6 @@ __all__ = [
     "residual_frame",
     "stratified_folds",
     "stratified_holdout",
+    "target_summary",
     "time_holdout",
 ]

@@ -315,33 +315,31 @@ def _number(x: float) -> str:
     return f"{x:,.0f}" if abs(x) >= 1000 else f"{x:.3g}"
 
 
-def effect_sentences(table: pd.DataFrame, X: pd.DataFrame, *, outcome: str, kind: str) -> list[str]:
-    """Plain-words reading of a *standardized* :func:`coefficient_table`, strongest first.
+def effect_sentences(table: pd.DataFrame, levels: dict[str, list], *, outcome: str, kind: str) -> list[str]:
+    """Plain-words reading of a *standardized* coefficient table, strongest first.
 
-    Terms whose interval excludes 0 are described; the others are listed together as not
-    distinguishable from no effect. Binary effects are given as odds ratios.
+    ``levels`` are the categorical features and their levels, the reference level first (the
+    problem's ``levels``). Terms whose interval excludes 0 are described; the others are listed
+    together as not distinguishable from no effect. Binary effects are given as odds ratios.
 
     Examples
     --------
     >>> table = pd.DataFrame({"estimate": [1.0, 5.0, 0.2], "low": [0.5, 4.0, -0.1],
     ...                       "high": [1.5, 6.0, 0.5]}, index=["intercept", "age", "region_s"])
-    >>> X = pd.DataFrame({"age": [1.0], "region": pd.Categorical(["s"], categories=["n", "s"])})
-    >>> for line in effect_sentences(table, X, outcome="spend", kind="continuous"):
+    >>> for line in effect_sentences(table, {"region": ["n", "s"]}, outcome="spend", kind="continuous"):
     ...     print(line)
     age: one standard deviation more raises spend by 5 (95% CI 4 to 6).
     Not distinguishable from no effect: region_s.
     """
-    categorical = categorical_columns(check_features(X))
     terms = table.drop(index="intercept", errors="ignore")
     clear = terms.loc[(terms["low"] > 0) | (terms["high"] < 0)]
     clear = clear.reindex(clear["estimate"].abs().sort_values(ascending=False).index)
     lines = []
     for term, row in clear.iterrows():
-        is_level = term not in X.columns
-        column = next((c for c in categorical if term.startswith(f"{c}_")), term)
+        column = next((c for c in levels if str(term) in {f"{c}_{level}" for level in levels[c][1:]}), None)
         change = (
-            f"being {term[len(column) + 1:]} rather than {X[column].cat.categories[0]} ({column})"
-            if is_level else "one standard deviation more"
+            f"being {term[len(column) + 1:]} rather than {levels[column][0]} ({column})"
+            if column is not None else "one standard deviation more"
         )
         if kind == "binary":
             ratio, low, high = np.exp(row[["estimate", "low", "high"]].to_numpy(dtype=float))

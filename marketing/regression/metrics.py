@@ -18,14 +18,20 @@ the positive class, ``n`` the number of rows):
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
+import narwhals as nw
 import numpy as np
 import pandas as pd
 from sklearn import metrics as skm
 
+from marketing.columns import CUSTOMER
+from marketing.regression.frames import as_frame, equal_count_bin, ranked, running_sums, scalars, to_pandas
+
 CONTINUOUS_METRICS = ("r2", "rmse", "mae")
 BINARY_METRICS = ("roc_auc", "average_precision", "log_loss", "brier")
+#: The clip of probabilities in the log loss.
+EPSILON = 1e-15
 #: Whether a larger value of each metric is better (used to pick the best model).
 GREATER_IS_BETTER = {
     "r2": True, "rmse": False, "mae": False,
@@ -181,27 +187,139 @@ def bootstrap_metrics(
     ).rename_axis("metric")
 
 
-def calibration_table(y_true, proba, n_bins: int = 10) -> pd.DataFrame:
-    """Observed positive rate against the mean predicted probability, in equal-count bins.
+def _continuous_table(frame, label: str, predictions: list[str]) -> pd.DataFrame:
+    y = nw.col(label).cast(nw.Float64)
+    row = scalars(
+        frame,
+        _var=y.var(ddof=0),
+        **{f"{p}__mse": ((y - nw.col(p)) ** 2).mean() for p in predictions},
+        **{f"{p}__mae": (y - nw.col(p)).abs().mean() for p in predictions},
+    )
+    variance = row["_var"]
+    return pd.DataFrame(
+        {
+            p: {
+                # 1 - sum((y - f)^2) / sum((y - mean y)^2), written with means
+                "r2": 1.0 - row[f"{p}__mse"] / variance if variance else float("nan"),
+                "rmse": float(np.sqrt(row[f"{p}__mse"])),
+                "mae": float(row[f"{p}__mae"]),
+            }
+            for p in predictions
+        }
+    ).T
 
-    Customers are sorted by probability and cut into ``n_bins`` groups of (nearly) equal
-    size; well-calibrated scores have ``observed`` close to ``predicted`` in every bin.
+
+def _ranking(frame, label: str, score: str) -> tuple[float, float]:
+    """(ROC AUC, average precision) of one score column, from its distinct scores in decreasing order."""
+    per_score = (
+        frame.select(score, _pos=nw.col(label).cast(nw.Int64), _n=nw.lit(1).cast(nw.Int64))
+        .group_by(score)
+        .agg(nw.col("_pos").sum(), nw.col("_n").sum())
+    )
+    cumulated, totals = running_sums(per_score, [score], [True], ["_pos", "_n"])
+    positives, n = int(totals["_pos"] or 0), int(totals["_n"] or 0)
+    negatives = n - positives
+    if positives == 0 or negatives == 0:
+        return float("nan"), float("nan")
+    pos, cum_pos = nw.col("_pos").cast(nw.Float64), nw.col("_cum__pos").cast(nw.Float64)
+    row = scalars(
+        cumulated,
+        # Mann-Whitney: each negative scores below the positives above it; a tie counts one half
+        pairs=((nw.col("_n") - nw.col("_pos")) * (cum_pos - pos + pos / 2.0)).sum(),
+        # precision at the end of each group of tied scores, weighted by the recall it adds
+        ap=(pos * cum_pos / nw.col("_cum__n")).sum(),
+    )
+    return row["pairs"] / (positives * negatives), row["ap"] / positives
+
+
+def _binary_table(frame, label: str, scores: list[str]) -> pd.DataFrame:
+    y = nw.col(label).cast(nw.Float64)
+    clipped = {s: nw.col(s).clip(EPSILON, 1 - EPSILON) for s in scores}
+    row = scalars(
+        frame,
+        **{f"{s}__log_loss": -(y * clipped[s].log() + (1 - y) * (1 - clipped[s]).log()).mean() for s in scores},
+        **{f"{s}__brier": ((nw.col(s) - y) ** 2).mean() for s in scores},
+    )
+    rows = {}
+    for s in scores:
+        auc, ap = _ranking(frame, label, s)
+        rows[s] = {"roc_auc": auc, "average_precision": ap, "log_loss": row[f"{s}__log_loss"], "brier": row[f"{s}__brier"]}
+    return pd.DataFrame(rows).T
+
+
+def metric_table(kind: str, frame, label: str, predictions: Sequence[str]) -> pd.DataFrame:
+    """The held-out metrics of every prediction column of ``frame`` (pandas or Spark), one row per column.
+
+    The definitions of the module docstring, computed where the data is: ``continuous`` gives
+    ``r2``, ``rmse`` and ``mae``; ``binary`` gives ``roc_auc`` and ``average_precision`` (from
+    the distinct scores in decreasing order with their counts; NaN when ``label`` holds a single
+    class), ``log_loss`` and ``brier``. Equal to :func:`continuous_metrics` and
+    :func:`binary_metrics` of the same numbers.
 
     Examples
     --------
-    >>> calibration_table([0, 0, 1, 1], [0.1, 0.3, 0.6, 0.8], n_bins=2)
+    >>> frame = pd.DataFrame({"y": [0, 0, 1, 1], "p": [0.1, 0.6, 0.4, 0.8], "c": 0.3})
+    >>> table = metric_table("binary", frame, "y", ["p", "c"]).round(4)
+    >>> table.loc["p"].to_dict()   # 3 of the 4 positive-negative pairs are ordered right
+    {'roc_auc': 0.75, 'average_precision': 0.8333, 'log_loss': 0.5403, 'brier': 0.1925}
+    >>> table.loc["c"].to_dict()   # a constant score: AUC 1/2, AP the positive rate
+    {'roc_auc': 0.5, 'average_precision': 0.5, 'log_loss': 0.7803, 'brier': 0.29}
+    >>> frame = pd.DataFrame({"y": [1.0, 2.0, 3.0, 4.0], "f": [1.0, 2.0, 3.0, 6.0]})
+    >>> metric_table("continuous", frame, "y", ["f"]).loc["f"].round(4).to_dict()   # squared errors 0,0,0,4; variance sum 5
+    {'r2': 0.2, 'rmse': 1.0, 'mae': 0.5}
+    """
+    predictions = list(predictions)
+    frame = as_frame(frame, [label, *predictions], "predictions")
+    if kind == "continuous":
+        table = _continuous_table(frame, label, predictions)
+    elif kind == "binary":
+        table = _binary_table(frame, label, predictions)
+    else:
+        raise ValueError(f"kind must be 'continuous' or 'binary', not {kind!r}.")
+    return table.astype(float).rename_axis("model")
+
+
+def calibration_table(frame, label: str, score: str, n_bins: int = 10) -> pd.DataFrame:
+    """Observed positive rate against the mean predicted probability, in equal-count bins.
+
+    Customers are ranked by increasing probability (ties by customer id) and cut into
+    ``n_bins`` groups of (nearly) equal size; well-calibrated scores have ``observed`` close to
+    ``predicted`` in every bin. ``frame`` is pandas or Spark (the held-out predictions of
+    :func:`~marketing.regression.fit_suite`); the table is small and comes back in pandas.
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({"customer_id": [1, 2, 3, 4], "y": [0, 0, 1, 1], "p": [0.1, 0.3, 0.6, 0.8]})
+    >>> calibration_table(frame, "y", "p", n_bins=2)
          predicted  observed  customers
     bin
     1          0.2       0.0          2
     2          0.7       1.0          2
     """
-    y = np.asarray(y_true, dtype=float)
-    p = np.asarray(proba, dtype=float)
-    order = np.argsort(p, kind="stable")
-    rank = np.empty(len(p), dtype=np.int64)
-    rank[order] = np.arange(len(p))
-    bins = rank * n_bins // len(p) + 1
-    grouped = pd.DataFrame({"bin": bins, "p": p, "y": y}).groupby("bin")
-    return pd.DataFrame(
-        {"predicted": grouped["p"].mean(), "observed": grouped["y"].mean(), "customers": grouped.size()}
+    binned = score_bins(frame, label, score, n_bins, descending=False, table="calibration_table")
+    return binned.rename(columns={"score_mean": "predicted", "label_mean": "observed"})[
+        ["predicted", "observed", "customers"]
+    ]
+
+
+def score_bins(frame, label: str, score: str, n_bins: int, *, descending: bool, table: str) -> pd.DataFrame:
+    """Per equal-count bin of the score order (ties by customer id): customers, positives, mean score and mean label."""
+    if not isinstance(n_bins, int | np.integer) or n_bins < 1:
+        raise ValueError(f"n_bins must be a positive integer, not {n_bins!r}.")
+    frame = as_frame(frame, [CUSTOMER, label, score], table).select(CUSTOMER, label, score)
+    ordered, n = ranked(frame, score, CUSTOMER, descending=descending, table=table)
+    binned = ordered.select(
+        bin=equal_count_bin(nw.col("_position"), n_bins, n),
+        _one=nw.lit(1).cast(nw.Int64),
+        _y=nw.col(label).cast(nw.Float64),
+        _score=nw.col(score),
     )
+    grouped = binned.group_by("bin").agg(
+        nw.col("_one").sum().alias("customers"),
+        nw.col("_y").sum().alias("positives"),
+        nw.col("_score").mean().alias("score_mean"),
+        nw.col("_y").mean().alias("label_mean"),
+    )
+    out = to_pandas(grouped).set_index("bin").sort_index()
+    out.index = out.index.astype("int64")
+    return out.astype({"customers": "int64"})

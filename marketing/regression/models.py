@@ -38,7 +38,8 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 from threadpoolctl import threadpool_limits
 
-from marketing.regression.metrics import GREATER_IS_BETTER, bootstrap_metrics, metric_function
+from marketing.columns import CUSTOMER
+from marketing.regression.metrics import GREATER_IS_BETTER, bootstrap_metrics, metric_function, metric_table
 from marketing.regression.problem import check_features, check_target
 from marketing.regression.splits import Split, stratified_folds
 
@@ -170,37 +171,119 @@ def predict(model: Pipeline, X: pd.DataFrame, kind: str) -> np.ndarray:
 
 @dataclass(frozen=True)
 class SuiteResult:
-    """A fitted suite and its held-out evaluation.
+    """A fitted suite and its held-out evaluation (the in-memory engine).
+
+    The Spark engine's :class:`marketing.spark.regression.SparkSuiteResult` has the same
+    attributes and methods.
 
     Attributes
     ----------
     kind : str
+    label : str
+        The target column.
     models : dict of str to Pipeline
         Fitted on the training part.
     predictions : DataFrame
-        Test-part predictions, one column per model, indexed like the test rows.
+        Test part: ``customer_id``, the target and one column per model.
     metrics : DataFrame
         Held-out metrics, one row per model, one column per metric.
     intervals : DataFrame
         Long table: model, metric, value, low, high (bootstrap over test customers).
     primary_metric : str
+    X_train, y_train : DataFrame, Series
+        The training part (for the coefficient table).
     """
 
     kind: str
+    label: str
     models: dict[str, Pipeline]
     predictions: pd.DataFrame
     metrics: pd.DataFrame
-    intervals: pd.DataFrame
+    intervals: pd.DataFrame | None
     primary_metric: str
+    X_train: pd.DataFrame
+    y_train: pd.Series
 
     @property
     def best(self) -> str:
         """The model with the best primary metric on the test part (baseline included)."""
-        column = self.metrics[self.primary_metric]
-        return str(column.idxmax() if GREATER_IS_BETTER[self.primary_metric] else column.idxmin())
+        return best_model(self.metrics, self.primary_metric)
+
+    def coefficient_table(self, *, level: float = 0.95, scale: str = "raw") -> pd.DataFrame:
+        """Unpenalized OLS / Logit coefficients on the training part (:func:`~marketing.regression.coefficient_table`)."""
+        from marketing.regression.interpret import coefficient_table
+
+        return coefficient_table(self.X_train, self.y_train, self.kind, level=level, scale=scale)
+
+    def predict(self, frame: pd.DataFrame, model: str | None = None, output_col: str = "score") -> pd.DataFrame:
+        """``frame`` (such as ``problem.table``) with the predictions of ``model`` (default :attr:`best`) in ``output_col``.
+
+        Values for the continuous target, positive-class probabilities for the binary one.
+        """
+        model = model or self.best
+        if model not in self.models:
+            raise ValueError(f"unknown model {model!r}; choose from {list(self.models)}.")
+        features = check_features(frame[list(self.X_train.columns)])
+        return frame.assign(**{output_col: predict(self.models[model], features, self.kind)})
+
+
+def best_model(metrics: pd.DataFrame, primary_metric: str) -> str:
+    """The row of ``metrics`` with the best ``primary_metric`` (shared by both engines' results)."""
+    column = metrics[primary_metric]
+    return str(column.idxmax() if GREATER_IS_BETTER[primary_metric] else column.idxmin())
 
 
 def fit_suite(
+    kind: str,
+    problem,
+    split,
+    *,
+    random_state: int | None = 0,
+    n_boot: int = 200,
+    names: Sequence[str] | None = None,
+):
+    """Fit the model suite of ``kind`` on the training part and evaluate it on the test part, on the problem's engine.
+
+    In memory: the five models of the module docstring (:func:`fit_models`), with bootstrap
+    intervals. On Spark: the baseline and the unpenalized GLM
+    (:func:`marketing.spark.regression.fit_suite`), ``intervals`` None; the models an engine
+    lacks are listed in :mod:`marketing.capabilities`. ``random_state`` seeds the trees, the
+    cross-validation folds and the bootstrap (nothing on Spark is random).
+
+    Parameters
+    ----------
+    kind : {"continuous", "binary"}
+    problem : RegressionProblem or SparkRegressionProblem
+        From :func:`~marketing.regression.regression_problem`.
+    split : Split or SparkSplit
+        From :func:`~marketing.regression.holdouts`.
+    random_state : int, optional
+    n_boot : int
+        Bootstrap resamples for the metric intervals.
+    names : sequence of str, optional
+        A subset of the suite (see :func:`model_suite`).
+
+    Examples
+    --------
+    >>> from marketing.datasets import load_case_data
+    >>> from marketing.regression import holdouts, regression_problem
+    >>> problem = regression_problem(load_case_data("finance"))
+    >>> result = fit_suite("continuous", problem, holdouts(problem)["continuous"], n_boot=10, names=["linear"])
+    >>> result.best, list(result.predictions.columns)
+    ('linear', ['customer_id', 'card_spend_next_year', 'baseline', 'linear'])
+    """
+    from marketing.engines import engine_of
+
+    if engine_of(problem) == "spark":
+        from marketing.spark import regression as spark_regression
+
+        return spark_regression.fit_suite(kind, problem, split, random_state=random_state, n_boot=n_boot, names=names)
+    if kind not in PRIMARY_METRIC:
+        raise ValueError(f"kind must be 'continuous' or 'binary', not {kind!r}.")
+    return fit_models(kind, problem.features, problem.targets[kind], split, random_state=random_state, n_boot=n_boot, names=names)
+
+
+def fit_models(
     kind: str,
     X: pd.DataFrame,
     y: pd.Series,
@@ -210,7 +293,7 @@ def fit_suite(
     n_boot: int = 200,
     names: Sequence[str] | None = None,
 ) -> SuiteResult:
-    """Fit every model of the suite on ``split.train`` and evaluate it on ``split.test``.
+    """Fit every model of the suite on ``split.train`` of ``X`` and ``y`` and evaluate it on ``split.test``.
 
     The baseline is fitted and scored with exactly the same code as the other models.
 
@@ -218,7 +301,7 @@ def fit_suite(
     ----------
     kind : {"continuous", "binary"}
     X : DataFrame
-        Features (validated with :func:`~marketing.regression.problem.check_features`).
+        Features indexed by customer id (validated with :func:`~marketing.regression.problem.check_features`).
     y : Series
         Target aligned with ``X`` (validated with :func:`~marketing.regression.problem.check_target`).
     split : Split
@@ -236,7 +319,7 @@ def fit_suite(
     >>> rng = np.random.default_rng(0)
     >>> X = pd.DataFrame({"x": rng.normal(size=200)})
     >>> y = pd.Series(3 * X["x"] + rng.normal(size=200), name="y")
-    >>> result = fit_suite("continuous", X, y, stratified_holdout(y), n_boot=20, names=["linear"])
+    >>> result = fit_models("continuous", X, y, stratified_holdout(y), n_boot=20, names=["linear"])
     >>> result.best, bool(result.metrics.loc["baseline", "r2"] < 0.05)
     ('linear', True)
     """
@@ -255,9 +338,9 @@ def fit_suite(
         for name, model in models.items():
             model.fit(X_train, y_train)
             predictions[name] = predict(model, X_test, kind)
-    predictions = pd.DataFrame(predictions, index=X_test.index)
-    fn = metric_function(kind)
-    metrics = pd.DataFrame({name: fn(y_test, predictions[name]) for name in models}).T
+    label = str(y.name)
+    predictions = pd.DataFrame({CUSTOMER: X_test.index.to_numpy(), label: y_test.to_numpy(), **predictions})
+    metrics = metric_table(kind, predictions, label, list(models))
     intervals = pd.concat(
         {
             name: bootstrap_metrics(y_test, predictions[name], kind, n_boot=n_boot, random_state=random_state)
@@ -265,7 +348,7 @@ def fit_suite(
         },
         names=["model"],
     ).reset_index()
-    return SuiteResult(kind, models, predictions, metrics.rename_axis("model"), intervals, PRIMARY_METRIC[kind])
+    return SuiteResult(kind, label, models, predictions, metrics, intervals, PRIMARY_METRIC[kind], X_train, y_train)
 
 
 def cross_validate_suite(

@@ -10,12 +10,16 @@ and the fix.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
+import narwhals as nw
 import numpy as np
 import pandas as pd
 
 from marketing.cases import CaseStudy, get_case
 from marketing.columns import CUSTOMER
+from marketing.engines import engine_of
+from marketing.regression.frames import as_frame, count_true, scalars
 from marketing.validation import DataValidationError
 
 KINDS = ("continuous", "binary")
@@ -163,6 +167,22 @@ class RegressionProblem:
         """The name of the ``kind`` target column."""
         return str(self.targets[kind].name)
 
+    @property
+    def feature_columns(self) -> list[str]:
+        """The feature names, in order."""
+        return list(self.features.columns)
+
+    @property
+    def levels(self) -> dict[str, list]:
+        """Categorical features and their levels, the reference level first."""
+        return {c: list(v.cat.categories) for c, v in self.features.items() if isinstance(v.dtype, pd.CategoricalDtype)}
+
+    @cached_property
+    def table(self) -> pd.DataFrame:
+        """One frame: ``customer_id``, the features and the two target columns (as on Spark)."""
+        targets = {str(y.name): y for y in self.targets.values()}
+        return self.features.assign(**targets).rename_axis(CUSTOMER).reset_index()
+
 
 def regression_case(data, case: str | CaseStudy | None = None) -> CaseStudy:
     """The case a regression problem is built for, checked: no leaking feature, both targets defined.
@@ -183,12 +203,17 @@ def regression_case(data, case: str | CaseStudy | None = None) -> CaseStudy:
 
 
 def regression_problem(data, case: str | CaseStudy | None = None) -> RegressionProblem:
-    """Build and validate a case's regression problem from its canonical data.
+    """Build and validate a case's regression problem from its canonical data, on the data's engine.
+
+    In memory (pandas, DuckDB) a :class:`RegressionProblem`; on Spark a
+    :class:`marketing.spark.regression.SparkRegressionProblem` with the same attributes
+    (``table``, ``feature_columns``, ``levels``, ``meanings``, ``excluded``, ``target_column``)
+    and the same checks and messages.
 
     Parameters
     ----------
-    data : CaseData
-        From :func:`marketing.datasets.load_case_data`.
+    data : CaseData or SparkCaseData
+        From :func:`marketing.engines.load_data`.
     case : str or CaseStudy, optional
         Defaults to ``data.case``.
 
@@ -207,6 +232,10 @@ def regression_problem(data, case: str | CaseStudy | None = None) -> RegressionP
     >>> problem.excluded.loc["call_duration", "in_data"]
     np.True_
     """
+    if engine_of(data) == "spark":
+        from marketing.spark import regression as spark_regression
+
+        return spark_regression.regression_problem(data, case)
     from marketing.features import customer_table
 
     case = regression_case(data, case)
@@ -232,31 +261,62 @@ def regression_problem(data, case: str | CaseStudy | None = None) -> RegressionP
     return RegressionProblem(features, targets, meanings, time, excluded)
 
 
-def feature_overview(X: pd.DataFrame) -> pd.DataFrame:
-    """One row per feature: its type, share missing, and a summary (mean and sd, or levels).
+def feature_overview(problem) -> pd.DataFrame:
+    """One row per feature: its type, share missing, and a summary (mean and sd, or the share of each level).
+
+    Computed where the problem's table is (pandas or Spark). Level shares are among the customers
+    with a value; the standard deviation is the sample one.
 
     Examples
     --------
-    >>> X = pd.DataFrame({"age": [20.0, 40.0, None],
-    ...                   "mode": pd.Categorical(["a", "b", "a"], categories=["a", "b"])})
-    >>> feature_overview(X)
-               type  missing_share                   summary
-    feature
-    age      numeric          0.333  mean 30, sd 14.14
-    mode     categorical        0.0  a (reference) 67%, b 33%
+    >>> from marketing.datasets import load_case_data
+    >>> feature_overview(regression_problem(load_case_data("ecommerce"))).loc["channel", "summary"]
+    'web (reference) 60%, app 40%'
     """
-    rows = {}
-    for column in X.columns:
-        values = X[column]
-        if isinstance(values.dtype, pd.CategoricalDtype):
-            shares = values.value_counts(normalize=True, sort=False)
-            levels = [
-                f"{level}{' (reference)' if i == 0 else ''} {shares[level]:.0%}"
-                for i, level in enumerate(values.cat.categories)
-            ]
-            rows[column] = ("categorical", ", ".join(levels))
+    columns, levels = problem.feature_columns, problem.levels
+    aggregates = {"_rows": nw.len()}
+    for column in columns:
+        aggregates[f"{column}__present"] = nw.col(column).count()
+        if column in levels:
+            aggregates.update({f"{column}__{i}": count_true(nw.col(column) == level) for i, level in enumerate(levels[column])})
         else:
-            rows[column] = ("numeric", f"mean {values.mean():.4g}, sd {values.std():.4g}")
+            aggregates[f"{column}__mean"] = nw.col(column).mean()
+            aggregates[f"{column}__sd"] = nw.col(column).std(ddof=1)
+    row = scalars(as_frame(problem.table, columns, "features"), **aggregates)
+    rows = {}
+    for column in columns:
+        present = row[f"{column}__present"]
+        if column in levels:
+            shares = [
+                f"{level}{' (reference)' if i == 0 else ''} {row[f'{column}__{i}'] / present:.0%}"
+                for i, level in enumerate(levels[column])
+            ]
+            rows[column] = ("categorical", ", ".join(shares))
+        else:
+            sd = float("nan") if row[f"{column}__sd"] is None else row[f"{column}__sd"]
+            rows[column] = ("numeric", f"mean {row[f'{column}__mean']:.4g}, sd {sd:.4g}")
     table = pd.DataFrame(rows, index=["type", "summary"]).T
-    table.insert(1, "missing_share", X.isna().mean().round(3).astype(object))
+    missing = pd.Series({c: round((row["_rows"] - row[f"{c}__present"]) / row["_rows"], 3) for c in columns})
+    table.insert(1, "missing_share", missing.astype(object))
     return table.rename_axis("feature")
+
+
+def target_summary(problem) -> dict[str, float]:
+    """Customers, the continuous target's mean and sample sd, and the binary target's positive rate.
+
+    Examples
+    --------
+    >>> from marketing.datasets import load_case_data
+    >>> summary = target_summary(regression_problem(load_case_data("ecommerce")))
+    >>> summary["customers"], round(summary["positive_rate"], 3)
+    (2000, 0.298)
+    """
+    amount, outcome = problem.target_column("continuous"), problem.target_column("binary")
+    row = scalars(
+        as_frame(problem.table, [amount, outcome], "targets"),
+        customers=nw.len(),
+        mean=nw.col(amount).mean(),
+        sd=nw.col(amount).std(ddof=1),
+        positive_rate=nw.col(outcome).cast(nw.Float64).mean(),
+    )
+    return {"customers": int(row["customers"]), **{k: float(row[k]) for k in ("mean", "sd", "positive_rate")}}

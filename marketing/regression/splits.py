@@ -40,8 +40,18 @@ class Split:
     description: str
     cutoff: pd.Timestamp | None = None
 
+    @property
+    def n_train(self) -> int:
+        """Rows in the training part."""
+        return len(self.train)
 
-def _check_test_size(test_size: float, n: int) -> int:
+    @property
+    def n_test(self) -> int:
+        """Rows in the test part."""
+        return len(self.test)
+
+
+def check_test_size(test_size: float, n: int) -> int:
     if not 0 < test_size < 1:
         raise ValueError(f"test_size must be a share strictly between 0 and 1, got {test_size!r}.")
     n_test = int(np.ceil(test_size * n))
@@ -71,7 +81,7 @@ def time_holdout(time: pd.Series, test_size: float = 0.2) -> Split:
             f"time column '{time.name}' has {int(time.isna().sum())} missing value(s); a time-based "
             "holdout needs every date. Fill them, or split without time (time=None)."
         )
-    n_test = _check_test_size(test_size, len(time))
+    n_test = check_test_size(test_size, len(time))
     order = np.argsort(time.to_numpy(), kind="stable")
     train, test = np.sort(order[:-n_test]), np.sort(order[-n_test:])
     cutoff = pd.Timestamp(time.iloc[order[-n_test]])
@@ -100,7 +110,7 @@ def stratified_holdout(y: pd.Series, test_size: float = 0.2, random_state: int |
     >>> len(split.test), int(y.iloc[split.test].sum())
     (4, 2)
     """
-    _check_test_size(test_size, len(y))
+    check_test_size(test_size, len(y))
     positions = np.arange(len(y))
     train, test = train_test_split(
         positions, test_size=test_size, stratify=_strata(y), random_state=random_state
@@ -137,3 +147,32 @@ def stratified_folds(
     """
     folds = StratifiedKFold(n_splits=n_splits, shuffle=True, random_state=random_state)
     return list(folds.split(np.zeros(len(y)), _strata(y)))
+
+
+def holdouts(problem, test_size: float = 0.2, random_state: int | None = 0) -> dict:
+    """The holdout of each target, ``{"continuous": split, "binary": split}``, on the problem's engine.
+
+    The latest ``test_size`` share of sign-ups when the data has a sign-up date (the same split
+    for both targets), else a stratified random holdout per target. In memory each split is a
+    :class:`Split` (:func:`holdout`); on Spark a :class:`marketing.spark.regression.SparkSplit`
+    holding the same customers for a time split (ties on the date by customer id, the row
+    order of the built-in data). Both have ``method``, ``description``, ``cutoff``, ``n_train``
+    and ``n_test``.
+
+    Examples
+    --------
+    >>> from marketing.datasets import load_case_data
+    >>> from marketing.regression.problem import regression_problem
+    >>> splits = holdouts(regression_problem(load_case_data("finance")))
+    >>> splits["binary"].method, splits["binary"].n_train, splits["binary"].n_test
+    ('time', 1600, 400)
+    """
+    from marketing.engines import engine_of
+
+    if engine_of(problem) == "spark":
+        from marketing.spark import regression as spark_regression
+
+        return spark_regression.holdouts(problem, test_size, random_state)
+    return {
+        kind: holdout(problem.targets[kind], problem.time, test_size, random_state) for kind in ("continuous", "binary")
+    }

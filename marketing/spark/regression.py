@@ -1,74 +1,57 @@
-"""Regression on the Spark engine: the linear and logistic models of :mod:`marketing.regression`, in Spark.
+"""Regression on the Spark engine: what is Spark-specific, behind the API of :mod:`marketing.regression`.
 
-The steps mirror the pandas path, with the same definitions, so both engines give the same
-numbers on the same data (the tests compare them case by case):
+The public steps (``regression_problem``, ``holdouts``, ``fit_suite`` and the relational tables)
+live in :mod:`marketing.regression` and dispatch here for Spark data. What stays here:
 
 1. :func:`regression_problem`: the case's ``regression_features`` (from
    :func:`marketing.spark.features.customer_table`), never a ``leakage`` column, and the two
-   targets, validated with the pandas path's rules and messages;
-2. :func:`holdout` (:func:`holdouts` for both targets): the latest ``test_size`` share of
-   sign-ups held out, ties on the sign-up date broken by customer id (the pandas path breaks them
-   by row order, which is customer id order for the built-in data): the same customers as
-   :func:`marketing.regression.holdout`;
-3. :class:`DesignEncoder`: numeric columns with missing values set to the training median;
-   categorical columns with missing values set to the most frequent training level and one 0/1
-   column per level except the reference level (``data.levels[column][0]``), the terms
-   :func:`marketing.regression.coefficient_table` names (``region_east``);
-4. :func:`fit_suite`: the baseline (training mean / training positive rate) and an unpenalized
-   generalized linear model, Spark ML's ``GeneralizedLinearRegression`` (gaussian-identity: OLS;
-   binomial-logit: logistic regression), fitted on the training part and scored on the held-out
-   part. The GLM's standard errors give the coefficient table with confidence intervals
-   (:meth:`SparkSuiteResult.coefficient_table`);
-5. metrics computed in Spark with the definitions of :mod:`marketing.regression.metrics`
-   (:func:`continuous_metrics`, :func:`binary_metrics`);
-6. targeting: :func:`gains_table`, :func:`calibration_table`, :func:`rule_profit`,
-   :func:`profit_curve` and the contact list for every customer (:func:`campaign_list`, written by
-   Spark with :func:`export_campaign_list`; :func:`contact_totals`).
+   targets, validated in Spark with the in-memory path's rules and messages;
+2. :func:`holdouts`: the latest ``test_size`` share of sign-ups held out, ties on the sign-up date
+   broken by customer id (the in-memory path breaks them by row order, which is customer id order
+   for the built-in data): the same customers; without time, a stratified draw in Spark;
+3. :class:`DesignEncoder`: median / most-frequent imputation and one-hot encoding against the
+   reference level (``levels[column][0]``), the terms :func:`marketing.regression.coefficient_table`
+   names (``region_east``);
+4. :func:`fit_suite`: the baseline (training mean / positive rate) and an unpenalized GLM, Spark ML's
+   ``GeneralizedLinearRegression`` (gaussian-identity: OLS; binomial-logit: logistic regression);
+   its standard errors give :meth:`SparkSuiteResult.coefficient_table`. The held-out metrics are
+   :func:`marketing.regression.metric_table`, the one implementation for both engines;
+5. :func:`running_sums`, the shim behind every rank and running sum of the relational steps
+   (:mod:`marketing.regression.frames`), and :func:`bounded_sample` for plots.
 
 Scaling. The models are unpenalized, so standardizing the inputs changes no prediction; they are
 fitted on the unscaled design, which gives the standard errors on the raw scale directly (the
 scale of the planted truth). The standardized coefficient table multiplies a numeric term by the
 *sample* standard deviation of its training column, exactly as the pandas ``coefficient_table``
-does. ``DesignEncoder(standardize=True)`` offers the pandas pipelines' ``StandardScaler``
-definition (centred, divided by the *population* standard deviation) for models that need it.
+does.
 
 Ranks without one partition. Deciles, gains, calibration bins, the profit curve, ROC AUC and
 average precision need the rows in score order. A window over the whole table (``row_number()
 over (order by score)``, or ``ntile``) would move every row into one partition; instead the rows
-are sorted with Spark's range-partitioned sort, a row's rank is its position in its partition plus
-the rows of the partitions before it, and running sums are taken within each partition plus the
-totals of the partitions before it (:func:`_ranked`, :func:`_running_sums`; the totals, one row
-per partition, are all that is collected). The ranks are exact, so the decile tables equal the
-pandas path's. Ties in score are broken by customer id, as the pandas path breaks them by row
-order.
-
-Only small results are collected to pandas: metric and coefficient tables, decile and bin tables,
-bounded samples (:meth:`SparkRegressionProblem.sample`, :meth:`SparkSuiteResult.sample`).
+are sorted with Spark's range-partitioned sort, and running sums are taken within each partition
+plus the totals of the partitions before it (the totals, one row per partition, are all that is
+collected). The ranks are exact, so the decile tables equal the in-memory path's.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from marketing.cases import CaseStudy
 from marketing.columns import CUSTOMER
-from marketing.regression.metrics import GREATER_IS_BETTER
-from marketing.regression.models import PRIMARY_METRIC
+from marketing.capabilities import unavailable
+from marketing.regression.metrics import metric_table
+from marketing.regression.models import PRIMARY_METRIC, best_model
 from marketing.regression.problem import KINDS, TIME_COLUMN, regression_case
-from marketing.regression.splits import _check_test_size
-from marketing.regression.targeting import SCORE_BANDS, break_even_probability
+from marketing.regression.splits import check_test_size
 from marketing.validation import DataValidationError
 
 #: The models of the Spark suite: the baseline and the unpenalized GLM of each target.
 MODEL_NAMES = {"continuous": ("baseline", "linear"), "binary": ("baseline", "logistic")}
-#: The log-loss clip of :func:`marketing.regression.binary_metrics`.
-EPSILON = 1e-15
 #: Convergence of the logistic GLM (iteratively reweighted least squares): tighter than Spark's
 #: default (1e-6) so that the coefficients agree with statsmodels' Newton fit to ~1e-10.
 GLM_TOL = 1e-10
@@ -117,64 +100,55 @@ def _offset(before: pd.Series):
     return F.element_at(F.array(*[F.lit(v) for v in before.tolist()]), F.col("_part") + 1)
 
 
-def _running_sums(frame, order: Sequence, columns: Sequence[str], prefix: str = "_cum_"):
-    """``frame`` sorted by ``order`` with inclusive running sums ``prefix + column``; and the totals.
+def running_sums(frame, by: Sequence[str], descending: Sequence[bool], columns: Sequence[str]):
+    """``frame`` sorted by ``by`` with inclusive running sums ``_cum_<column>``; and each column's total.
 
-    ``order`` must be a total order (end with a unique column) so the sums do not depend on the
+    ``by`` must be a total order (end with a unique column) so the sums do not depend on the
     partitioning. Each partition's running sums come from a window over that partition only;
     the totals of the partitions before it (one number per partition and column, the only
     thing collected) are added. No window spans the whole table, so no single partition holds
-    every row.
+    every row, and the result keeps the sorted layout.
 
-    Returns
-    -------
-    (DataFrame, dict)
-        The sorted frame with the running-sum columns, and each column's total.
+    Examples
+    --------
+    >>> frame = spark.createDataFrame(pd.DataFrame({"k": [3, 1, 2], "x": [10, 20, 30]}))
+    >>> out, totals = running_sums(frame, ["k"], [False], ["x"])
+    >>> [r["_cum_x"] for r in out.collect()], totals
+    ([20, 50, 60], {'x': 60})
     """
     from pyspark.sql import Window
 
     F = _F()
+    order = [F.col(c).desc() if d else F.col(c).asc() for c, d in zip(by, descending, strict=True)]
     ordered = _sorted(frame, order)
     totals = _partition_totals(ordered, {c: F.sum(c) for c in columns})
     before = totals.cumsum().shift(1, fill_value=0)
     window = Window.partitionBy("_part").orderBy("_row").rowsBetween(Window.unboundedPreceding, Window.currentRow)
-    added = [(F.sum(c).over(window) + _offset(before[c])).alias(prefix + c) for c in columns]
+    added = [(F.sum(c).over(window) + _offset(before[c])).alias(f"_cum_{c}") for c in columns]
     out = ordered.select("*", *added).drop("_part", "_row")
     return out, {c: totals[c].sum().item() for c in columns}
 
 
-def _ranked(frame, order: Sequence, *, check: str | None = None, table: str = "scores"):
-    """``frame`` sorted by ``order`` with each row's 0-based position ``_rank``; and the row count.
+def ranked(frame, by: Sequence[str], descending: Sequence[bool]):
+    """``frame`` sorted by ``by`` with each row's 1-based position ``_position``; and the row count.
 
-    The rank is the row's position in its partition plus the rows of the partitions before it,
+    The position is the row's place in its partition plus the rows of the partitions before it,
     so it needs no shuffle beyond the sort, and the result keeps the sorted layout (collected or
-    written, its rows come in rank order). ``check`` names a score column that must have no
-    missing values (checked in the same pass).
+    written, its rows come in order). ``by`` must be a total order.
+
+    Examples
+    --------
+    >>> frame = spark.createDataFrame(pd.DataFrame({"k": [3, 1, 2]}))
+    >>> out, n = ranked(frame, ["k"], [True])
+    >>> [(r["k"], r["_position"]) for r in out.collect()], n
+    ([(3, 1), (2, 2), (1, 3)], 3)
     """
     F = _F()
-    ordered = _sorted(frame, order)
-    aggregates = {"_n": F.count(F.lit(1))}
-    if check is not None:
-        aggregates["_missing"] = F.sum(F.when(F.col(check).isNull() | F.isnan(check), 1).otherwise(0))
-    totals = _partition_totals(ordered, aggregates)
-    if check is not None and totals["_missing"].sum():
-        raise DataValidationError(
-            f"{table}: score {check!r} has {int(totals['_missing'].sum())} missing value(s); every customer "
-            "needs a score to be ranked."
-        )
+    ordered = _sorted(frame, [F.col(c).desc() if d else F.col(c).asc() for c, d in zip(by, descending, strict=True)])
+    totals = _partition_totals(ordered, {"_n": F.count(F.lit(1))})
     before = totals["_n"].cumsum().shift(1, fill_value=0)
-    ranked = ordered.withColumn("_rank", F.col("_row") + _offset(before)).drop("_part", "_row")
-    return ranked, int(totals["_n"].sum())
-
-
-def _bin_of(rank: str, n_bins: int, n: int):
-    """Equal-count bin 1..n_bins of a 0-based rank among ``n`` rows: ``rank * n_bins // n + 1`` (integer division)."""
-    return _F().expr(f"`{rank}` * {int(n_bins)} div {int(n)} + 1").cast("long")
-
-
-def _score_order(score: str, descending: bool = True) -> list:
-    F = _F()
-    return [F.col(score).desc() if descending else F.col(score).asc(), F.col(CUSTOMER).asc()]
+    out = ordered.withColumn("_position", F.col("_row") + _offset(before) + 1).drop("_part", "_row")
+    return out, int(totals["_n"].sum())
 
 
 def _require_columns(frame, columns: Sequence[str], table: str) -> None:
@@ -223,33 +197,19 @@ class SparkRegressionProblem:
     excluded: pd.DataFrame
     n_customers: int
 
+    engine = "spark"  # what :func:`marketing.engines.engine_of` reads (a class attribute, not a field)
+
     def target_column(self, kind: str) -> str:
         """The name of the ``kind`` target column."""
         return self.targets[kind]
 
-    def sample(self, n: int = 1000, random_state: int | None = 0, *, targets: bool = False) -> pd.DataFrame:
-        """A random sample of at most ``n`` customers' features collected to pandas, indexed by customer id.
-
-        Categorical features become pandas categoricals with the reference level first, as on
-        the pandas path, so the pandas helpers (plots, :func:`~marketing.regression.interpret.effect_sentences`)
-        accept it; ``targets=True`` adds the two target columns. The sample is the ``n``
-        customers with the smallest hash of (seed, id): the same customers on every run with the
-        same seed.
-
-        Examples
-        --------
-        >>> from marketing.spark.data import load_spark_data
-        >>> sample = regression_problem(load_spark_data("health", spark)).sample(5)
-        >>> sample.shape, list(sample["smoker"].cat.categories)
-        ((5, 6), ['no', 'yes'])
-        """
-        columns = [CUSTOMER, *self.features, *(self.targets.values() if targets else [])]
-        frame = _bounded_sample(self.table.select(*columns), n, random_state).toPandas().set_index(CUSTOMER)
-        categories = {c: pd.Categorical(frame[c], categories=levels) for c, levels in self.levels.items()}
-        return frame.assign(**categories)
+    @property
+    def feature_columns(self) -> list[str]:
+        """The feature names, in order."""
+        return list(self.features)
 
 
-def _bounded_sample(frame, n: int, random_state: int | None):
+def bounded_sample(frame, n: int, random_state: int | None = 0):
     """The ``n`` rows with the smallest hash of (seed, customer id), ordered by customer id."""
     F = _F()
     if not isinstance(n, int | np.integer) or n < 1:
@@ -430,73 +390,6 @@ def regression_problem(data, case: str | CaseStudy | None = None) -> SparkRegres
     return SparkRegressionProblem(table, tuple(features), levels, targets, meanings, time, excluded, int(n))
 
 
-def feature_overview(problem: SparkRegressionProblem) -> pd.DataFrame:
-    """One row per feature: type, share missing and a summary, computed in Spark.
-
-    The same table as :func:`marketing.regression.problem.feature_overview` (mean and sample
-    standard deviation of numeric features; the share of each level among the customers with a
-    value, the reference level first).
-
-    Examples
-    --------
-    >>> from marketing.spark.data import load_spark_data
-    >>> feature_overview(regression_problem(load_spark_data("ecommerce", spark))).loc["channel", "summary"]
-    'web (reference) 60%, app 40%'
-    """
-    F = _F()
-    t = problem.table
-    aggregates = [F.count(F.lit(1)).alias("_rows")]
-    for column in problem.features:
-        aggregates.append(F.count(column).alias(f"{column}__present"))
-        if column in problem.levels:
-            aggregates += [
-                F.sum(F.when(F.col(column) == level, 1).otherwise(0)).alias(f"{column}__{i}")
-                for i, level in enumerate(problem.levels[column])
-            ]
-        else:
-            aggregates += [F.avg(column).alias(f"{column}__mean"), F.stddev_samp(column).alias(f"{column}__sd")]
-    row = t.agg(*aggregates).first().asDict()
-    rows = {}
-    for column in problem.features:
-        present = row[f"{column}__present"]
-        if column in problem.levels:
-            shares = [
-                f"{level}{' (reference)' if i == 0 else ''} {row[f'{column}__{i}'] / present:.0%}"
-                for i, level in enumerate(problem.levels[column])
-            ]
-            rows[column] = ("categorical", ", ".join(shares))
-        else:
-            sd = row[f"{column}__sd"]
-            sd = float("nan") if sd is None else sd
-            rows[column] = ("numeric", f"mean {row[f'{column}__mean']:.4g}, sd {sd:.4g}")
-    table = pd.DataFrame(rows, index=["type", "summary"]).T
-    missing = pd.Series({c: round((row["_rows"] - row[f"{c}__present"]) / row["_rows"], 3) for c in problem.features})
-    table.insert(1, "missing_share", missing.astype(object))
-    return table.rename_axis("feature")
-
-
-def describe_targets(problem: SparkRegressionProblem) -> dict[str, float]:
-    """Customers, the continuous target's mean and sample sd, and the binary target's positive rate.
-
-    Examples
-    --------
-    >>> from marketing.spark.data import load_spark_data
-    >>> summary = describe_targets(regression_problem(load_spark_data("ecommerce", spark)))
-    >>> summary["customers"], round(summary["positive_rate"], 3)
-    (2000, 0.298)
-    """
-    F = _F()
-    row = problem.table.agg(
-        F.count(F.lit(1)).alias("customers"),
-        F.avg(problem.targets["continuous"]).alias("mean"),
-        F.stddev_samp(problem.targets["continuous"]).alias("sd"),
-        F.avg(problem.targets["binary"]).alias("positive_rate"),
-    ).first()
-    return {
-        "customers": int(row["customers"]), "mean": row["mean"], "sd": row["sd"], "positive_rate": row["positive_rate"],
-    }
-
-
 # --------------------------------------------------------------------------------------------
 # the split
 # --------------------------------------------------------------------------------------------
@@ -526,6 +419,8 @@ class SparkSplit:
     cutoff: pd.Timestamp | None
     n_train: int
     n_test: int
+
+    engine = "spark"  # what :func:`marketing.engines.engine_of` reads
 
 
 def holdout(
@@ -572,7 +467,7 @@ def holdout(
     """
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {list(KINDS)}, not {kind!r}.")
-    n_test = _check_test_size(test_size, problem.n_customers)
+    n_test = check_test_size(test_size, problem.n_customers)
     if problem.time is not None:
         return _time_holdout(problem, n_test, test_size)
     return _stratified_holdout(problem, kind, test_size, random_state)
@@ -603,7 +498,7 @@ def _time_holdout(problem: SparkRegressionProblem, n_test: int, test_size: float
             "needs every date. Fill them, or split without time."
         )
     per_time = t.groupBy(micros.alias("_t")).agg(F.count(F.lit(1)).cast("long").alias("_n"))
-    cumulated, _ = _running_sums(per_time, [F.col("_t").desc()], ["_n"])
+    cumulated, _ = running_sums(per_time, ["_t"], [True], ["_n"])
     # the cutoff: the latest date from which on (inclusive) at least n_test customers signed up
     cutoff, on_date, up_to = (
         cumulated.filter(F.col("_cum__n") >= n_test).orderBy(F.col("_t").desc()).select("_t", "_n", "_cum__n").first()
@@ -631,18 +526,19 @@ def _stratified_holdout(
     if kind == "binary":
         strata = t.withColumn("_stratum", F.col(target).cast("long"))
     else:
-        ranked, n = _ranked(t, [F.col(target).asc(), F.col(CUSTOMER).asc()])
-        strata = ranked.withColumn("_stratum", _bin_of("_rank", 5, n) - 1).drop("_rank")
+        positions, n = ranked(t, [target, CUSTOMER], [False, False])
+        # the fifth of the target's order, as the in-memory path's quantile bins
+        strata = positions.withColumn("_stratum", F.expr(f"(_position - 1) * 5 div {int(n)}").cast("long")).drop("_position")
     seed = F.lit(0 if random_state is None else int(random_state))
     hashed = strata.withColumn("_hash", F.xxhash64(seed, F.col(CUSTOMER)))
-    ranked, _ = _ranked(hashed, [F.col("_stratum").asc(), F.col("_hash").asc(), F.col(CUSTOMER).asc()])
+    positions, _ = ranked(hashed, ["_stratum", "_hash", CUSTOMER], [False, False, False])
     sizes = hashed.groupBy("_stratum").count().toPandas().set_index("_stratum")["count"].sort_index()
     starts = sizes.cumsum().shift(1, fill_value=0)
     quota = np.ceil(test_size * sizes).astype("int64")
     start_of = F.create_map(*[F.lit(x) for s in sizes.index for x in (int(s), int(starts[s]))])
     quota_of = F.create_map(*[F.lit(x) for s in sizes.index for x in (int(s), int(quota[s]))])
-    within = F.col("_rank") - start_of[F.col("_stratum")]
-    assigned = ranked.withColumn("_test", within < quota_of[F.col("_stratum")]).drop("_stratum", "_hash", "_rank")
+    within = F.col("_position") - 1 - start_of[F.col("_stratum")]
+    assigned = positions.withColumn("_test", within < quota_of[F.col("_stratum")]).drop("_stratum", "_hash", "_position")
     assigned = assigned.localCheckpoint(eager=True)
     n_test = int(quota.sum())
     n_train = problem.n_customers - n_test
@@ -664,9 +560,8 @@ def _stratified_holdout(
 class DesignEncoder:
     """Imputation and one-hot encoding against the reference level, into a Spark ML vector.
 
-    Numeric features: missing values become the training median (exact, Spark's ``median``);
-    with ``standardize=True`` they are then centred and divided by the population standard
-    deviation (the pandas pipelines' ``StandardScaler``). Categorical features: missing values
+    Numeric features: missing values become the training median (exact, Spark's ``median``).
+    Categorical features: missing values
     become the most frequent training level (ties: the level listed first), then one 0/1 term
     per level except the first (the reference level); an unseen level is all zeros, like the
     reference level (``handle_unknown="ignore"`` on the pandas path).
@@ -677,8 +572,6 @@ class DesignEncoder:
         Feature columns, in order.
     levels : dict of str to list
         Categorical features and their levels, the reference level first.
-    standardize : bool
-        Standardize numeric terms (population sd).
     output_col : str
         Name of the vector column :meth:`transform` adds.
 
@@ -689,8 +582,6 @@ class DesignEncoder:
         order (the order of :func:`marketing.regression.design_matrix`).
     medians_, modes_ : dict
         Fill values learned by :meth:`fit`.
-    means_, scales_ : dict
-        Mean and population standard deviation of each numeric term after imputation.
     sd_ : dict
         Sample standard deviation of every term after imputation (the scale of the
         standardized coefficient table).
@@ -711,16 +602,14 @@ class DesignEncoder:
         features: Sequence[str],
         levels: dict[str, list[str]],
         *,
-        standardize: bool = False,
         output_col: str = "features",
     ):
         self.features = features
         self.levels = levels
-        self.standardize = standardize
         self.output_col = output_col
 
     def fit(self, frame) -> DesignEncoder:
-        """Learn fill values, term names and scales from ``frame`` (the training part)."""
+        """Learn fill values, term names and their standard deviations from ``frame`` (the training part)."""
         F = _F()
         features = list(self.features)
         _require_columns(frame, features, "features")
@@ -749,19 +638,15 @@ class DesignEncoder:
         self.terms_ = []
         for column in features:
             self.terms_ += [f"{column}_{lv}" for lv in self.levels[column][1:]] if column in self.levels else [column]
-        terms = self._raw_terms()
+        terms = self._terms()
         moments = frame.select(*[e.alias(name) for name, e in terms]).agg(
-            *[F.avg(name).alias(f"{name}__mean") for name, _ in terms],
-            *[F.stddev_pop(name).alias(f"{name}__pop") for name, _ in terms],
-            *[F.stddev_samp(name).alias(f"{name}__sd") for name, _ in terms],
+            *[F.stddev_samp(name).alias(name) for name, _ in terms]
         ).first().asDict()
-        self.means_ = {c: moments[f"{c}__mean"] for c in numeric}
-        self.scales_ = {c: (moments[f"{c}__pop"] or 1.0) for c in numeric}   # StandardScaler: a zero sd scales by 1
-        self.sd_ = {name: moments[f"{name}__sd"] for name, _ in terms}
+        self.sd_ = {name: moments[name] for name, _ in terms}
         return self
 
-    def _raw_terms(self) -> list[tuple[str, object]]:
-        """(term name, expression) of every term before scaling."""
+    def _terms(self) -> list[tuple[str, object]]:
+        """(term name, expression) of every term."""
         F = _F()
         out = []
         for column in self.features:
@@ -772,19 +657,8 @@ class DesignEncoder:
                 out.append((column, F.coalesce(F.col(column).cast("double"), F.lit(float(self.medians_[column])))))
         return out
 
-    def _terms(self) -> list[tuple[str, object]]:
-        """(term name, expression) of every term, scaled when ``standardize``."""
-        F = _F()
-        terms = self._raw_terms()
-        if not self.standardize:
-            return terms
-        return [
-            (name, (e - F.lit(self.means_[name])) / F.lit(self.scales_[name])) if name in self.means_ else (name, e)
-            for name, e in terms
-        ]
-
     def term_columns(self, frame):
-        """``frame``'s ``customer_id`` and one column per term (after imputation and scaling)."""
+        """``frame``'s ``customer_id`` and one column per term (after imputation)."""
         return frame.select(CUSTOMER, *[e.alias(name) for name, e in self._terms()])
 
     def transform(self, frame):
@@ -794,132 +668,6 @@ class DesignEncoder:
 
         vector = array_to_vector(F.array(*[e.cast("double") for _, e in self._terms()]))
         return frame.withColumn(self.output_col, vector)
-
-
-# --------------------------------------------------------------------------------------------
-# metrics
-# --------------------------------------------------------------------------------------------
-
-
-def continuous_metrics(frame, label: str, predictions: Sequence[str]) -> pd.DataFrame:
-    """R², RMSE and MAE of each prediction column, in one pass over ``frame``.
-
-    The definitions of :func:`marketing.regression.continuous_metrics`: ``rmse`` =
-    sqrt(mean((y - f)^2)); ``mae`` = mean(|y - f|); ``r2`` = 1 - sum((y - f)^2) /
-    sum((y - mean(y))^2), written as 1 - mean((y - f)^2) / var_pop(y) (NaN for a constant
-    ``y``). Spark's ``RegressionEvaluator`` has the same definitions but reads the data once per
-    metric; one aggregation gives them all.
-
-    Returns
-    -------
-    DataFrame indexed by prediction column, with columns ``r2``, ``rmse``, ``mae``.
-
-    Examples
-    --------
-    >>> frame = spark.createDataFrame(pd.DataFrame({"y": [1.0, 2.0, 3.0, 4.0], "f": [1.0, 2.0, 3.0, 6.0]}))
-    >>> continuous_metrics(frame, "y", ["f"]).round(4)   # squared errors 0,0,0,4; variance sum 5
-          r2  rmse  mae
-    model
-    f    0.2   1.0  0.5
-    """
-    F = _F()
-    predictions = list(predictions)
-    _require_columns(frame, [label, *predictions], "predictions")
-    y = F.col(label).cast("double")
-    row = frame.agg(
-        F.var_pop(y).alias("_var"),
-        *[F.avg((y - F.col(p)) ** 2).alias(f"{p}__mse") for p in predictions],
-        *[F.avg(F.abs(y - F.col(p))).alias(f"{p}__mae") for p in predictions],
-    ).first()
-    variance = row["_var"]
-    rows = {}
-    for p in predictions:
-        mse = row[f"{p}__mse"]
-        rows[p] = {
-            "r2": 1.0 - mse / variance if variance else float("nan"),
-            "rmse": math.sqrt(mse),
-            "mae": row[f"{p}__mae"],
-        }
-    return pd.DataFrame(rows).T.rename_axis("model")
-
-
-def _ranking_metrics(frame, label: str, score: str) -> tuple[float, float]:
-    """(ROC AUC, average precision) of one score column, from its distinct scores in order."""
-    F = _F()
-    per_score = frame.groupBy(score).agg(
-        F.sum(F.col(label).cast("long")).alias("_pos"),
-        F.count(F.lit(1)).cast("long").alias("_n"),
-    )
-    cumulated, totals = _running_sums(per_score, [F.col(score).desc()], ["_pos", "_n"])
-    positives, n = totals["_pos"], totals["_n"]
-    negatives = n - positives
-    if positives == 0 or negatives == 0:
-        return float("nan"), float("nan")
-    negatives_here = F.col("_n") - F.col("_pos")
-    positives_above = F.col("_cum__pos") - F.col("_pos")
-    row = cumulated.agg(
-        # Mann-Whitney: each negative scores below the positives above it; a tie counts one half
-        F.sum(negatives_here * (positives_above + F.col("_pos") / 2.0)).alias("pairs"),
-        # precision at the end of each group of tied scores, weighted by the recall it adds
-        F.sum(F.col("_pos") * F.col("_cum__pos") / F.col("_cum__n")).alias("ap"),
-    ).first()
-    return row["pairs"] / (positives * negatives), row["ap"] / positives
-
-
-def binary_metrics(frame, label: str, scores: Sequence[str]) -> pd.DataFrame:
-    """ROC AUC, average precision, log loss and Brier score of each probability column, in Spark.
-
-    The definitions of :func:`marketing.regression.binary_metrics`: ``roc_auc`` the probability
-    that a random positive scores above a random negative, ties counting one half (equal to
-    ``BinaryClassificationEvaluator(numBins=0)``; its default ``numBins=1000`` down-samples the
-    curve); ``average_precision`` the sum over distinct thresholds of the recall gained times the
-    precision, as scikit-learn steps it (Spark's ``areaUnderPR`` interpolates instead);
-    ``log_loss`` = -mean(y log p + (1 - y) log(1 - p)) with p clipped to [1e-15, 1 - 1e-15];
-    ``brier`` = mean((p - y)^2). AUC and average precision come from the distinct scores in
-    decreasing order with their counts (see :func:`_running_sums`); NaN when the labels hold a
-    single class.
-
-    Returns
-    -------
-    DataFrame indexed by score column, with columns ``roc_auc``, ``average_precision``,
-    ``log_loss``, ``brier``.
-
-    Examples
-    --------
-    >>> frame = spark.createDataFrame(pd.DataFrame({"y": [0, 0, 1, 1], "p": [0.1, 0.6, 0.4, 0.8]}))
-    >>> binary_metrics(frame, "y", ["p"]).loc["p"].round(4).to_dict()   # 3 of 4 pairs ordered right
-    {'roc_auc': 0.75, 'average_precision': 0.8333, 'log_loss': 0.5403, 'brier': 0.1925}
-    """
-    F = _F()
-    scores = list(scores)
-    _require_columns(frame, [label, *scores], "predictions")
-    y = F.col(label).cast("double")
-    row = frame.agg(
-        *[
-            F.avg(
-                -(y * F.log(F.least(F.greatest(F.col(s), F.lit(EPSILON)), F.lit(1 - EPSILON)))
-                  + (1 - y) * F.log(1 - F.least(F.greatest(F.col(s), F.lit(EPSILON)), F.lit(1 - EPSILON))))
-            ).alias(f"{s}__log_loss")
-            for s in scores
-        ],
-        *[F.avg((F.col(s) - y) ** 2).alias(f"{s}__brier") for s in scores],
-    ).first()
-    rows = {}
-    for s in scores:
-        auc, ap = _ranking_metrics(frame, label, s)
-        rows[s] = {
-            "roc_auc": auc, "average_precision": ap, "log_loss": row[f"{s}__log_loss"], "brier": row[f"{s}__brier"],
-        }
-    return pd.DataFrame(rows).T.rename_axis("model")
-
-
-def metric_table(kind: str, frame, label: str, predictions: Sequence[str]) -> pd.DataFrame:
-    """:func:`continuous_metrics` or :func:`binary_metrics` for ``kind``."""
-    if kind == "continuous":
-        return continuous_metrics(frame, label, predictions)
-    if kind == "binary":
-        return binary_metrics(frame, label, predictions)
-    raise ValueError(f"kind must be 'continuous' or 'binary', not {kind!r}.")
 
 
 # --------------------------------------------------------------------------------------------
@@ -970,11 +718,14 @@ class SparkSuiteResult:
     primary_metric: str
     n_train: int
 
+    engine = "spark"  # what :func:`marketing.engines.engine_of` reads
+    #: No bootstrap on Spark (see :mod:`marketing.capabilities`).
+    intervals = None
+
     @property
     def best(self) -> str:
         """The model with the best primary metric on the test part (baseline included)."""
-        column = self.metrics[self.primary_metric]
-        return str(column.idxmax() if GREATER_IS_BETTER[self.primary_metric] else column.idxmin())
+        return best_model(self.metrics, self.primary_metric)
 
     @property
     def glm(self) -> str:
@@ -1042,11 +793,6 @@ class SparkSuiteResult:
         scored = self.models[model].transform(self.encoder.transform(frame))
         return scored.withColumnRenamed("_prediction", output_col).drop(self.encoder.output_col)
 
-    def sample(self, n: int = 5000, random_state: int | None = 0) -> pd.DataFrame:
-        """At most ``n`` rows of :attr:`predictions` collected to pandas (for plots), by customer id."""
-        return _bounded_sample(self.predictions, n, random_state).toPandas().set_index(CUSTOMER)
-
-
 def _require_full_rank(encoder: DesignEncoder, frame) -> None:
     """Refuse collinear terms, as :func:`marketing.regression.coefficient_table` does.
 
@@ -1064,18 +810,29 @@ def _require_full_rank(encoder: DesignEncoder, frame) -> None:
         )
 
 
-def fit_suite(kind: str, problem: SparkRegressionProblem, split: SparkSplit) -> SparkSuiteResult:
+def fit_suite(
+    kind: str,
+    problem: SparkRegressionProblem,
+    split: SparkSplit,
+    *,
+    random_state: int | None = 0,
+    n_boot: int = 200,
+    names: Sequence[str] | None = None,
+) -> SparkSuiteResult:
     """Fit the baseline and the GLM of ``kind`` on ``split.train``; evaluate both on ``split.test``.
 
-    The Spark counterpart of :func:`marketing.regression.fit_suite` for its ``baseline`` and
-    ``linear`` / ``logistic`` models. Nothing here is random, so there is no ``random_state``.
+    :func:`marketing.regression.fit_suite` on Spark, for its ``baseline`` and ``linear`` /
+    ``logistic`` models. Nothing here is random and there are no bootstrap intervals, so
+    ``random_state`` and ``n_boot`` change nothing; ``names`` may only ask for the GLM.
 
     Parameters
     ----------
     kind : {"continuous", "binary"}
     problem : SparkRegressionProblem
     split : SparkSplit
-        From :func:`holdout`.
+        From :func:`holdouts`.
+    random_state, n_boot : unused on Spark
+    names : sequence of str, optional
 
     Raises
     ------
@@ -1096,6 +853,10 @@ def fit_suite(kind: str, problem: SparkRegressionProblem, split: SparkSplit) -> 
     F = _F()
     if kind not in KINDS:
         raise ValueError(f"kind must be 'continuous' or 'binary', not {kind!r}.")
+    lacking = [n for n in (names or []) if n not in MODEL_NAMES[kind]]
+    if lacking:
+        step = "ridge, penalised logistic regression, the tree and gradient boosting"
+        raise ValueError(f"{lacking}: {unavailable('regression', step, 'spark')}")
     label = problem.targets[kind]
     parts = split.train.select(F.lit("training").alias("_part"), label).unionByName(
         split.test.select(F.lit("test").alias("_part"), label)
@@ -1134,299 +895,7 @@ def fit_suite(kind: str, problem: SparkRegressionProblem, split: SparkSplit) -> 
     predictions = scored.select(
         CUSTOMER, F.col(label), F.lit(baseline).alias("baseline"), F.col("_prediction").alias(name)
     )
-    metrics = metric_table(kind, predictions, label, ["baseline", name])
+    metrics = metric_table(kind, predictions, label, ["baseline", name])  # the one implementation
     return SparkSuiteResult(
         kind, label, encoder, {name: model}, baseline, predictions, metrics, PRIMARY_METRIC[kind], split.n_train
     )
-
-
-# --------------------------------------------------------------------------------------------
-# targeting
-# --------------------------------------------------------------------------------------------
-
-
-def _bins(frame, label: str | None, score: str, n_bins: int, *, descending: bool, table: str) -> pd.DataFrame:
-    """Per equal-count bin of the score order: customers, positives and the sum of scores."""
-    F = _F()
-    if not isinstance(n_bins, int | np.integer) or n_bins < 1:
-        raise ValueError(f"n_bins must be a positive integer, not {n_bins!r}.")
-    columns = [CUSTOMER, score, *([label] if label else [])]
-    _require_columns(frame, columns, table)
-    ranked, n = _ranked(frame.select(*columns), _score_order(score, descending), check=score, table=table)
-    if n == 0:
-        raise DataValidationError(f"{table}: no rows to rank.")
-    binned = ranked.withColumn("bin", _bin_of("_rank", n_bins, n))
-    aggregates = [F.count(F.lit(1)).alias("customers"), F.sum(score).alias("score_sum")]
-    if label:
-        aggregates.append(F.sum(F.col(label).cast("double")).alias("positives"))
-    return binned.groupBy("bin").agg(*aggregates).toPandas().set_index("bin").sort_index()
-
-
-def gains_table(frame, label: str, score: str, n_bins: int = 10) -> pd.DataFrame:
-    """Gains and lift by score decile (decile 1 = highest scores), computed in Spark.
-
-    The table of :func:`marketing.regression.gains_table`: rows ranked by decreasing score, ties
-    by customer id, cut into equal-count bins (the first bins one row smaller when ``n`` is not a
-    multiple of ``n_bins``), with ``customers``, ``positives``, ``rate``, ``lift``,
-    ``cum_share_contacted``, ``cum_gain`` and ``cum_lift``.
-
-    Examples
-    --------
-    >>> frame = spark.createDataFrame(pd.DataFrame({"customer_id": range(10),
-    ...     "y": [1, 1, 0, 1, 0, 0, 0, 0, 0, 0], "p": np.arange(10, 0, -1) / 10}))
-    >>> table = gains_table(frame, "y", "p", n_bins=5)
-    >>> table["positives"].tolist(), table["lift"].round(3).tolist()
-    ([2, 1, 0, 0, 0], [3.333, 1.667, 0.0, 0.0, 0.0])
-    """
-    binned = _bins(frame, label, score, n_bins, descending=True, table="gains_table")
-    total = binned["positives"].sum()
-    if total == 0:
-        raise DataValidationError("gains_table: the outcome has no positives, so gains are undefined.")
-    n = binned["customers"].sum()
-    table = pd.DataFrame(
-        {"customers": binned["customers"].astype("int64"), "positives": binned["positives"].astype("int64")}
-    )
-    table.index = table.index.rename("decile")
-    table["rate"] = table["positives"] / table["customers"]
-    table["lift"] = table["rate"] / (total / n)
-    table["cum_share_contacted"] = table["customers"].cumsum() / n
-    table["cum_gain"] = table["positives"].cumsum() / total
-    table["cum_lift"] = table["cum_gain"] / table["cum_share_contacted"]
-    return table
-
-
-def calibration_table(frame, label: str, score: str, n_bins: int = 10) -> pd.DataFrame:
-    """Observed positive rate against mean predicted probability in equal-count bins, in Spark.
-
-    The table of :func:`marketing.regression.calibration_table`: rows ranked by increasing
-    probability (ties by customer id) and cut into ``n_bins`` groups.
-
-    Examples
-    --------
-    >>> frame = spark.createDataFrame(pd.DataFrame({"customer_id": [1, 2, 3, 4],
-    ...     "y": [0, 0, 1, 1], "p": [0.1, 0.3, 0.6, 0.8]}))
-    >>> calibration_table(frame, "y", "p", n_bins=2)
-         predicted  observed  customers
-    bin
-    1          0.2       0.0          2
-    2          0.7       1.0          2
-    """
-    binned = _bins(frame, label, score, n_bins, descending=False, table="calibration_table")
-    return pd.DataFrame(
-        {
-            "predicted": binned["score_sum"] / binned["customers"],
-            "observed": binned["positives"] / binned["customers"],
-            "customers": binned["customers"].astype("int64"),
-        }
-    )
-
-
-def rule_profit(frame, label: str, score: str, contact_cost: float, response_value: float) -> dict[str, float]:
-    """What the break-even contact rule does on ``frame``: contacts and expected and realised profit.
-
-    The rule contacts the customers whose probability exceeds
-    :func:`~marketing.regression.break_even_probability`; they are the top ``contacted`` of
-    :func:`marketing.regression.profit_curve`, whose row ``contacted`` this reproduces:
-    ``expected_profit`` = sum(p * response_value - contact_cost) and ``realised_profit`` =
-    sum(y * response_value - contact_cost) over the contacted customers.
-
-    Examples
-    --------
-    >>> frame = spark.createDataFrame(pd.DataFrame({"customer_id": [1, 2, 3, 4],
-    ...     "y": [1, 0, 1, 0], "p": [0.8, 0.6, 0.4, 0.2]}))
-    >>> rule_profit(frame, "y", "p", contact_cost=5.0, response_value=10.0)   # break-even 0.5
-    {'contacted': 2, 'share_contacted': 0.5, 'expected_profit': 4.0, 'realised_profit': 0.0}
-    """
-    F = _F()
-    threshold = break_even_probability(contact_cost, response_value)
-    _require_columns(frame, [label, score], "rule_profit")
-    chosen = F.col(score) > F.lit(threshold)
-    row = frame.agg(
-        F.count(F.lit(1)).alias("n"),
-        F.sum(F.when(chosen, 1).otherwise(0)).alias("k"),
-        F.sum(F.when(chosen, F.col(score) * response_value - contact_cost).otherwise(0.0)).alias("expected"),
-        F.sum(F.when(chosen, F.col(label).cast("double") * response_value - contact_cost).otherwise(0.0)).alias("realised"),
-    ).first()
-    return {
-        "contacted": int(row["k"] or 0),
-        "share_contacted": (row["k"] or 0) / row["n"] if row["n"] else float("nan"),
-        "expected_profit": float(row["expected"] or 0.0),
-        "realised_profit": float(row["realised"] or 0.0),
-    }
-
-
-def profit_curve(
-    frame, label: str, score: str, contact_cost: float, response_value: float, n_points: int = 100
-) -> pd.DataFrame:
-    """The profit curve at ``n_points`` equal-count cuts of the score order, the rule's and the best cut.
-
-    The points of :func:`marketing.regression.profit_curve` (same columns: ``contacted``,
-    ``share_contacted``, ``expected_profit``, ``realised_profit``) at ``contacted`` = 0, the end
-    of each of ``n_points`` equal-count bins of decreasing score (ties by customer id), the number
-    the break-even rule contacts (:func:`rule_profit`, so a plot can mark it) and the cut with the
-    highest realised profit in hindsight (the first, if several; so ``realised_profit.idxmax()``
-    finds it as on the full curve). The pandas curve has a point for every ``k``; at scale,
-    ``n_points`` cuts draw the same line.
-
-    Examples
-    --------
-    >>> frame = spark.createDataFrame(pd.DataFrame({"customer_id": [1, 2, 3, 4],
-    ...     "y": [1, 0, 1, 0], "p": [0.8, 0.6, 0.4, 0.2]}))
-    >>> profit_curve(frame, "y", "p", 1.0, 10.0, n_points=4)["realised_profit"].tolist()
-    [0.0, 9.0, 8.0, 17.0, 16.0]
-    """
-    F = _F()
-    threshold = break_even_probability(contact_cost, response_value)
-    if not isinstance(n_points, int | np.integer) or n_points < 1:
-        raise ValueError(f"n_points must be a positive integer, not {n_points!r}.")
-    _require_columns(frame, [CUSTOMER, label, score], "profit_curve")
-    sums = {
-        "_one": F.lit(1).cast("long"),
-        "_missing": F.when(F.col(score).isNull() | F.isnan(score), 1).otherwise(0).cast("long"),
-        "_gain": F.col(label).cast("double") * response_value - contact_cost,
-        "_expect": F.col(score) * response_value - contact_cost,
-    }
-    cumulated, totals = _running_sums(
-        frame.select(CUSTOMER, score, label, *[e.alias(n) for n, e in sums.items()]), _score_order(score), list(sums)
-    )
-    if totals["_missing"]:
-        raise DataValidationError(
-            f"profit_curve: score {score!r} has {int(totals['_missing'])} missing value(s); every customer needs a "
-            "score to be ranked."
-        )
-    n = int(totals["_one"])
-    chosen = F.col(score) > F.lit(threshold)
-    row = cumulated.agg(
-        # the largest realised profit, and of equal ones the fewest contacts
-        F.max(F.struct(F.col("_cum__gain"), -F.col("_cum__one"), F.col("_cum__expect"))).alias("best"),
-        F.sum(F.when(chosen, 1).otherwise(0)).alias("rule_k"),
-        F.sum(F.when(chosen, F.col("_gain")).otherwise(0.0)).alias("rule_realised"),
-        F.sum(F.when(chosen, F.col("_expect")).otherwise(0.0)).alias("rule_expected"),
-    ).first()
-    # the end of each equal-count bin: its last row's running sums
-    cuts = (
-        cumulated.withColumn("_bin", F.expr(f"(_cum__one - 1) * {int(n_points)} div {n}"))
-        .groupBy("_bin")
-        .agg(
-            F.max("_cum__one").alias("contacted"),
-            F.max_by("_cum__expect", "_cum__one").alias("expected_profit"),
-            F.max_by("_cum__gain", "_cum__one").alias("realised_profit"),
-        )
-        .drop("_bin")
-        .toPandas()
-    )
-    points = [{"contacted": 0, "expected_profit": 0.0, "realised_profit": 0.0}]
-    points.append({"contacted": int(row["rule_k"] or 0), "expected_profit": float(row["rule_expected"] or 0.0),
-                   "realised_profit": float(row["rule_realised"] or 0.0)})
-    best = row["best"]
-    if best is not None and best[0] > 0:
-        points.append(
-            {"contacted": int(-best[1]), "expected_profit": float(best[2]), "realised_profit": float(best[0])}
-        )
-    curve = pd.concat([pd.DataFrame(points), cuts], ignore_index=True)
-    curve = curve.drop_duplicates("contacted").sort_values("contacted", kind="stable").astype({"contacted": "int64"})
-    curve.insert(1, "share_contacted", curve["contacted"] / n)
-    return curve[["contacted", "share_contacted", "expected_profit", "realised_profit"]].reset_index(drop=True)
-
-
-def contact_totals(contacts) -> dict[str, float]:
-    """Customers listed, customers to contact and their expected profit, from :func:`campaign_list`.
-
-    Examples
-    --------
-    >>> frame = spark.createDataFrame(pd.DataFrame({"customer_id": [11, 12, 13], "p": [0.02, 0.5, 0.1]}))
-    >>> contact_totals(campaign_list(frame, "p", contact_cost=5.0, response_value=100.0))
-    {'customers': 3, 'contacted': 2, 'expected_profit': 50.0}
-    """
-    F = _F()
-    chosen = F.col("contact") == "yes"
-    row = contacts.agg(
-        F.count(F.lit(1)).alias("customers"),
-        F.sum(F.when(chosen, 1).otherwise(0)).alias("contacted"),
-        F.sum(F.when(chosen, F.col("expected_profit")).otherwise(0.0)).alias("expected_profit"),
-    ).first()
-    return {
-        "customers": int(row["customers"]),
-        "contacted": int(row["contacted"] or 0),
-        "expected_profit": float(row["expected_profit"] or 0.0),
-    }
-
-
-def campaign_list(
-    frame,
-    score: str,
-    contact_cost: float,
-    response_value: float,
-    *,
-    actions: dict[str, str] | None = None,
-    n_bins: int = 10,
-):
-    """The campaign list for every customer of ``frame``, as a Spark DataFrame (not collected).
-
-    The columns of :func:`marketing.regression.campaign_list`: ``customer_id``, ``score``,
-    ``decile`` (1 = highest, ties by customer id), ``band`` (:data:`~marketing.regression.targeting.SCORE_BANDS`),
-    ``contact`` ("yes" above the break-even probability), ``expected_profit`` and, given the
-    playbook's ``actions`` per band, ``action``. The rows are laid out from the highest score
-    down: ``toPandas()``, ``limit(n)`` and :func:`export_campaign_list` keep that order (an
-    operation that shuffles, such as a join, does not).
-
-    Examples
-    --------
-    >>> frame = spark.createDataFrame(pd.DataFrame({"customer_id": [11, 12, 13], "p": [0.02, 0.5, 0.1]}))
-    >>> campaign_list(frame, "p", contact_cost=5.0, response_value=100.0).toPandas()
-       customer_id  score  decile    band contact  expected_profit
-    0           12   0.50       1    high     yes             45.0
-    1           13   0.10       4  medium     yes              5.0
-    2           11   0.02       7     low      no             -3.0
-    """
-    F = _F()
-    threshold = break_even_probability(contact_cost, response_value)
-    if not isinstance(n_bins, int | np.integer) or n_bins < 1:
-        raise ValueError(f"n_bins must be a positive integer, not {n_bins!r}.")
-    _require_columns(frame, [CUSTOMER, score], "campaign_list")
-    ranked, n = _ranked(
-        frame.select(CUSTOMER, F.col(score).alias("score")), _score_order("score"), check="score", table="campaign_list"
-    )
-    decile = _bin_of("_rank", n_bins, n)
-    # the band cut points are stated in tenths (small integers: the division is exact enough)
-    scaled = F.floor((decile - 1) * 10 / F.lit(int(n_bins))) + 1
-    band = (
-        F.when(scaled <= SCORE_BANDS["high"][1], "high")
-        .when(scaled <= SCORE_BANDS["medium"][1], "medium")
-        .otherwise("low")
-    )
-    out = ranked.select(
-        CUSTOMER,
-        "score",
-        decile.alias("decile"),
-        band.alias("band"),
-        F.when(F.col("score") > F.lit(threshold), "yes").otherwise("no").alias("contact"),
-        (F.col("score") * response_value - contact_cost).alias("expected_profit"),
-    )
-    if actions is not None:
-        mapping = F.create_map(*[F.lit(x) for pair in actions.items() for x in pair])
-        out = out.withColumn("action", mapping[F.col("band")])
-    # no orderBy: the rows are already laid out in rank order (partition i holds the i-th range,
-    # sorted), which collecting, limit() and writing keep; sorting again would shuffle every row
-    return out
-
-
-def export_campaign_list(frame, export_dir: str | Path = ".") -> str:
-    """Write the campaign list with Spark as CSV part files; return the folder's path.
-
-    The folder is named as the pandas export's file, ``contact_list_crm_real_ids.csv``
-    (:func:`marketing.privacy.crm_export_path`): it holds real customer ids, for the CRM only.
-    Scores are rounded to 4 decimals and profits to 2, as on the pandas path; the part files, read
-    in name order, list customers from the highest score down. A path without a scheme is
-    relative to this process's working directory; on a cluster give a shared location
-    (``hdfs://``, ``s3a://``, ...).
-    """
-    from marketing.privacy import crm_export_path
-
-    F = _F()
-    name = crm_export_path(".", "contact_list").name
-    folder = str(export_dir)
-    target = f"{folder.rstrip('/')}/{name}" if "://" in folder else str(Path(folder).resolve() / name)
-    rounded = frame.withColumn("score", F.round("score", 4)).withColumn("expected_profit", F.round("expected_profit", 2))
-    rounded.write.mode("overwrite").option("header", True).csv(target)
-    return target

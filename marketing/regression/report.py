@@ -1,0 +1,235 @@
+"""The regression notebook's steps: one call per section, the same on every engine.
+
+Each function takes what the previous steps returned (a problem, its splits, suite results),
+computes on the engine those belong to, and prints or draws its section. A step that an engine
+cannot run (:data:`marketing.capabilities.CAPABILITIES`) prints the table's sentence where its
+output would be, so the notebook never asks which engine it runs on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import narwhals as nw
+import pandas as pd
+
+from marketing.capabilities import supports, unavailable
+from marketing.engines import engine_of
+from marketing.regression.frames import as_frame, bounded_sample, count_true, head, scalars
+from marketing.regression.interpret import coverage, partial_dependence_frame, permutation_importances, residual_frame
+from marketing.regression.metrics import calibration_table
+from marketing.regression.problem import KINDS, target_summary
+from marketing.regression.targeting import break_even_probability, profit_curve
+
+#: The capability table's names of the regression steps not every engine runs.
+FLEXIBLE_MODELS = "ridge, penalised logistic regression, the tree and gradient boosting"
+INTERVALS = "bootstrap intervals of the metrics"
+TREE = "the decision tree diagram"
+IMPORTANCE = "permutation importance"
+PARTIAL_DEPENDENCE = "partial dependence"
+#: How the primary metric of each target is named in a sentence.
+PRIMARY = {"continuous": "lowest RMSE", "binary": "lowest log loss"}
+
+
+def runs(step: str, obj) -> bool:
+    """Whether ``step`` runs on ``obj``'s engine; if not, print the capability table's sentence.
+
+    >>> import pandas as pd
+    >>> runs(PARTIAL_DEPENDENCE, pd.DataFrame())
+    True
+    """
+    engine = engine_of(obj)
+    if supports("regression", step, engine):
+        return True
+    print(unavailable("regression", step, engine))
+    return False
+
+
+__all__ = [
+    "ContactRule", "calibration_tables", "coefficient_coverage", "contact_rule", "head", "held_out_residuals",
+    "importances", "regression_record", "runs", "show_intervals", "show_partial_dependence", "show_targets",
+    "show_tree", "suite_note",
+]
+
+
+def show_targets(problem) -> dict[str, float]:
+    """Show the two targets with their meaning, and print their summary (:func:`~marketing.regression.target_summary`)."""
+    from IPython.display import Markdown, display
+
+    display(Markdown("\n".join(
+        f"- **{kind}**: `{problem.target_column(kind)}`: {problem.meanings[kind]}" for kind in KINDS
+    )))
+    summary = target_summary(problem)
+    print(
+        f"{summary['customers']} customers; {problem.target_column('continuous')}: mean {summary['mean']:.2f}, "
+        f"sd {summary['sd']:.2f}; {problem.target_column('binary')}: {summary['positive_rate']:.1%} positive"
+    )
+    return summary
+
+
+def suite_note(result) -> str:
+    """The best model on the held-out customers and, where fitted, the penalty strength chosen by cross-validation."""
+    lines = [f"best model on held-out customers ({PRIMARY[result.kind]}): {result.best}"]
+    if not supports("regression", FLEXIBLE_MODELS, engine_of(result)):
+        lines.append(unavailable("regression", FLEXIBLE_MODELS, engine_of(result)))
+    elif result.kind == "continuous" and "ridge" in result.models:
+        alpha = result.models["ridge"][-1].alpha_
+        lines.append(f"ridge strength chosen by leave-one-out cross-validation: alpha = {alpha:.3g}")
+    elif result.kind == "binary" and "logistic_l2" in result.models:
+        c = result.models["logistic_l2"][-1].C_
+        lines.append(f"logistic_l2 strength chosen by 5-fold cross-validation: C = {c:.3g} (smaller is stronger)")
+    return "\n".join(lines)
+
+
+def show_intervals(result, metric: str, *, unit: str = "") -> None:
+    """Draw the bootstrap intervals of ``metric`` for every model of the suite."""
+    from marketing.plots import regression as regplots
+
+    if runs(INTERVALS, result):
+        regplots.model_comparison(result.intervals, metric, unit=unit)
+
+
+def show_tree(result, *, target_label: str) -> None:
+    """Draw the suite's depth-3 decision tree."""
+    from marketing.plots import regression as regplots
+
+    if runs(TREE, result):
+        regplots.tree_diagram(result.models["tree"], target_label=target_label)
+
+
+def coefficient_coverage(results: dict, truth) -> dict[str, pd.DataFrame]:
+    """For each target, whether the planted coefficients lie in the raw-scale intervals; ``{}`` without a truth."""
+    if truth is None:
+        return {}
+    return {kind: coverage(result.coefficient_table(), truth.coefficients(result.label)) for kind, result in results.items()}
+
+
+def importances(results: dict, problem, splits: dict, *, n_repeats: int = 5, random_state: int | None = 0):
+    """Permutation importance of every model on the held-out customers: print the best model's top three, draw all.
+
+    Returns the table per target (None where the engine lacks the step).
+    """
+    from marketing.plots import regression as regplots
+
+    if not runs(IMPORTANCE, problem):
+        return None
+    tables = {}
+    for kind, result in results.items():
+        test = splits[kind].test
+        tables[kind] = permutation_importances(
+            result.models, problem.features.iloc[test], problem.targets[kind].iloc[test], kind,
+            n_repeats=n_repeats, random_state=random_state,
+        )
+        top = tables[kind].loc[tables[kind]["model"] == result.best].head(3)
+        print(f"{result.label}: the best model ({result.best}) relies most on "
+              + ", then ".join(f"{f} ({v:.3f})" for f, v in zip(top["feature"], top["importance"], strict=True)))
+    for kind, score_label in (("continuous", "R²"), ("binary", "ROC AUC")):
+        regplots.importances(tables[kind].loc[tables[kind]["model"] != "baseline"], score_label=score_label)
+    return tables
+
+
+def show_partial_dependence(result, problem, split, tables, *, n_features: int = 3) -> None:
+    """Draw the gradient-boosting model's partial dependence on its ``n_features`` most important features."""
+    from marketing.plots import regression as regplots
+
+    if not runs(PARTIAL_DEPENDENCE, problem):
+        return
+    table = tables[result.kind]
+    top = table.loc[table["model"] == "gradient_boosting"].head(n_features)["feature"].tolist()
+    frame = partial_dependence_frame(
+        result.models["gradient_boosting"], problem.features.iloc[split.train], top, result.kind
+    )
+    regplots.partial_dependence(frame, ylabel=f"average predicted {result.label}")
+
+
+def held_out_residuals(result, n: int = 5000, random_state: int | None = 0) -> pd.DataFrame:
+    """:func:`~marketing.regression.residual_frame` of the best model on (at most ``n``) held-out customers."""
+    sample = bounded_sample(result.predictions, n, random_state)
+    return residual_frame(sample[result.label], sample[result.best])
+
+
+def calibration_tables(result, models=("logistic", "gradient_boosting")) -> dict[str, pd.DataFrame]:
+    """The calibration table of the best model and of each of ``models`` the suite has."""
+    names = [name for name in dict.fromkeys([models[0], result.best, *models[1:]]) if name in result.metrics.index]
+    return {name: calibration_table(result.predictions, result.label, name) for name in names}
+
+
+@dataclass(frozen=True)
+class ContactRule:
+    """The break-even contact rule on the held-out customers, with the profit curve it sits on."""
+
+    contact_cost: float
+    response_value: float
+    threshold: float
+    curve: pd.DataFrame
+    n_rule: int
+
+    @property
+    def profit_at(self) -> pd.Series:
+        """Realised profit by number of customers contacted (best scores first)."""
+        return self.curve.set_index("contacted")["realised_profit"]
+
+    def summary(self) -> str:
+        """The rule in words: what it contacts and earns against contacting everyone and the best cut in hindsight."""
+        profit = self.profit_at
+        n, best = int(profit.index[-1]), int(profit.idxmax())
+        lines = [
+            f"contact cost {self.contact_cost:.2f}, response value {self.response_value:.2f}: "
+            f"break-even probability {self.threshold:.4f}",
+            f"held-out customers: the rule contacts {self.n_rule} of {n} ({self.n_rule / n:.1%}); "
+            f"realised profit {profit[self.n_rule]:.2f} vs {profit.iloc[-1]:.2f} contacting everyone; "
+            f"the best possible cut in hindsight was {best} customers ({profit[best]:.2f})",
+        ]
+        if self.n_rule == n:
+            lines.append("at these costs every customer is worth a contact: the score sets the order and the playbook band the action")
+        return "\n".join(lines)
+
+
+def contact_rule(result, contact_cost: float, response_value: float) -> ContactRule:
+    """The break-even rule applied to the best binary model's held-out scores."""
+    threshold = break_even_probability(contact_cost, response_value)
+    curve = profit_curve(result.predictions, result.label, result.best, contact_cost, response_value)
+    n_rule = scalars(as_frame(result.predictions), n=count_true(nw.col(result.best) > threshold))["n"]
+    return ContactRule(contact_cost, response_value, threshold, curve, int(n_rule))
+
+
+def regression_record(case, data, splits, continuous, binary, *, gains, rule, listed, coef_coverage) -> dict:
+    """The machine-readable record of the analysis, for :func:`marketing.notebook.record_metrics`.
+
+    Every model's held-out metrics for both targets, the coverage of the planted coefficients
+    (None without a truth), and the targeting results: break-even probability, the top decile's
+    lift, what the rule does on the held-out customers and what the campaign list holds.
+    """
+    split = splits["continuous"]
+    return {
+        "engine": engine_of(data),
+        "case_study": case.name,
+        "split": split.method,
+        "n_train": split.n_train,
+        "n_test": split.n_test,
+        "continuous": {
+            "target": continuous.label,
+            "best_model": continuous.best,
+            "models": continuous.metrics.to_dict(orient="index"),
+            "coef_coverage": _covered(coef_coverage, "continuous"),
+        },
+        "binary": {
+            "target": binary.label,
+            "best_model": binary.best,
+            "positive_rate": float(gains["positives"].sum() / gains["customers"].sum()),
+            "models": binary.metrics.to_dict(orient="index"),
+            "coef_coverage": _covered(coef_coverage, "binary"),
+        },
+        "targeting": {
+            "break_even_probability": rule.threshold,
+            "top_decile_lift": float(gains["lift"].iloc[0]),
+            "test_contacted": rule.n_rule,
+            "test_realised_profit": float(rule.profit_at[rule.n_rule]),
+            "list_contacted": listed["contacted"],
+            "list_expected_profit": listed["expected_profit"],
+        },
+    }
+
+
+def _covered(checks: dict, kind: str) -> float | None:
+    return float(checks[kind]["covered"].mean()) if kind in checks else None

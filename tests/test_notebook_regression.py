@@ -28,28 +28,3 @@ def test_runs_for_every_case(tmp_path, case_study):
     assert len(contacts) == 2000 and contacts["customer_id"].is_unique
     assert set(contacts["contact"]) <= {"yes", "no"}
     assert (contacts["contact"] == "yes").sum() == metrics["targeting"]["list_contacted"]
-
-
-def test_the_template_is_engine_free_and_short():
-    """One program for every engine: no engine branches, no per-engine prints, short cells."""
-    import re
-
-    import nbformat
-
-    from conftest import NOTEBOOKS
-
-    nb = nbformat.read(str(NOTEBOOKS / "regression.ipynb"), as_version=4)
-    code = [c for c in nb.cells if c.cell_type == "code"]
-    text = "\n".join(c.source for c in code)
-    assert not re.search(r"\bif\s+engine\b|\bengine\s*[!=]=|[!=]=\s*engine\b", text)
-    assert "pandas engine only" not in "\n".join(c.source for c in nb.cells)
-    assert "spark_regression" not in text and "marketing.spark" not in text
-    lines = [len([line for line in c.source.splitlines() if line.strip()]) for c in code]
-    assert sum(lines) <= 100, lines
-    imports, parameters = 0, next(i for i, c in enumerate(code) if "parameters" in c.metadata.get("tags", []))
-    assert imports == parameters - 1
-    long = [(i, n) for i, n in enumerate(lines) if n > 12 and i not in (imports, parameters)]
-    assert not long, f"code cells over 12 lines: {long}"
-    # one engine note near the top, the record built by the package
-    assert 'capability_note("regression", engine)' in code[parameters + 1].source
-    assert "regression_record(" in text

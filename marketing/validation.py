@@ -19,9 +19,11 @@ def _where(table: str, source: str | None) -> str:
     return f"table '{table}'" + (f" (from {source})" if source else "")
 
 
-def require_non_empty(df: pd.DataFrame, table: str, source: str | None = None) -> None:
-    """Raise if ``df`` has no rows."""
-    if len(df) == 0:
+def require_non_empty(df, table: str, source: str | None = None) -> None:
+    """Raise if ``df`` (a pandas, narwhals, DuckDB or Spark frame) has no rows."""
+    from marketing.frames import is_empty
+
+    if is_empty(df):
         raise DataValidationError(
             f"{_where(table, source)} is empty: it needs at least one row. "
             "Check the file path and any filters applied before loading."

@@ -23,7 +23,7 @@ if os.environ.get("MARKETING_REQUIRE_SPARK") != "1":
 
 from marketing.spark import session as spark_session_module  # noqa: E402
 from marketing.spark.data import read_case_data, to_spark, write_tables  # noqa: E402
-from marketing.spark.features import customer_table, rfm  # noqa: E402
+from marketing.features import customer_table, rfm  # noqa: E402  (one implementation; Spark in, Spark out)
 
 
 def _features(case):

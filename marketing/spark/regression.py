@@ -371,7 +371,7 @@ def regression_problem(data, case: str | CaseStudy | None = None) -> SparkRegres
     >>> bool(problem.excluded.loc["call_duration", "in_data"])
     True
     """
-    from marketing.spark.features import customer_table
+    from marketing.features import customer_table
 
     F = _F()
     case = regression_case(data, case)

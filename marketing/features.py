@@ -22,7 +22,7 @@ import pandas as pd
 from marketing.columns import AMOUNT, CUSTOMER, ITEM, ORDER, TIMESTAMP
 from marketing.engines import engine_of
 from marketing.frames import collect, frame, is_empty, to_native, whole_days
-from marketing.validation import DataValidationError, require_columns, require_non_empty
+from marketing.validation import DataValidationError, require_columns, require_non_empty, require_numeric_columns
 
 RFM_COLUMNS = (
     "recency_days",
@@ -89,6 +89,7 @@ def rfm(
     b                       2          1       5.0            2
     """
     require_columns(events, [col_customer, col_time, col_amount], "events")
+    require_numeric_columns(events, [col_amount], "events")
     end = pd.Timestamp(observation_end)
     window = _before(frame(events), col_time, end)
     if customers is None:
@@ -188,6 +189,7 @@ def split_windows(
     if label_days <= 0:
         raise DataValidationError(f"label_days must be positive, got {label_days}.")
     require_columns(events, [col_customer, col_time, col_amount], "events")
+    require_numeric_columns(events, [col_amount], "events")
     log = frame(events)
     history = _before(log, col_time, cutoff)
     if observation_days is not None:

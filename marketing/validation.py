@@ -140,3 +140,28 @@ def drop_rows(
 def rename_roles(df: pd.DataFrame, mapping: Mapping[str, str]) -> pd.DataFrame:
     """Rename source columns to canonical role names (``mapping`` is role -> source column)."""
     return df.rename(columns={src: role for role, src in mapping.items() if src != role})
+
+
+def require_numeric_columns(df, columns: Iterable[str], table: str) -> None:
+    """Raise unless each of ``columns`` present in ``df`` has a numeric type; reads the schema only.
+
+    One check for every engine (pandas, DuckDB, Spark, through narwhals), so the same bad
+    column gets the same message wherever it is read. ``table`` names it (and its file).
+
+    Examples
+    --------
+    >>> require_numeric_columns(pd.DataFrame({"amount": ["$1"]}), ["amount"], "events (events.csv)")
+    Traceback (most recent call last):
+    ...
+    marketing.validation.DataValidationError: events (events.csv): column 'amount' is String, not numeric. Remove currency symbols and thousands separators, or map a numeric column to this role.
+    """
+    import narwhals as nw
+
+    schema = nw.from_native(df).collect_schema()
+    for column in columns:
+        dtype = schema.get(column)
+        if dtype is not None and not dtype.is_numeric():
+            raise DataValidationError(
+                f"{table}: column {column!r} is {dtype}, not numeric. Remove currency symbols and "
+                "thousands separators, or map a numeric column to this role."
+            )

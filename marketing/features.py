@@ -52,17 +52,20 @@ def rfm(
 
     Parameters
     ----------
-    events : DataFrame
+    events : pandas DataFrame, DuckDB relation or PySpark DataFrame
         One row per event (order line, transaction, enrolment, session).
     observation_end : Timestamp or str
         The end of the observation window (exclusive).
-    customers : Index, optional
-        Customers to report. Those without events get ``frequency`` and ``monetary`` 0 and
-        missing recency. By default, every customer with an event in the window.
+    customers : Index or frame of the same kind as ``events``, optional
+        Customers to report (an Index, or a frame's ``col_customer`` column). Those without events
+        get ``frequency``, ``monetary`` and ``n_items`` 0 and missing recency. By default, every
+        customer with an event in the window.
 
     Returns
     -------
-    DataFrame indexed by customer id with columns
+    The caller's kind: for pandas, a DataFrame indexed by customer id (sorted, or in the order
+    of ``customers``); for DuckDB or Spark, a relation / DataFrame with a ``col_customer``
+    column, not computed. Its columns:
 
     - ``recency_days``: whole days from the last event to ``observation_end`` (RFM meaning);
     - ``frequency``: number of purchase occasions, i.e. distinct ``order_id`` values where the
@@ -107,20 +110,26 @@ def _before(events, col_time: str, end: pd.Timestamp):
 def _rfm_frame(window, end, col_customer, col_time, col_amount, col_order, col_item):
     """The RFM columns per customer of ``window`` (events already before ``end``), key a column."""
     names = window.columns
-    # plain aggregations only (casts after): narwhals maps those to one fast pandas groupby().agg
+    # plain aggregations only (arithmetic after): narwhals maps those to one fast pandas groupby().agg
     aggregates = [
         nw.col(col_time).min().alias("_first"),
         nw.col(col_time).max().alias("_last"),
         nw.col(col_amount).sum().alias("monetary"),
-        (nw.col(col_order).n_unique() if col_order in names else nw.len()).alias("frequency"),
+        nw.len().alias("_rows"),
     ]
-    counts = ["frequency"]
-    if col_item in names:
-        aggregates.append(nw.col(col_item).n_unique().alias("n_items"))
-        counts.append("n_items")
-    table = window.group_by(col_customer).agg(*aggregates).with_columns(
-        nw.col("monetary").cast(nw.Float64), *[nw.col(c).cast(nw.Int64) for c in counts]
+    distinct = {"frequency": col_order, "n_items": col_item}
+    distinct = {name: column for name, column in distinct.items() if column in names}
+    for name, column in distinct.items():
+        aggregates += [nw.col(column).n_unique().alias(name), nw.col(column).count().alias(f"_{name}_known")]
+    table = window.group_by(col_customer).agg(*aggregates)
+    # narwhals' n_unique counts a missing id as one more value; pandas' nunique and Spark's
+    # countDistinct (and this function before narwhals) do not
+    table = table.with_columns(
+        nw.col("monetary").cast(nw.Float64),
+        *[(nw.col(n) - (nw.col("_rows") > nw.col(f"_{n}_known")).cast(nw.Int64)).cast(nw.Int64) for n in distinct],
     )
+    if "frequency" not in distinct:
+        table = table.with_columns(frequency=nw.col("_rows").cast(nw.Int64))
     table = whole_days(table, {
         "recency_days": (end, "_last"),
         "tenure_days": (end, "_first"),
@@ -168,11 +177,11 @@ def split_windows(
 
     Returns
     -------
-    features : DataFrame
+    features : the caller's kind (as :func:`rfm` returns it)
         :func:`rfm` columns per customer, computed at ``cutoff``.
-    labels : DataFrame
+    labels : the caller's kind
         ``spend_next`` (sum of amounts in the label window, 0 when none) and ``churned``
-        (1 when the customer has no event in the label window), same index as ``features``.
+        (1 when the customer has no event in the label window), for the same customers.
 
     Examples
     --------
@@ -218,9 +227,23 @@ def split_windows(
 def customer_table(data, features: tuple[str, ...] | list[str]) -> pd.DataFrame:
     """RFM features joined with customer attributes, restricted to ``features``.
 
-    ``data`` is a :class:`marketing.datasets.CaseData`. A feature is looked up first among the
-    :func:`rfm` columns (computed at ``data.observation_end``), then among the customers
-    table's columns; an unknown name raises an error listing both.
+    ``data`` is a case's data on any engine (:func:`marketing.engines.load_data`). A feature is
+    looked up first among the :func:`rfm` columns (computed at ``data.observation_end``), then
+    among the customers table's columns; an unknown name raises an error listing both.
+
+    Returns
+    -------
+    One row per customer of the customers table, one column per feature: a pandas DataFrame
+    indexed by customer id on the pandas engine and on DuckDB (where the RFM aggregation runs in
+    DuckDB and only the per-customer table is collected, for the models that run in memory); a
+    Spark DataFrame with a ``customer_id`` column on Spark.
+
+    Examples
+    --------
+    >>> from marketing.engines import load_data
+    >>> table = customer_table(load_data("finance", "duckdb"), ["recency_days", "income"])
+    >>> type(table).__name__, list(table.columns), len(table)
+    ('DataFrame', ['recency_days', 'income'], 2000)
     """
     engine = engine_of(data)
     window = _before(frame(data.events), TIMESTAMP, data.observation_end)

@@ -246,3 +246,12 @@ def test_models_on_duckdb_data_equal_pandas():
     features = pandas_data.case.segmentation_features
     labels = Segmenter(random_state=0).fit(customer_table(data, features)).labels_
     np.testing.assert_array_equal(labels, Segmenter(random_state=0).fit(customer_table(pandas_data, features)).labels_)
+
+
+def test_missing_ids_are_not_counted_as_a_value_on_any_engine(request, engine):
+    spark = request.getfixturevalue("spark") if engine == "spark" else None
+    # a: orders 1, 2 and a line without an order id; b: only a line without one
+    log = HAND.iloc[:3].assign(order_id=[1.0, np.nan, 2.0], customer_id=["a", "a", "a"])
+    log = pd.concat([log, HAND.iloc[[2]].assign(order_id=[np.nan])], ignore_index=True)
+    got = _as_pandas(rfm(_on(engine, log, spark), "2024-02-01"))
+    assert got["frequency"].to_dict() == {"a": 2, "b": 0} and got["n_items"].to_dict() == {"a": 2, "b": 1}

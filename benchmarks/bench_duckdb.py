@@ -242,7 +242,7 @@ def markdown(result: dict) -> str:
         "# DuckDB engine benchmark", "",
         f"RFM on {result['data']['rfm_lines']:,} ecommerce order lines ({result['data']['rfm_customers']:,} customers), "
         f"median of {rows[0]['repeats']} runs, each in its own process, the contenders taking turns.", "",
-        markdown_table(rows, ["method", "total_s", "peak_rss_gib", "customers", "integers_equal",
+        markdown_table(rows, ["method", "total_s", "total_s_runs", "peak_rss_gib", "customers", "integers_equal",
                               "max_relative_float_difference"]),
         "",
         f"pandas now / at {BEFORE_NARWHALS}: **{result['ratios']['pandas_now_over_323c0bc']}**; "

@@ -99,7 +99,7 @@ def rfm(
         require_non_empty(window, f"events before {end.date()}")
     out = _rfm_frame(window, end, col_customer, col_time, col_amount, col_order, col_item)
     if customers is not None:
-        out = _for_customers(out, _keys(customers, events, col_customer), col_customer)
+        out = _for_customers(out, _keys(customers, col_customer), col_customer)
     return to_native(out, index=col_customer, sort=customers is None)
 
 
@@ -139,8 +139,8 @@ def _rfm_frame(window, end, col_customer, col_time, col_amount, col_order, col_i
     return table.select(col_customer, *[c for c in RFM_COLUMNS if c in table.columns])
 
 
-def _keys(customers, like, col_customer: str):
-    """The customers to report as a one-column frame of ``like``'s kind (a pandas Index is accepted)."""
+def _keys(customers, col_customer: str):
+    """The customers to report as a one-column frame (a pandas Index or sequence is accepted)."""
     if isinstance(customers, (pd.Index, pd.Series, list, tuple)):
         customers = pd.DataFrame({col_customer: pd.Index(customers)})
     return frame(customers).select(col_customer)

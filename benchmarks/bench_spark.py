@@ -19,7 +19,7 @@ The pipeline, the same stages on both engines, each timed:
    :func:`marketing.spark.data.read_case_data`; pandas ``pandas.read_parquet`` of the same folders
    and :func:`marketing.datasets.canonical.to_canonical` (the cleaning every pandas loader uses);
 2. ``features``: the customer table with the case's RFM segmentation features (recency, frequency,
-   monetary, average order value): :func:`marketing.spark.features.customer_table` (cached in
+   monetary, average order value): :func:`marketing.features.customer_table` (cached in
    Spark) / :func:`marketing.features.customer_table`;
 3. ``segment``: k-means with a fixed k = 4: :class:`marketing.spark.segmentation.SparkSegmenter` /
    :class:`marketing.segmentation.Segmenter`;
@@ -451,7 +451,7 @@ def _child_spark(job: dict) -> dict:
         data = read_case_data(spark, CASE, job["path"], observation_end=pd.Timestamp(job["observation_end"]))
         timings["read_clean"] = time.perf_counter() - start
         if job["pipeline"] == "segmentation":
-            from marketing.spark.features import customer_table
+            from marketing.features import customer_table
             from marketing.spark.segmentation import SparkSegmenter, segment_profiles
 
             start = time.perf_counter()

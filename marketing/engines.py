@@ -1,7 +1,10 @@
-"""The two engines the analyses run on, and the one place a notebook's ``engine`` parameter is read.
+"""The three engines the analyses run on, and the one place a notebook's ``engine`` parameter is read.
 
 - ``"pandas"`` (the default): everything in memory with pandas, scikit-learn and implicit; fits
   data up to a few million events per machine and has every diagnostic.
+- ``"duckdb"``: the event log stays in DuckDB (:mod:`marketing.duckdb_engine`; larger than memory,
+  Parquet or CSV, no JVM); the relational steps run there and the per-customer tables come to
+  pandas for the models.
 - ``"spark"``: Apache Spark (:mod:`marketing.spark`), for event logs that outgrow one machine:
   features, models and metrics are computed in Spark and only small results are collected.
 """
@@ -12,7 +15,7 @@ from pathlib import Path
 
 from marketing.cases import CaseStudy
 
-ENGINES = ("pandas", "spark")
+ENGINES = ("pandas", "duckdb", "spark")
 
 
 def engine_of(obj) -> str:
@@ -52,7 +55,7 @@ def check_engine(engine: str) -> str:
     >>> check_engine("dask")
     Traceback (most recent call last):
     ...
-    ValueError: engine must be one of ('pandas', 'spark'), got 'dask'.
+    ValueError: engine must be one of ('pandas', 'duckdb', 'spark'), got 'dask'.
     """
     if engine not in ENGINES:
         raise ValueError(f"engine must be one of {ENGINES}, got {engine!r}.")
@@ -69,13 +72,14 @@ def load_data(
     data_path: str | Path | None = None,
     spark_master: str | None = None,
 ):
-    """A case's canonical data for ``engine``: a :class:`~marketing.datasets.CaseData` or a
-    :class:`~marketing.spark.data.SparkCaseData`.
+    """A case's canonical data for ``engine``: a :class:`~marketing.datasets.CaseData`, a
+    :class:`~marketing.duckdb_engine.DuckDBCaseData` or a :class:`~marketing.spark.data.SparkCaseData`.
 
     ``case`` may already be specialised with :meth:`CaseStudy.for_source`, as in the notebooks; then
-    leave ``data_source`` as None. With ``engine="spark"``, ``data_path`` (any path Spark can read) holds the canonical tables as
-    Parquet or CSV (see :func:`marketing.spark.data.read_case_data`); without it, the data the
-    pandas path would load is handed to Spark. ``spark_master`` picks the session
+    leave ``data_source`` as None. With ``engine="duckdb"`` or ``"spark"``, ``data_path`` holds the
+    canonical tables as Parquet or CSV (a local folder for DuckDB, any path Spark can read; see
+    :func:`marketing.spark.data.read_case_data`); without it, the data the pandas path would load
+    is handed to the engine. ``spark_master`` picks the session
     (:func:`marketing.spark.spark_session`).
 
     Examples
@@ -88,12 +92,16 @@ def load_data(
     if engine == "pandas":
         if data_path is not None:
             raise ValueError(
-                "data_path is read by engine='spark' only; with engine='pandas' use data_source, or a case "
+                "data_path is read by engine='duckdb' or 'spark' only; with engine='pandas' use data_source, or a case "
                 "file with `source: files` for your own tables."
             )
         from marketing.datasets import load_case_data
 
         return load_case_data(case, data_size=data_size, seed=seed, data_source=data_source)
+    if engine == "duckdb":
+        from marketing.duckdb_engine import load_duckdb_data
+
+        return load_duckdb_data(case, data_path=data_path, data_size=data_size, seed=seed, data_source=data_source)
     from marketing.spark.data import load_spark_data
     from marketing.spark.session import spark_session
 

@@ -6,15 +6,23 @@ Two meanings of "recency" exist in marketing analytics; this module names them a
   segmentation meaning: small is good);
 - ``first_to_last_days``: days from the **first** to the last event (the lifetime-value meaning
   used by BG/NBD-type models).
+
+Each function is written once, in narwhals, and takes the caller's frame: a pandas DataFrame, a
+DuckDB relation or a PySpark DataFrame, answering in the same kind (pandas indexed by the
+customer; DuckDB and Spark with a ``customer_id`` column, not computed until asked). Whole-day
+counts are floored on every backend, as pandas ``Timedelta.days`` floors them
+(:func:`marketing.frames.whole_days`).
 """
 
 from __future__ import annotations
 
-import numpy as np
+import narwhals as nw
 import pandas as pd
 
 from marketing.columns import AMOUNT, CUSTOMER, ITEM, ORDER, TIMESTAMP
-from marketing.validation import DataValidationError, require_columns, require_non_empty
+from marketing.engines import engine_of
+from marketing.frames import collect, frame, is_empty, to_native, whole_days
+from marketing.validation import DataValidationError, require_columns, require_non_empty, require_numeric_columns
 
 RFM_COLUMNS = (
     "recency_days",
@@ -44,17 +52,20 @@ def rfm(
 
     Parameters
     ----------
-    events : DataFrame
+    events : pandas DataFrame, DuckDB relation or PySpark DataFrame
         One row per event (order line, transaction, enrolment, session).
     observation_end : Timestamp or str
         The end of the observation window (exclusive).
-    customers : Index, optional
-        Customers to report. Those without events get ``frequency`` and ``monetary`` 0 and
-        missing recency. By default, every customer with an event in the window.
+    customers : Index or frame of the same kind as ``events``, optional
+        Customers to report (an Index, or a frame's ``col_customer`` column). Those without events
+        get ``frequency``, ``monetary`` and ``n_items`` 0 and missing recency. By default, every
+        customer with an event in the window.
 
     Returns
     -------
-    DataFrame indexed by customer id with columns
+    The caller's kind: for pandas, a DataFrame indexed by customer id (sorted, or in the order
+    of ``customers``); for DuckDB or Spark, a relation / DataFrame with a ``col_customer``
+    column, not computed. Its columns:
 
     - ``recency_days``: whole days from the last event to ``observation_end`` (RFM meaning);
     - ``frequency``: number of purchase occasions, i.e. distinct ``order_id`` values where the
@@ -80,37 +91,68 @@ def rfm(
     a                      11          2      40.0           31
     b                       2          1       5.0            2
     """
-    required = [col_customer, col_time, col_amount]
-    require_columns(events, required, "events")
+    require_columns(events, [col_customer, col_time, col_amount], "events")
+    require_numeric_columns(events, [col_amount], "events")
     end = pd.Timestamp(observation_end)
-    window = events.loc[events[col_time] < end]
+    window = _before(frame(events), col_time, end)
     if customers is None:
         require_non_empty(window, f"events before {end.date()}")
-    grouped = window.groupby(col_customer, observed=True, sort=True)
-    agg = {"first": (col_time, "min"), "last": (col_time, "max"), "monetary": (col_amount, "sum")}
-    agg["frequency"] = (col_order, "nunique") if col_order in window else (col_time, "size")
-    if col_item in window:
-        agg["n_items"] = (col_item, "nunique")
-    table = grouped.agg(**agg)
-    out = pd.DataFrame(
-        {
-            "recency_days": (end - table["last"]).dt.days,
-            "frequency": table["frequency"].astype("int64"),
-            "monetary": table["monetary"].astype(float),
-            "avg_order_value": table["monetary"] / table["frequency"],
-            "tenure_days": (end - table["first"]).dt.days,
-            "first_to_last_days": (table["last"] - table["first"]).dt.days,
-        },
-        index=table.index,
-    )
-    if "n_items" in table:
-        out["n_items"] = table["n_items"].astype("int64")
+    out = _rfm_frame(window, end, col_customer, col_time, col_amount, col_order, col_item)
     if customers is not None:
-        out = out.reindex(customers)
-        zero = {c: 0 for c in ("frequency", "monetary", "n_items") if c in out}
-        out = out.fillna(zero).astype({c: "int64" for c in ("frequency", "n_items") if c in out})
-    out.index.name = col_customer
-    return out
+        out = _for_customers(out, _keys(customers, col_customer), col_customer)
+    return to_native(out, index=col_customer, sort=customers is None)
+
+
+def _before(events, col_time: str, end: pd.Timestamp):
+    return events.filter(nw.col(col_time) < nw.lit(end.to_pydatetime()))
+
+
+def _rfm_frame(window, end, col_customer, col_time, col_amount, col_order, col_item):
+    """The RFM columns per customer of ``window`` (events already before ``end``), key a column."""
+    names = window.columns
+    # plain aggregations only (arithmetic after): narwhals maps those to one fast pandas groupby().agg
+    aggregates = [
+        nw.col(col_time).min().alias("_first"),
+        nw.col(col_time).max().alias("_last"),
+        nw.col(col_amount).sum().alias("monetary"),
+        nw.len().alias("_rows"),
+    ]
+    distinct = {"frequency": col_order, "n_items": col_item}
+    distinct = {name: column for name, column in distinct.items() if column in names}
+    for name, column in distinct.items():
+        aggregates += [nw.col(column).n_unique().alias(name), nw.col(column).count().alias(f"_{name}_known")]
+    table = window.group_by(col_customer).agg(*aggregates)
+    # narwhals' n_unique counts a missing id as one more value; pandas' nunique and Spark's
+    # countDistinct (and this function before narwhals) do not
+    table = table.with_columns(
+        nw.col("monetary").cast(nw.Float64),
+        *[(nw.col(n) - (nw.col("_rows") > nw.col(f"_{n}_known")).cast(nw.Int64)).cast(nw.Int64) for n in distinct],
+    )
+    if "frequency" not in distinct:
+        table = table.with_columns(frequency=nw.col("_rows").cast(nw.Int64))
+    table = whole_days(table, {
+        "recency_days": (end, "_last"),
+        "tenure_days": (end, "_first"),
+        "first_to_last_days": ("_last", "_first"),
+    })
+    table = table.with_columns(avg_order_value=nw.col("monetary") / nw.col("frequency"))
+    return table.select(col_customer, *[c for c in RFM_COLUMNS if c in table.columns])
+
+
+def _keys(customers, col_customer: str):
+    """The customers to report as a one-column frame (a pandas Index or sequence is accepted)."""
+    if isinstance(customers, (pd.Index, pd.Series, list, tuple)):
+        customers = pd.DataFrame({col_customer: pd.Index(customers)})
+    return frame(customers).select(col_customer)
+
+
+def _for_customers(table, keys, col_customer: str):
+    """One row per key, in the keys' order; those without events get counts and money 0."""
+    zero = [c for c in ("frequency", "monetary", "n_items") if c in table.columns]
+    out = keys.join(table, on=col_customer, how="left")
+    return out.with_columns(
+        *[nw.col(c).fill_null(0).cast(nw.Float64 if c == "monetary" else nw.Int64) for c in zero]
+    )
 
 
 def split_windows(
@@ -135,11 +177,11 @@ def split_windows(
 
     Returns
     -------
-    features : DataFrame
+    features : the caller's kind (as :func:`rfm` returns it)
         :func:`rfm` columns per customer, computed at ``cutoff``.
-    labels : DataFrame
+    labels : the caller's kind
         ``spend_next`` (sum of amounts in the label window, 0 when none) and ``churned``
-        (1 when the customer has no event in the label window), same index as ``features``.
+        (1 when the customer has no event in the label window), for the same customers.
 
     Examples
     --------
@@ -156,48 +198,73 @@ def split_windows(
     if label_days <= 0:
         raise DataValidationError(f"label_days must be positive, got {label_days}.")
     require_columns(events, [col_customer, col_time, col_amount], "events")
-    history = events.loc[events[col_time] < cutoff]
+    require_numeric_columns(events, [col_amount], "events")
+    log = frame(events)
+    history = _before(log, col_time, cutoff)
     if observation_days is not None:
-        history = history.loc[history[col_time] >= cutoff - pd.Timedelta(days=observation_days)]
-    if len(history) == 0:
+        start = cutoff - pd.Timedelta(days=observation_days)
+        history = history.filter(nw.col(col_time) >= nw.lit(start.to_pydatetime()))
+    if is_empty(history):
         raise DataValidationError(
             f"events: no events in the observation window before {cutoff.date()}; "
             "choose a later cutoff."
         )
-    features = rfm(
-        history, cutoff,
-        col_customer=col_customer, col_time=col_time, col_amount=col_amount,
-        col_order=col_order, col_item=col_item,
-    )
+    features = _rfm_frame(history, cutoff, col_customer, col_time, col_amount, col_order, col_item)
     end = cutoff + pd.Timedelta(days=label_days)
-    future = events.loc[(events[col_time] >= cutoff) & (events[col_time] < end)]
-    spend = future.groupby(col_customer, observed=True)[col_amount].sum()
-    spend_next = spend.reindex(features.index, fill_value=0.0).astype(float)
-    bought = features.index.isin(spend.index)
-    labels = pd.DataFrame(
-        {"spend_next": spend_next, "churned": np.where(bought, 0, 1)}, index=features.index
+    future = log.filter((nw.col(col_time) >= nw.lit(cutoff.to_pydatetime())) & (nw.col(col_time) < nw.lit(end.to_pydatetime())))
+    spend = future.group_by(col_customer).agg(
+        nw.col(col_amount).sum().alias("spend_next"), nw.len().alias("_events")
     )
-    return features, labels
+    labels = features.select(col_customer).join(spend, on=col_customer, how="left").select(
+        col_customer,
+        nw.col("spend_next").fill_null(0).cast(nw.Float64),
+        # no row in the label window: the join left the count missing
+        nw.col("_events").is_null().cast(nw.Int64).alias("churned"),
+    )
+    return to_native(features, index=col_customer, sort=True), to_native(labels, index=col_customer, sort=True)
 
 
 def customer_table(data, features: tuple[str, ...] | list[str]) -> pd.DataFrame:
     """RFM features joined with customer attributes, restricted to ``features``.
 
-    ``data`` is a :class:`marketing.datasets.CaseData`. A feature is looked up first among the
-    :func:`rfm` columns (computed at ``data.observation_end``), then among the customers
-    table's columns; an unknown name raises an error listing both.
-    """
-    if getattr(data, "engine", "pandas") == "spark":
-        from marketing.spark.features import customer_table as spark_customer_table
+    ``data`` is a case's data on any engine (:func:`marketing.engines.load_data`). A feature is
+    looked up first among the :func:`rfm` columns (computed at ``data.observation_end``), then
+    among the customers table's columns; an unknown name raises an error listing both.
 
-        return spark_customer_table(data, features).cache()  # every analysis step reads it
-    behaviour = rfm(data.events, data.observation_end, customers=pd.Index(data.customers[CUSTOMER]))
-    attributes = data.customers.set_index(CUSTOMER)
-    unknown = [f for f in features if f not in behaviour and f not in attributes]
+    Returns
+    -------
+    One row per customer of the customers table, one column per feature: a pandas DataFrame
+    indexed by customer id on the pandas engine and on DuckDB (where the RFM aggregation runs in
+    DuckDB and only the per-customer table is collected, for the models that run in memory); a
+    Spark DataFrame with a ``customer_id`` column on Spark.
+
+    Examples
+    --------
+    >>> from marketing.engines import load_data
+    >>> table = customer_table(load_data("finance", "duckdb"), ["recency_days", "income"])
+    >>> type(table).__name__, list(table.columns), len(table)
+    ('DataFrame', ['recency_days', 'income'], 2000)
+    """
+    engine = engine_of(data)
+    window = _before(frame(data.events), TIMESTAMP, data.observation_end)
+    behaviour = _rfm_frame(window, data.observation_end, CUSTOMER, TIMESTAMP, AMOUNT, ORDER, ITEM)
+    if engine == "duckdb":
+        # the per-customer table is small: the models of the DuckDB engine run on it in memory
+        behaviour = frame(collect(behaviour))
+    customers = frame(data.customers)
+    behaviour = _for_customers(behaviour, customers.select(CUSTOMER), CUSTOMER)
+    rfm_names = [c for c in behaviour.columns if c != CUSTOMER]
+    attributes = [c for c in customers.columns if c != CUSTOMER]
+    unknown = [f for f in features if f not in rfm_names and f not in attributes]
     if unknown:
         raise DataValidationError(
             f"case {data.case.name!r}: feature(s) {unknown} are neither RFM features "
-            f"{list(behaviour.columns)} nor columns of the customers table {list(attributes.columns)}."
+            f"{rfm_names} nor columns of the customers table {attributes}."
         )
-    columns = {f: (behaviour[f] if f in behaviour else attributes[f]) for f in features}
-    return pd.DataFrame(columns, index=behaviour.index)
+    table = behaviour.select(CUSTOMER, *[f for f in features if f in rfm_names])
+    wanted_attributes = [f for f in features if f not in rfm_names]
+    if wanted_attributes:
+        table = table.join(customers.select(CUSTOMER, *wanted_attributes), on=CUSTOMER, how="left")
+    table = to_native(table.select(CUSTOMER, *features), index=CUSTOMER)
+    # on Spark every analysis step reads the table again: keep it rather than recompute the log
+    return table.cache() if engine == "spark" else table

@@ -19,9 +19,11 @@ def _where(table: str, source: str | None) -> str:
     return f"table '{table}'" + (f" (from {source})" if source else "")
 
 
-def require_non_empty(df: pd.DataFrame, table: str, source: str | None = None) -> None:
-    """Raise if ``df`` has no rows."""
-    if len(df) == 0:
+def require_non_empty(df, table: str, source: str | None = None) -> None:
+    """Raise if ``df`` (a pandas, narwhals, DuckDB or Spark frame) has no rows."""
+    from marketing.frames import is_empty
+
+    if is_empty(df):
         raise DataValidationError(
             f"{_where(table, source)} is empty: it needs at least one row. "
             "Check the file path and any filters applied before loading."
@@ -138,3 +140,28 @@ def drop_rows(
 def rename_roles(df: pd.DataFrame, mapping: Mapping[str, str]) -> pd.DataFrame:
     """Rename source columns to canonical role names (``mapping`` is role -> source column)."""
     return df.rename(columns={src: role for role, src in mapping.items() if src != role})
+
+
+def require_numeric_columns(df, columns: Iterable[str], table: str) -> None:
+    """Raise unless each of ``columns`` present in ``df`` has a numeric type; reads the schema only.
+
+    One check for every engine (pandas, DuckDB, Spark, through narwhals), so the same bad
+    column gets the same message wherever it is read. ``table`` names it (and its file).
+
+    Examples
+    --------
+    >>> require_numeric_columns(pd.DataFrame({"amount": ["$1"]}), ["amount"], "events (events.csv)")
+    Traceback (most recent call last):
+    ...
+    marketing.validation.DataValidationError: events (events.csv): column 'amount' is String, not numeric. Remove currency symbols and thousands separators, or map a numeric column to this role.
+    """
+    import narwhals as nw
+
+    schema = nw.from_native(df).collect_schema()
+    for column in columns:
+        dtype = schema.get(column)
+        if dtype is not None and not dtype.is_numeric():
+            raise DataValidationError(
+                f"{table}: column {column!r} is {dtype}, not numeric. Remove currency symbols and "
+                "thousands separators, or map a numeric column to this role."
+            )

@@ -12,6 +12,7 @@ from conftest import ROOT
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
 import _common  # noqa: E402
+import bench_duckdb  # noqa: E402
 import bench_segmentation  # noqa: E402
 
 
@@ -66,6 +67,34 @@ def test_duckdb_query_equals_marketing_rfm():
     assert ours.loc[1, "first_to_last_days"] == 28
     pd.testing.assert_frame_equal(theirs[list(ours.columns)].astype(float), ours.astype(float),
                                   check_names=False)
+
+
+def test_hand_written_duckdb_sql_equals_rfm_on_parquet(tmp_path):
+    import duckdb
+
+    from marketing.features import rfm
+
+    # 10 days 9 hours before the end is 10 whole days; the event at the end is not seen
+    events = pd.DataFrame({
+        "customer_id": [1, 1, 2, 2], "order_id": [10, 11, 20, 21], "item_id": [100, 101, 100, 100],
+        "timestamp": pd.to_datetime(["2024-01-01 00:00", "2024-01-21 15:00", "2024-01-30 23:59", "2024-02-01 00:00"]),
+        "amount": [10.0, 30.0, 5.0, 99.0],
+    })
+    events.to_parquet(tmp_path / "events.parquet", coerce_timestamps="us")
+    end = pd.Timestamp("2024-02-01")
+    theirs = duckdb.connect().execute(
+        bench_duckdb.SQL, {"end": end.to_pydatetime(), "path": str(tmp_path / "events.parquet")}
+    ).df().set_index("customer_id").sort_index()
+    ours = rfm(events, end)
+    assert ours["recency_days"].tolist() == [10, 1] and ours["first_to_last_days"].tolist() == [20, 0]
+    pd.testing.assert_frame_equal(theirs[list(ours.columns)], ours, check_dtype=False)
+
+
+@pytest.mark.slow
+def test_duckdb_benchmark_quick():
+    result = bench_duckdb.main(["--quick"])
+    assert set(result["rfm"]) == set(bench_duckdb.RFM_METHODS)
+    assert all(run["agrees_with_pandas"]["equal"] for m, run in result["rfm"].items() if m != "pandas")
 
 
 @pytest.mark.slow

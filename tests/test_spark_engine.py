@@ -23,7 +23,7 @@ if os.environ.get("MARKETING_REQUIRE_SPARK") != "1":
 
 from marketing.spark import session as spark_session_module  # noqa: E402
 from marketing.spark.data import read_case_data, to_spark, write_tables  # noqa: E402
-from marketing.spark.features import customer_table, rfm  # noqa: E402
+from marketing.features import customer_table, rfm  # noqa: E402  (one implementation; Spark in, Spark out)
 
 
 def _features(case):
@@ -121,7 +121,7 @@ def test_without_customer_and_item_tables_the_ids_come_from_the_events(spark, tm
     [
         (pd.DataFrame({"customer_id": [1], "item_id": [1], "amount": [1.0]}), r"missing column\(s\) \['timestamp'\]"),
         (pd.DataFrame({"customer_id": [1], "item_id": [1], "timestamp": ["yesterday"], "amount": [1.0]}), "not timestamps.*yesterday"),
-        (pd.DataFrame({"customer_id": [1], "item_id": [1], "timestamp": ["2025-01-01"], "amount": ["$1"]}), "'amount' is string, not numeric"),
+        (pd.DataFrame({"customer_id": [1], "item_id": [1], "timestamp": ["2025-01-01"], "amount": ["$1"]}), "'amount' is String, not numeric"),
     ],
 )
 def test_bad_tables_are_named_with_the_column_and_the_fix(spark, tmp_path, events, message):
@@ -157,7 +157,7 @@ def test_the_active_session_is_reused_and_kept_in_utc(spark):
 
 def test_load_data_picks_the_engine(spark):
     assert type(load_data("finance", "spark", seed=1)).__name__ == "SparkCaseData"
-    with pytest.raises(ValueError, match="data_path is read by engine='spark' only"):
+    with pytest.raises(ValueError, match="data_path is read by engine='duckdb' or 'spark' only"):
         load_data("finance", "pandas", data_path="somewhere")
     with pytest.raises(ValueError, match="engine must be one of"):
         check_engine("polars")

@@ -32,7 +32,7 @@ pytest.importorskip("pyspark") if os.environ.get("MARKETING_REQUIRE_SPARK") != "
 
 from marketing.spark import segmentation as spark_seg  # noqa: E402
 from marketing.spark.data import to_spark  # noqa: E402
-from marketing.spark.features import customer_table as spark_customer_table  # noqa: E402
+from marketing.features import customer_table as spark_customer_table  # noqa: E402
 
 SEED = 42
 

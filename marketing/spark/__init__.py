@@ -5,7 +5,6 @@ Spark needs Java 17 or newer. The modules mirror the pandas path:
 
 - :mod:`marketing.spark.session`: the session (local mode, a master URL, or an active session);
 - :mod:`marketing.spark.data`: canonical tables read from Parquet or CSV, or handed over from pandas;
-- :mod:`marketing.spark.features`: RFM and customer features;
 - :mod:`marketing.spark.segmentation`: Spark ML k-means with the pandas path's preprocessing, k
   choice, quality indices, RFM baseline and profiles;
 - :mod:`marketing.spark.recommend`: implicit-feedback ALS (Spark ML), the popularity baseline, top-k

@@ -20,7 +20,8 @@ from marketing.cases import CaseStudy, get_case
 from marketing.columns import AMOUNT, CUSTOMER, ITEM, ORDER, QUANTITY, RATING, TIMESTAMP
 from marketing.datasets.canonical import CaseData, load_case_data
 from marketing.datasets.synthetic import Truth
-from marketing.validation import CleaningReport, DataValidationError
+from marketing.datasets.cleaning import clean_events
+from marketing.validation import CleaningReport, DataValidationError, require_columns, require_numeric_columns
 
 TABLES = ("customers", "items", "events")
 FORMATS = ("parquet", "csv")
@@ -163,16 +164,6 @@ def _read(spark, path: str, fmt: str):
         ) from None
 
 
-def _require_columns(frame, table: str, path: str, needed) -> None:
-    missing = [c for c in needed if c not in frame.columns]
-    if missing:
-        raise DataValidationError(
-            f"{table} ({path}): missing column(s) {missing}; it has {frame.columns}. "
-            f"Rename the columns to the canonical names ({', '.join(needed)}), or write the tables with "
-            "marketing.spark.write_tables."
-        )
-
-
 def read_case_data(
     spark,
     case: str | CaseStudy,
@@ -230,20 +221,15 @@ def read_case_data(
     for name, found in located.items():
         if found is not None:
             frames[name] = _read(spark, *found)
-            _require_columns(frames[name], name, found[0], REQUIRED[name])
+            require_columns(frames[name], REQUIRED[name], name, found[0])
     events_path = located["events"][0]
     events = frames["events"]
-    for column in (AMOUNT, QUANTITY, RATING):
-        if column in events.columns and not _is_numeric(events.schema[column].dataType):
-            raise DataValidationError(
-                f"events ({events_path}): column {column!r} is {events.schema[column].dataType.simpleString()}, "
-                "not numeric. Remove currency symbols and thousands separators before writing the file."
-            )
+    require_numeric_columns(events, [AMOUNT, QUANTITY, RATING], f"events ({events_path})")
     events = _parse_timestamps(events, events_path)
 
     customers = frames.get("customers")
     items = frames.get("items")
-    events, report, last = _clean(events, customers, items)
+    events, report, last = clean_events(events, customers, items)
     if customers is None:
         customers = events.select(CUSTOMER).distinct()
     if items is None:
@@ -274,54 +260,6 @@ def _parse_timestamps(events, path: str):
             f"{[r[TIMESTAMP] for r in bad]}. Write them as ISO 8601 ('2026-01-31 14:05:00')."
         )
     return parsed.drop(TIMESTAMP).withColumnRenamed("_parsed", TIMESTAMP)
-
-
-def _is_numeric(data_type) -> bool:
-    from pyspark.sql.types import NumericType
-
-    return isinstance(data_type, NumericType)
-
-
-def _clean(events, customers, items):
-    """The canonical cleaning in one pass over the events: kept events, the report, the last kept time.
-
-    The steps and their order are the pandas path's (missing customer, returns, unknown customer,
-    unknown item): each row is counted under the first reason that removes it, and each step's
-    ``rows_before`` is what the earlier steps left.
-    """
-    from pyspark.sql import functions as F
-
-    flagged = events
-    known = {}
-    for name, table, key in (("_known_customer", customers, CUSTOMER), ("_known_item", items, ITEM)):
-        if table is not None:
-            flagged = flagged.join(table.select(key).distinct().withColumn(name, F.lit(True)), on=key, how="left")
-            known[name] = F.col(name).isNotNull()
-    negative = F.col(AMOUNT) < 0
-    if QUANTITY in events.columns:
-        negative = negative | (F.col(QUANTITY) < 0)
-    reasons = [
-        ("missing customer id", F.col(CUSTOMER).isNull()),
-        ("returns or cancellations (negative quantity or amount)", F.coalesce(negative, F.lit(False))),
-    ]
-    if "_known_customer" in known:
-        reasons.append(("customer not in the customers table", ~known["_known_customer"]))
-    if "_known_item" in known:
-        reasons.append(("item not in the items table", ~known["_known_item"]))
-    # step i removes the rows its reason catches among those no earlier reason caught
-    kept_so_far, steps = F.lit(True), []
-    for reason, removes in reasons:
-        steps.append(F.sum(F.when(kept_so_far & removes, 1).otherwise(0)).alias(reason))
-        kept_so_far = kept_so_far & ~removes
-    counts = flagged.agg(
-        F.count(F.lit(1)).alias("_rows"), *steps, F.max(F.when(kept_so_far, F.col(TIMESTAMP))).alias("_last")
-    ).first()
-    report, before = CleaningReport(), counts["_rows"]
-    for reason, _ in reasons:
-        report.add("events", reason, counts[reason] or 0, before)
-        before -= counts[reason] or 0
-    kept = flagged.filter(kept_so_far).drop(*known) if before < counts["_rows"] else events
-    return kept, report, counts["_last"]
 
 
 def _levels(customers, columns: list[str]) -> dict[str, list[str]]:

@@ -4,7 +4,7 @@ The public steps (``regression_problem``, ``holdouts``, ``fit_suite`` and the re
 live in :mod:`marketing.regression` and dispatch here for Spark data. What stays here:
 
 1. :func:`regression_problem`: the case's ``regression_features`` (from
-   :func:`marketing.spark.features.customer_table`), never a ``leakage`` column, and the two
+   :func:`marketing.features.customer_table`), never a ``leakage`` column, and the two
    targets, validated in Spark with the in-memory path's rules and messages;
 2. :func:`holdouts`: the latest ``test_size`` share of sign-ups held out, ties on the sign-up date
    broken by customer id (the in-memory path breaks them by row order, which is customer id order
@@ -331,7 +331,7 @@ def regression_problem(data, case: str | CaseStudy | None = None) -> SparkRegres
     >>> bool(problem.excluded.loc["call_duration", "in_data"])
     True
     """
-    from marketing.spark.features import customer_table
+    from marketing.features import customer_table
 
     F = _F()
     case = regression_case(data, case)

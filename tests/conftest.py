@@ -35,3 +35,25 @@ def execute_template(analysis: str, tmp_path: Path, **parameters):
     [record] = result.records
     assert record["status"] == "ok", f"{job.name} failed: {record.get('error')} (see {job.failed_notebook})"
     return nbformat.read(str(job.notebook), as_version=4), record["metrics"]
+
+
+def committed_report(analysis: str, case: str):
+    """The committed report reports/<case>/<analysis>.ipynb and its recorded metrics.
+
+    The report must be the current template executed: every cell but papermill's injected
+    parameters is the template's, so a template change without rebuilt reports fails here. That
+    the outputs reproduce with the current package is nbval's job (``make test`` runs it on the
+    same files), so tests that read a committed report test the code as it is now.
+    """
+    import nbformat
+
+    from marketing.notebook import read_metrics
+
+    report = nbformat.read(str(ROOT / "reports" / case / f"{analysis}.ipynb"), as_version=4)
+    template = nbformat.read(str(NOTEBOOKS / f"{analysis}.ipynb"), as_version=4)
+    cells = [c for c in report.cells if "injected-parameters" not in c.metadata.get("tags", [])]
+    stale = [i for i, (a, b) in enumerate(zip(cells, template.cells)) if (a.cell_type, a.source) != (b.cell_type, b.source)]
+    assert len(cells) == len(template.cells) and not stale, (
+        f"reports/{case}/{analysis}.ipynb is not the current template (cells {stale}): run `make reports`"
+    )
+    return report, read_metrics(report)

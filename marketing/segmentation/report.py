@@ -80,11 +80,12 @@ def scatter_points(segmenter, table, random_state: int | None = 0) -> tuple[np.n
     return sample.drop(columns="segment").to_numpy(), sample["segment"].to_numpy()
 
 
-def segmentation_record(case, segmenter, profiles: pd.DataFrame, actions: pd.DataFrame,
+def segmentation_record(data, segmenter, profiles: pd.DataFrame, actions: pd.DataFrame,
                         comparison: pd.DataFrame, stability_ari: pd.Series) -> dict:
     """The machine-readable record of a segmentation run (what the tests and the index read).
 
-    Truth agreement is recorded only where the data has a planted truth (synthetic data).
+    ``data`` is the case's data (its engine and case are recorded). Truth agreement is recorded
+    only where the data has a planted truth (synthetic data).
     """
     quality = segmenter.quality_
     truth = "truth_ari" in comparison
@@ -94,8 +95,8 @@ def segmentation_record(case, segmenter, profiles: pd.DataFrame, actions: pd.Dat
 
     sizes = profiles["size"]
     return {
-        "case_study": case.name,
-        "engine": segmenter.engine_,
+        "case_study": data.case.name,
+        "engine": engine_of(data),
         "method": segmenter.method,
         "n_segments": segmenter.n_segments_,
         "silhouette": quality["silhouette"],

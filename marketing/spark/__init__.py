@@ -1,16 +1,17 @@
-"""The Spark engine (``engine="spark"``): the same analyses on Apache Spark, for data that outgrows one machine.
+"""What the Spark engine (``engine="spark"``) needs of Spark itself: the session, Spark I/O and Spark ML.
 
 pyspark is an optional dependency (``pip install -e '.[spark]'``; ``make test`` installs it) and
-Spark needs Java 17 or newer. The modules mirror the pandas path:
+Spark needs Java 17 or newer. The analyses' public API is the same on every engine
+(:mod:`marketing.segmentation`, :mod:`marketing.recommend`, :mod:`marketing.regression`), and
+their relational steps are written once in narwhals; they call these modules for Spark input:
 
 - :mod:`marketing.spark.session`: the session (local mode, a master URL, or an active session);
 - :mod:`marketing.spark.data`: canonical tables read from Parquet or CSV, or handed over from pandas;
-- :mod:`marketing.spark.segmentation`: Spark ML k-means with the pandas path's preprocessing, k
-  choice, quality indices, RFM baseline and profiles;
-- :mod:`marketing.spark.recommend`: implicit-feedback ALS (Spark ML), the popularity baseline, top-k
-  for every customer, and ranking metrics computed in Spark;
+- :mod:`marketing.spark.segmentation`: Spark ML k-means in the in-memory path's feature space, the
+  distributed-sort RFM scores, sampled quality indices;
+- :mod:`marketing.spark.recommend`: implicit-feedback ALS (Spark ML) and its top-k for every customer;
 - :mod:`marketing.spark.regression`: OLS and logistic regression (Spark ML GLM, with standard
-  errors), regression and classification metrics, gains and profit, computed in Spark.
+  errors), the Spark problem and splits, and the rank shim behind the relational tables.
 
 Everything large stays a Spark DataFrame; only small results (profiles, metrics, samples for
 plots) are collected to pandas.

@@ -139,7 +139,7 @@ def _child_kmeans(method: str, folder: str) -> None:
     }
     start = time.perf_counter()
     if method == "marketing":
-        from marketing.segmentation import _fit_predict
+        from marketing.segmentation.clustering import _fit_predict
 
         # the final fit of Segmenter(method="kmeans") at the chosen k (seeded from a sample above
         # 100,000 customers); its k search is not part of this comparison

@@ -452,7 +452,8 @@ def _child_spark(job: dict) -> dict:
         timings["read_clean"] = time.perf_counter() - start
         if job["pipeline"] == "segmentation":
             from marketing.features import customer_table
-            from marketing.spark.segmentation import SparkSegmenter, segment_profiles
+            from marketing.segmentation import segment_profiles
+            from marketing.spark.segmentation import SparkSegmenter
 
             start = time.perf_counter()
             # cached: k-means passes over it many times

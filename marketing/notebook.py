@@ -106,7 +106,7 @@ def n_rows(table) -> int:
     if engine == "spark":
         return int(table.count())
     if engine == "duckdb":
-        return int(table.aggregate("count(*)").fetchone()[0])
+        return int(table.aggregate("count(*)").fetchall()[0][0])
     return len(table)
 
 

@@ -52,8 +52,11 @@ __all__ = [
 ]
 
 
-def show_targets(problem) -> dict[str, float]:
-    """Show the two targets with their meaning, and print their summary (:func:`~marketing.regression.target_summary`)."""
+def show_targets(problem) -> None:
+    """Show the two targets with their meaning, and print their summary (:func:`~marketing.regression.target_summary`).
+
+    Returns nothing, so that a notebook cell ending with it shows the summary once (as text).
+    """
     from IPython.display import Markdown, display
 
     display(Markdown("\n".join(
@@ -64,7 +67,6 @@ def show_targets(problem) -> dict[str, float]:
         f"{summary['customers']} customers; {problem.target_column('continuous')}: mean {summary['mean']:.2f}, "
         f"sd {summary['sd']:.2f}; {problem.target_column('binary')}: {summary['positive_rate']:.1%} positive"
     )
-    return summary
 
 
 def suite_note(result) -> str:

@@ -28,13 +28,10 @@ import narwhals as nw
 import numpy as np
 import pandas as pd
 
-from marketing.columns import CUSTOMER, ITEM, RATING, TIMESTAMP
+from marketing.columns import CUSTOMER, ITEM, N_CUSTOMERS, RANK, RATING, TIMESTAMP, WEIGHT
 from marketing.engines import engine_of
 from marketing.recommend.metrics import RANKING_METRICS
 
-WEIGHT = "weight"
-N_CUSTOMERS = "n_customers"
-RANK = "rank"
 
 
 # --- frames in, frames out ------------------------------------------------------------------------

@@ -35,7 +35,7 @@ from sklearn.base import BaseEstimator
 from sklearn.metrics import adjusted_rand_score, pairwise_distances_argmin, silhouette_score
 from sklearn.utils import check_random_state
 
-from marketing.columns import CUSTOMER
+from marketing.columns import CUSTOMER, SEGMENT
 from marketing.segmentation import (
     LOG_FEATURES, RFM_DEFAULT, RFM_RULES, check_segment_count, check_segment_count_fits, select_k,
 )
@@ -52,7 +52,6 @@ STABILITY_SAMPLE = 20_000
 
 _VECTOR = "_features"
 _CLUSTER = "_cluster"
-SEGMENT = "segment"
 
 
 # --------------------------------------------------------------------------- helpers

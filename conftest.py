@@ -6,6 +6,7 @@ skipped with the reason, unless MARKETING_REQUIRE_SPARK=1 (CI sets it) makes tha
 
 import importlib.util
 import os
+import re
 import warnings
 
 import pytest
@@ -17,12 +18,32 @@ if importlib.util.find_spec("pyspark") is None and not REQUIRE_SPARK:
     collect_ignore_glob = ["marketing/spark/*.py"]
 
 
+def _uses_spark(item) -> bool:
+    name = item.nodeid
+    return (
+        "spark" in getattr(item, "fixturenames", ())
+        or name.startswith("marketing/spark/")
+        or "/test_spark_" in name or "/test_bench_spark" in name
+        or re.search(r"[\[-]spark[\]-]", name) is not None  # a test parametrized over the engines
+    )
+
+
+def pytest_collection_modifyitems(config, items):
+    """Every Spark test carries the ``spark`` marker: ``-m "not spark"`` is the in-memory suite."""
+    for item in items:
+        if _uses_spark(item):
+            item.add_marker(pytest.mark.spark)
+
+
 @pytest.fixture(scope="session")
 def spark():
     """One local Spark session per test process (two cores; starting one takes about 8 s)."""
-    try:
-        from marketing.spark.session import SparkUnavailableError, spark_session
+    from tests.conftest import require_spark
 
+    require_spark()
+    from marketing.spark.session import SparkUnavailableError, spark_session
+
+    try:
         with warnings.catch_warnings():
             # pyspark 4.3 warns that it does not fully support pandas 3; the tests check what we use
             warnings.filterwarnings("ignore", category=FutureWarning, module=r"pyspark\.")

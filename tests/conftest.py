@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
+
+import pytest
 
 import matplotlib
 
@@ -11,6 +14,7 @@ import matplotlib
 matplotlib.use("Agg")
 
 ROOT = Path(__file__).resolve().parents[1]
+REQUIRE_SPARK = os.environ.get("MARKETING_REQUIRE_SPARK") == "1"
 NOTEBOOKS = ROOT / "notebooks"
 CASES = ("ecommerce", "finance", "education", "health")
 
@@ -57,3 +61,25 @@ def committed_report(analysis: str, case: str):
         f"reports/{case}/{analysis}.ipynb is not the current template (cells {stale}): run `make reports`"
     )
     return report, read_metrics(report)
+
+
+def require_spark() -> None:
+    """The one skip idiom of the Spark tests: skip with the reason where pyspark or Java 17+ is
+    missing, fail instead under MARKETING_REQUIRE_SPARK=1 (CI), so Spark tests never vanish there.
+
+    Test modules that import the Spark engine call it before those imports; tests get it through
+    the ``spark`` fixture.
+    """
+    try:
+        from marketing.spark.session import SparkUnavailableError, require_java, require_pyspark
+    except ImportError as error:  # marketing.spark imports pyspark
+        if REQUIRE_SPARK:
+            raise
+        pytest.skip(f"the Spark engine cannot run here: {error}", allow_module_level=True)
+    try:
+        require_pyspark()
+        require_java()
+    except (ImportError, SparkUnavailableError) as error:
+        if REQUIRE_SPARK:
+            raise
+        pytest.skip(f"the Spark engine cannot run here: {error}", allow_module_level=True)

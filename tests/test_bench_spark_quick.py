@@ -9,23 +9,11 @@ import sys
 
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, require_spark
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
 import bench_spark  # noqa: E402
 
-
-def _require_spark() -> None:
-    """Skip (with the reason) where Spark cannot start, unless MARKETING_REQUIRE_SPARK=1."""
-    try:
-        from marketing.spark.session import SparkUnavailableError, require_java, require_pyspark
-
-        require_pyspark()
-        require_java()
-    except (ImportError, SparkUnavailableError) as error:
-        if os.environ.get("MARKETING_REQUIRE_SPARK") == "1":
-            raise
-        pytest.skip(f"the Spark engine cannot run here: {error}")
 
 
 def test_projection_is_linear_in_the_events():
@@ -103,7 +91,7 @@ def test_pandas_is_not_run_beyond_its_limits(tmp_path):
 
 @pytest.mark.slow
 def test_quick_benchmark_engines_agree():
-    _require_spark()
+    require_spark()
     # segmentation only: every Spark run starts a JVM, and the suite's time is shared (the ALS
     # pipeline runs with `bench_spark.py --quick`, and on pandas in the test above)
     result = bench_spark.main(["--quick", "--als-events", "0"])

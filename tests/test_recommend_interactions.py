@@ -39,7 +39,7 @@ def test_id_maps_both_ways_and_catalogue():
 
 def test_column_overrides():
     events = EVENTS.rename(columns={"customer_id": "learner", "item_id": "course"})
-    X = build_interactions(events, col_user="learner", col_item="course")
+    X = build_interactions(events, col_customer="learner", col_item="course")
     assert X.matrix.nnz == 4
 
 

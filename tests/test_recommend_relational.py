@@ -79,7 +79,7 @@ def education():
 
 @pytest.mark.parametrize("method", ["time", "leave_last", "random"])
 def test_duckdb_events_give_the_pandas_interactions_and_splits(education, method):
-    duckdb = pytest.importorskip("duckdb")
+    import duckdb
     connection = duckdb.connect()
     relation = connection.from_df(education.events)
     assert engine_of(relation) == "duckdb"

@@ -11,15 +11,14 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from conftest import CASES
+from conftest import CASES, require_spark
 from marketing import get_case, load_case_data
 from marketing.engines import check_engine, load_data
 from marketing.features import customer_table as pandas_customer_table
 from marketing.features import rfm as pandas_rfm
 from marketing.validation import DataValidationError
 
-if os.environ.get("MARKETING_REQUIRE_SPARK") != "1":
-    pytest.importorskip("pyspark", reason="the optional Spark engine is not installed (make spark)")
+require_spark()  # skips with the reason without pyspark or Java (fails in CI)
 
 from marketing.spark import session as spark_session_module  # noqa: E402
 from marketing.spark.data import read_case_data, to_spark, write_tables  # noqa: E402

@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import CASES, execute_template
+from conftest import CASES, execute_template, require_spark
 from marketing import load_case_data
 from marketing import recommend as pandas_engine
 from marketing import recommend as api
@@ -34,7 +34,7 @@ from marketing.recommend import relational
 from marketing.recommend.metrics import RANKING_METRICS, catalogue_coverage, novelty, ranking_metrics_per_user
 from marketing.validation import DataValidationError
 
-pytest.importorskip("pyspark") if os.environ.get("MARKETING_REQUIRE_SPARK") != "1" else None
+require_spark()  # skips with the reason without pyspark or Java (fails in CI)
 
 from marketing.spark import recommend as spark_engine  # noqa: E402
 from marketing.spark.data import to_spark  # noqa: E402

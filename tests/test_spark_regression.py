@@ -26,13 +26,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import CASES, execute_template
+from conftest import CASES, execute_template, require_spark
 from marketing import get_case, load_case_data
 from marketing import regression
 from marketing.regression import report
 from marketing.validation import DataValidationError
 
-pytest.importorskip("pyspark") if os.environ.get("MARKETING_REQUIRE_SPARK") != "1" else None
+require_spark()  # skips with the reason without pyspark or Java (fails in CI)
 
 from marketing.spark import regression as spark_engine  # noqa: E402
 from marketing.spark.data import to_spark  # noqa: E402

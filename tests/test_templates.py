@@ -76,14 +76,8 @@ def _code_cells(template):
     return [c for c in nb.cells if c.cell_type == "code"]
 
 
-# the templates rewritten so far (issue 14); the others still branch on the engine
-ENGINE_FREE = {"segmentation", "recommendation", "regression"}
-
-
 def test_templates_are_engine_free(template):
     """The engine is a detail of the package: no branch on it, no per-engine prints (issue 14)."""
-    if template.stem not in ENGINE_FREE:
-        pytest.skip(f"{template.stem} is not rewritten yet")
     for i, cell in enumerate(_code_cells(template)):
         if "parameters" in cell.metadata.get("tags", []):
             continue
@@ -98,8 +92,6 @@ def test_templates_are_engine_free(template):
 
 def test_templates_are_thin(template):
     """At most 100 code lines, and no cell over 12 lines but the imports and the parameters."""
-    if template.stem not in ENGINE_FREE:
-        pytest.skip(f"{template.stem} is not rewritten yet")
     cells = _code_cells(template)
     sizes = [len(c.source.splitlines()) for c in cells]
     assert sum(sizes) <= 100, f"{template.name}: {sum(sizes)} code lines"

@@ -1,6 +1,7 @@
 """Data for the case studies: synthetic generators and the loader into canonical tables."""
 
-from marketing.datasets.canonical import CaseData, load_case_data, to_canonical
+from marketing.datasets.canonical import CaseData, to_canonical
+from marketing.datasets.load import load_case_data
 from marketing.datasets.adapters import PublicData, load_public
 from marketing.datasets.public import DATASETS, fetch
 from marketing.datasets.synthetic import SIZES, SyntheticData, Truth, generate

@@ -35,7 +35,7 @@ import pandas as pd
 import yaml
 
 from marketing.cases import CaseConfigError, CaseStudy, get_case
-from marketing.columns import CUSTOMER, ITEM, TIMESTAMP
+from marketing.columns import CUSTOMER, ITEM, SIGNUP, TIMESTAMP
 from marketing.datasets.canonical import CaseData, to_canonical
 from marketing.validation import DataValidationError
 
@@ -56,7 +56,6 @@ OPTIONS = {
     "excel": ("path", "sheet", "date_format", "dates"),
 }
 _EXCEL_ENGINES = {".xlsx": "openpyxl", ".xlsm": "openpyxl", ".xls": "xlrd"}
-SIGNUP = "signup_date"
 #: The documented example case (``data/examples/shop``) in a source checkout.
 EXAMPLE_CASE = Path(__file__).resolve().parents[2] / "data" / "examples" / "shop" / "case.yml"
 

@@ -169,7 +169,7 @@ def compare_models(
     models: Mapping[str, Recommender] | None = None,
     items=None,
     random_state: int = 42,
-    col_user: str = CUSTOMER,
+    col_customer: str = CUSTOMER,
     col_item: str = ITEM,
 ) -> Comparison:
     """Fit each model on ``split.train`` (binary interactions) and evaluate it at ``k`` on ``split.test``.
@@ -220,13 +220,13 @@ def compare_models(
     if engine_of(split.train) == "spark":
         return _compare_spark(split, k, models, items, random_state)
     items = id_values(items, col_item)
-    train = build_interactions(split.train, weighting="binary", items=items, col_user=col_user, col_item=col_item)
+    train = build_interactions(split.train, weighting="binary", items=items, col_customer=col_customer, col_item=col_item)
     if models is None:
         models = default_models(train.n_items, random_state=random_state)
     if BASELINE not in models:
         raise ValueError(f"models must include the baseline {BASELINE!r}.")
     test = split.test
-    user_pos = train.user_positions(test[col_user].to_numpy())
+    user_pos = train.user_positions(test[col_customer].to_numpy())
     item_pos = train.item_positions(test[col_item].to_numpy())
     unseen_items = item_pos < 0
     # unseen items get an extra column no model can recommend, so they still count against recall
@@ -243,7 +243,7 @@ def compare_models(
     table = pd.DataFrame(rows).T.rename_axis("model")
     table["n_customers"] = table["n_customers"].astype(int)
 
-    cold_ids, cold_rows = np.unique(test[col_user].to_numpy()[~warm], return_inverse=True)
+    cold_ids, cold_rows = np.unique(test[col_customer].to_numpy()[~warm], return_inverse=True)
     cold = {"n_customers": len(cold_ids)}
     if len(cold_ids):
         cold_rel = sp.csr_matrix(

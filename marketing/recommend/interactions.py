@@ -75,7 +75,7 @@ def build_interactions(
     weighting: str = "binary",
     items=None,
     users=None,
-    col_user: str = CUSTOMER,
+    col_customer: str = CUSTOMER,
     col_item: str = ITEM,
     col_rating: str = RATING,
 ) -> Interactions:
@@ -96,7 +96,7 @@ def build_interactions(
         has a column (row) for each, even those without events, and events naming an id outside
         them raise. Default: the ids in ``events``. Spark keeps the catalogue beside the pairs
         (:func:`item_popularity`, the models' ``fit``), so there they are not read.
-    col_user, col_item, col_rating : str
+    col_customer, col_item, col_rating : str
         Column names, overridable.
 
     Returns
@@ -125,13 +125,13 @@ def build_interactions(
     """
     if weighting not in WEIGHTINGS:
         raise ValueError(f"weighting={weighting!r} is not one of {WEIGHTINGS}.")
-    needed = [col_user, col_item] + ([col_rating] if weighting == "rating" else [])
+    needed = [col_customer, col_item] + ([col_rating] if weighting == "rating" else [])
     engine = engine_of(events)
     if engine == "spark":
-        return _pair_table(events, needed, weighting, col_user, col_item, col_rating)
+        return _pair_table(events, needed, weighting, col_customer, col_item, col_rating)
     if engine == "duckdb":
         events = in_memory(events, needed)
-    items, users = id_values(items, col_item), id_values(users, col_user)
+    items, users = id_values(items, col_item), id_values(users, col_customer)
     require_non_empty(events, "events")
     require_columns(events, needed, "events")
     for col in needed:
@@ -140,9 +140,9 @@ def build_interactions(
                 f"table 'events': column '{col}' has {int(events[col].isna().sum())} missing value(s). "
                 "Drop or fill those rows before building the interaction matrix."
             )
-    user_ids = _ids(events[col_user], users, "customers", col_user)
+    user_ids = _ids(events[col_customer], users, "customers", col_customer)
     item_ids = _ids(events[col_item], items, "items", col_item)
-    rows = pd.Index(user_ids).get_indexer(events[col_user].to_numpy())
+    rows = pd.Index(user_ids).get_indexer(events[col_customer].to_numpy())
     cols = pd.Index(item_ids).get_indexer(events[col_item].to_numpy())
     shape = (len(user_ids), len(item_ids))
     if weighting == "rating":
@@ -166,7 +166,7 @@ def build_interactions(
     return Interactions(matrix=matrix, user_ids=user_ids, item_ids=item_ids, weighting=weighting)
 
 
-def _pair_table(events, needed, weighting, col_user, col_item, col_rating):
+def _pair_table(events, needed, weighting, col_customer, col_item, col_rating):
     """The relational form of the interactions (:func:`~marketing.recommend.relational.pair_weights`)
     after the checks of the in-memory path, counted in one pass."""
     import narwhals as nw
@@ -183,7 +183,7 @@ def _pair_table(events, needed, weighting, col_user, col_item, col_rating):
                 f"table 'events': column '{col}' has {int(counts[col])} missing value(s). "
                 "Drop or fill those rows before building the interaction matrix."
             )
-    return pair_weights(events, weighting, col_user, col_item, col_rating)
+    return pair_weights(events, weighting, col_customer, col_item, col_rating)
 
 
 def in_memory(events, columns) -> pd.DataFrame:

@@ -13,8 +13,8 @@ from marketing.validation import require_columns, require_non_empty
 class GlobalMean:
     """The naive rating predictor: the mean training rating for every pair."""
 
-    def __init__(self, col_user: str = CUSTOMER, col_item: str = ITEM, col_rating: str = RATING):
-        self.col_user = col_user
+    def __init__(self, col_customer: str = CUSTOMER, col_item: str = ITEM, col_rating: str = RATING):
+        self.col_customer = col_customer
         self.col_item = col_item
         self.col_rating = col_rating
 
@@ -50,7 +50,7 @@ class BiasBaseline:
         reg_item: float = 5.0,
         n_iter: int = 10,
         rating_scale: tuple[float, float] | None = None,
-        col_user: str = CUSTOMER,
+        col_customer: str = CUSTOMER,
         col_item: str = ITEM,
         col_rating: str = RATING,
     ):
@@ -58,14 +58,14 @@ class BiasBaseline:
         self.reg_item = reg_item
         self.n_iter = n_iter
         self.rating_scale = rating_scale
-        self.col_user = col_user
+        self.col_customer = col_customer
         self.col_item = col_item
         self.col_rating = col_rating
 
     def fit(self, ratings: pd.DataFrame) -> "BiasBaseline":
         require_non_empty(ratings, "ratings")
-        require_columns(ratings, [self.col_user, self.col_item, self.col_rating], "ratings")
-        users, u = np.unique(ratings[self.col_user].to_numpy(), return_inverse=True)
+        require_columns(ratings, [self.col_customer, self.col_item, self.col_rating], "ratings")
+        users, u = np.unique(ratings[self.col_customer].to_numpy(), return_inverse=True)
         items, i = np.unique(ratings[self.col_item].to_numpy(), return_inverse=True)
         r = ratings[self.col_rating].to_numpy(dtype=float)
         self.mean_ = float(r.mean())
@@ -79,7 +79,7 @@ class BiasBaseline:
         return self
 
     def predict(self, pairs: pd.DataFrame) -> np.ndarray:
-        b_u = self.user_bias_.reindex(pairs[self.col_user].to_numpy()).fillna(0.0).to_numpy()
+        b_u = self.user_bias_.reindex(pairs[self.col_customer].to_numpy()).fillna(0.0).to_numpy()
         b_i = self.item_bias_.reindex(pairs[self.col_item].to_numpy()).fillna(0.0).to_numpy()
         pred = self.mean_ + b_u + b_i
         if self.rating_scale is not None:

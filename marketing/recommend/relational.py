@@ -28,13 +28,10 @@ import narwhals as nw
 import numpy as np
 import pandas as pd
 
-from marketing.columns import CUSTOMER, ITEM, RATING, TIMESTAMP
+from marketing.columns import CUSTOMER, ITEM, N_CUSTOMERS, RANK, RATING, TIMESTAMP, WEIGHT
 from marketing.engines import engine_of
 from marketing.recommend.metrics import RANKING_METRICS
 
-WEIGHT = "weight"
-N_CUSTOMERS = "n_customers"
-RANK = "rank"
 
 
 # --- frames in, frames out ------------------------------------------------------------------------
@@ -70,7 +67,7 @@ def count_where(condition) -> nw.Expr:
 
 
 # --- interactions -----------------------------------------------------------------------------------
-def pair_weights(events, weighting: str = "binary", col_user=CUSTOMER, col_item=ITEM, col_rating=RATING):
+def pair_weights(events, weighting: str = "binary", col_customer=CUSTOMER, col_item=ITEM, col_rating=RATING):
     """One row per customer-item pair with its weight (``binary``: 1; ``count``: events;
     ``log``: 1 + log(count); ``rating``: the mean rating), as a table ``customer_id, item_id, weight``.
 
@@ -85,10 +82,10 @@ def pair_weights(events, weighting: str = "binary", col_user=CUSTOMER, col_item=
     if weighting == "rating":
         lf = lf.with_columns(_mean=nw.col(col_rating).cast(nw.Float64))
         aggregates.append(nw.col("_mean").mean())
-    pairs = lf.group_by(col_user, col_item).agg(*aggregates)
+    pairs = lf.group_by(col_customer, col_item).agg(*aggregates)
     n = nw.col("_n").cast(nw.Float64)
     weight = {"binary": n * 0.0 + 1.0, "count": n, "log": n.log() + 1.0, "rating": nw.col("_mean")}[weighting]
-    return native(pairs.select(col_user, col_item, weight.alias(WEIGHT)), sort_by=[col_user, col_item])
+    return native(pairs.select(col_customer, col_item, weight.alias(WEIGHT)), sort_by=[col_customer, col_item])
 
 
 def popularity_table(pairs, items=None, col_item=ITEM):
@@ -104,11 +101,11 @@ def popularity_table(pairs, items=None, col_item=ITEM):
     return native(joined, sort_by=[col_item])
 
 
-def pair_summary(pairs, items=None, col_user=CUSTOMER, col_item=ITEM) -> dict:
+def pair_summary(pairs, items=None, col_customer=CUSTOMER, col_item=ITEM) -> dict:
     """Size and sparsity of one-row-per-pair ``pairs``, as :meth:`Interactions.summary` reports them."""
     row = first_row(
         lazy(pairs).select(
-            nw.len().alias("pairs"), nw.col(col_user).n_unique().alias("customers"),
+            nw.len().alias("pairs"), nw.col(col_customer).n_unique().alias("customers"),
             nw.col(col_item).n_unique().alias("items"),
         )
     )
@@ -126,41 +123,41 @@ def pair_summary(pairs, items=None, col_user=CUSTOMER, col_item=ITEM) -> dict:
 
 
 # --- splits -----------------------------------------------------------------------------------------
-def test_pairs(events: nw.LazyFrame, col_user=CUSTOMER, col_item=ITEM, col_rating=RATING) -> nw.LazyFrame:
+def test_pairs(events: nw.LazyFrame, col_customer=CUSTOMER, col_item=ITEM, col_rating=RATING) -> nw.LazyFrame:
     """Distinct pairs with their number of events and mean rating (when the log has ratings)."""
     aggregates = [nw.len().alias("n_events")]
     if col_rating in events.collect_schema().names():
         events = events.with_columns(nw.col(col_rating).cast(nw.Float64))
         aggregates.append(nw.col(col_rating).mean())
-    return events.group_by(col_user, col_item).agg(*aggregates)
+    return events.group_by(col_customer, col_item).agg(*aggregates)
 
 
-def split_counts(train: nw.LazyFrame, test: nw.LazyFrame, col_user=CUSTOMER, col_item=ITEM) -> dict:
+def split_counts(train: nw.LazyFrame, test: nw.LazyFrame, col_customer=CUSTOMER, col_item=ITEM) -> dict:
     """What every split reports: training events, test pairs and customers, cold-start test
     customers (no training history) and test pairs whose item is not in training."""
-    users = train.select(col_user).unique().with_columns(_warm=nw.lit(1))
+    users = train.select(col_customer).unique().with_columns(_warm=nw.lit(1))
     items = train.select(col_item).unique().with_columns(_known=nw.lit(1))
-    flagged = test.join(users, on=col_user, how="left").join(items, on=col_item, how="left")
+    flagged = test.join(users, on=col_customer, how="left").join(items, on=col_item, how="left")
     row = first_row(
         flagged.select(
             nw.len().alias("test_pairs"),
-            nw.col(col_user).n_unique().alias("test_customers"),
+            nw.col(col_customer).n_unique().alias("test_customers"),
             count_where(nw.col("_warm").is_null()).alias("_cold_pairs"),
             count_where(nw.col("_known").is_null()).alias("test_pairs_item_unseen_in_train"),
         )
     )
-    cold = flagged.filter(nw.col("_warm").is_null()).select(nw.col(col_user).n_unique())
+    cold = flagged.filter(nw.col("_warm").is_null()).select(nw.col(col_customer).n_unique())
     n_train = first_row(train.select(nw.len().alias("n")))["n"]
     return {
         "train_events": int(n_train),
         "test_pairs": int(row["test_pairs"]),
         "test_customers": int(row["test_customers"]),
-        "cold_start_customers": int(first_row(cold)[col_user]) if row["_cold_pairs"] else 0,
+        "cold_start_customers": int(first_row(cold)[col_customer]) if row["_cold_pairs"] else 0,
         "test_pairs_item_unseen_in_train": int(row["test_pairs_item_unseen_in_train"] or 0),
     }
 
 
-def time_split_frames(events, cutoff: pd.Timestamp, col_user=CUSTOMER, col_item=ITEM, col_time=TIMESTAMP, col_rating=RATING):
+def time_split_frames(events, cutoff: pd.Timestamp, col_customer=CUSTOMER, col_item=ITEM, col_time=TIMESTAMP, col_rating=RATING):
     """(train events, test pairs, repeat pairs left out, (rows, before, first, last)) of a time split.
 
     Events before ``cutoff`` train; the distinct pairs from it on (a missing time counts as
@@ -173,10 +170,10 @@ def time_split_frames(events, cutoff: pd.Timestamp, col_user=CUSTOMER, col_item=
         nw.col(col_time).min().alias("first"), nw.col(col_time).max().alias("last"),
     ))
     train = lf.filter(before.fill_null(False))
-    after = test_pairs(lf.filter(~before.fill_null(False)), col_user, col_item, col_rating)
-    owned = train.select(col_user, col_item).unique()
-    repeats = first_row(after.join(owned, on=[col_user, col_item], how="semi").select(nw.len().alias("n")))["n"]
-    test = after.join(owned, on=[col_user, col_item], how="anti")
+    after = test_pairs(lf.filter(~before.fill_null(False)), col_customer, col_item, col_rating)
+    owned = train.select(col_customer, col_item).unique()
+    repeats = first_row(after.join(owned, on=[col_customer, col_item], how="semi").select(nw.len().alias("n")))["n"]
+    test = after.join(owned, on=[col_customer, col_item], how="anti")
     return train, test, int(repeats), row
 
 
@@ -189,7 +186,7 @@ def _datetime(cutoff: pd.Timestamp, lf: nw.LazyFrame, col_time: str):
     return nw.lit(value)
 
 
-def held_out_pairs(events, n_test, order, descending, random_state, col_user=CUSTOMER, col_item=ITEM, col_time=TIMESTAMP, col_rating=RATING):
+def held_out_pairs(events, n_test, order, descending, random_state, col_customer=CUSTOMER, col_item=ITEM, col_time=TIMESTAMP, col_rating=RATING):
     """(train events, test pairs, customers too short) of a per-customer hold-out.
 
     Each customer's distinct pairs are ordered by ``order`` (with ``descending``), ties by a seeded
@@ -200,15 +197,15 @@ def held_out_pairs(events, n_test, order, descending, random_state, col_user=CUS
     aggregates = [nw.len().alias("_n")]
     if col_time in order:
         aggregates.append(nw.col(col_time).min().alias(col_time))
-    pairs = _random_key(lf.group_by(col_user, col_item).agg(*aggregates), random_state, col_user, col_item)
-    pairs = pairs.with_columns(_n_pairs=nw.col(col_item).count().over(col_user))
-    pairs = _row_number(pairs, col_user, [*order, "_key"], [*descending, False])
+    pairs = _random_key(lf.group_by(col_customer, col_item).agg(*aggregates), random_state, col_customer, col_item)
+    pairs = pairs.with_columns(_n_pairs=nw.col(col_item).count().over(col_customer))
+    pairs = _row_number(pairs, col_customer, [*order, "_key"], [*descending, False])
     limit = n_test(nw.col("_n_pairs"))
-    chosen = pairs.filter((nw.col("_position") <= limit) & (nw.col("_n_pairs") > limit)).select(col_user, col_item)
-    too_short = pairs.filter(nw.col("_n_pairs") <= limit).select(nw.col(col_user).n_unique())
-    train = lf.join(chosen, on=[col_user, col_item], how="anti")
-    test = test_pairs(lf.join(chosen, on=[col_user, col_item], how="semi"), col_user, col_item, col_rating)
-    return train, test, int(first_row(too_short)[col_user])
+    chosen = pairs.filter((nw.col("_position") <= limit) & (nw.col("_n_pairs") > limit)).select(col_customer, col_item)
+    too_short = pairs.filter(nw.col("_n_pairs") <= limit).select(nw.col(col_customer).n_unique())
+    train = lf.join(chosen, on=[col_customer, col_item], how="anti")
+    test = test_pairs(lf.join(chosen, on=[col_customer, col_item], how="semi"), col_customer, col_item, col_rating)
+    return train, test, int(first_row(too_short)[col_customer])
 
 
 def round_half_even(x: nw.Expr) -> nw.Expr:
@@ -219,15 +216,15 @@ def round_half_even(x: nw.Expr) -> nw.Expr:
     return low + up.cast(nw.Int64)
 
 
-def _random_key(pairs: nw.LazyFrame, random_state: int, col_user: str, col_item: str) -> nw.LazyFrame:
+def _random_key(pairs: nw.LazyFrame, random_state: int, col_customer: str, col_item: str) -> nw.LazyFrame:
     """Shim: a seeded random key per pair (see the module docstring)."""
     if _is_spark(pairs):
         from pyspark.sql import functions as F
 
         spark = pairs.to_native()
-        keyed = spark.withColumn("_key", F.xxhash64(F.col(col_user), F.col(col_item), F.lit(int(random_state))))
+        keyed = spark.withColumn("_key", F.xxhash64(F.col(col_customer), F.col(col_item), F.lit(int(random_state))))
         return lazy(keyed)
-    frame = pairs.collect("pandas").sort([col_user, col_item]).to_native().reset_index(drop=True)
+    frame = pairs.collect("pandas").sort([col_customer, col_item]).to_native().reset_index(drop=True)
     frame["_key"] = np.random.default_rng(random_state).random(len(frame))
     return lazy(frame)
 
@@ -248,7 +245,7 @@ def _row_number(frame: nw.LazyFrame, by: str, order: list[str], descending: list
 
 
 # --- metrics ----------------------------------------------------------------------------------------
-def ranking_metrics_table(recommendations, relevant, k: int, col_user=CUSTOMER, col_item=ITEM):
+def ranking_metrics_table(recommendations, relevant, k: int, col_customer=CUSTOMER, col_item=ITEM):
     """Each ranking metric per customer of ``relevant``, from a long top-k table.
 
     The definitions of :mod:`marketing.recommend.metrics`. ``recommendations`` has
@@ -264,38 +261,38 @@ def ranking_metrics_table(recommendations, relevant, k: int, col_user=CUSTOMER, 
     >>> ranking_metrics_table(recs, rel, k=3).round(4).iloc[0].to_dict()
     {'customer_id': 1.0, 'precision': 0.3333, 'recall': 0.5, 'ndcg': 0.3869, 'map': 0.25, 'hit_rate': 1.0, 'mrr': 0.5}
     """
-    truth = lazy(relevant).select(col_user, col_item).unique()
+    truth = lazy(relevant).select(col_customer, col_item).unique()
     # the ideal DCG of each customer: the discounts of ranks 1..min(|R|, k)
     ideal = (
         truth.with_columns(_one=nw.lit(1))
-        .with_columns(_r=nw.col("_one").cum_sum().over(col_user, order_by=col_item))
+        .with_columns(_r=nw.col("_one").cum_sum().over(col_customer, order_by=col_item))
         .filter(nw.col("_r") <= k)
         .with_columns(_d=1.0 / (nw.col("_r").cast(nw.Float64) + 1.0).log(base=2))
-        .group_by(col_user)
+        .group_by(col_customer)
         .agg(nw.col("_d").sum().alias("_idcg"), nw.col("_r").count().alias("_ideal_len"))
     )
-    n_relevant = truth.group_by(col_user).agg(nw.len().alias("_n_rel"))
-    listed = lazy(recommendations).filter((nw.col(RANK) >= 1) & (nw.col(RANK) <= k)).select(col_user, RANK, col_item)
+    n_relevant = truth.group_by(col_customer).agg(nw.len().alias("_n_rel"))
+    listed = lazy(recommendations).filter((nw.col(RANK) >= 1) & (nw.col(RANK) <= k)).select(col_customer, RANK, col_item)
     hits = (
-        listed.join(truth.with_columns(_rel=nw.lit(1.0)), on=[col_user, col_item], how="left")
+        listed.join(truth.with_columns(_rel=nw.lit(1.0)), on=[col_customer, col_item], how="left")
         .with_columns(nw.col("_rel").fill_null(0.0))
-        .with_columns(_so_far=nw.col("_rel").cum_sum().over(col_user, order_by=RANK))
+        .with_columns(_so_far=nw.col("_rel").cum_sum().over(col_customer, order_by=RANK))
         .with_columns(
             _dcg=nw.col("_rel") / (nw.col(RANK).cast(nw.Float64) + 1.0).log(base=2),
             _ap=nw.col("_rel") * nw.col("_so_far") / nw.col(RANK).cast(nw.Float64),
             _hit_rank=nw.when(nw.col("_rel") > 0).then(nw.col(RANK).cast(nw.Float64)),
         )
-        .group_by(col_user)
+        .group_by(col_customer)
         .agg(nw.col("_rel").sum().alias("_hits"), nw.col("_dcg").sum(), nw.col("_ap").sum(), nw.col("_hit_rank").min())
     )
     table = (
-        n_relevant.join(ideal, on=col_user, how="left")
-        .join(hits, on=col_user, how="left")
+        n_relevant.join(ideal, on=col_customer, how="left")
+        .join(hits, on=col_customer, how="left")
         .with_columns(nw.col("_hits", "_dcg", "_ap").fill_null(0.0))
     )
     return native(
         table.select(
-            col_user,
+            col_customer,
             (nw.col("_hits") / float(k)).alias("precision"),
             (nw.col("_hits") / nw.col("_n_rel").cast(nw.Float64)).alias("recall"),
             (nw.col("_dcg") / nw.col("_idcg")).alias("ndcg"),
@@ -303,14 +300,14 @@ def ranking_metrics_table(recommendations, relevant, k: int, col_user=CUSTOMER, 
             (nw.col("_hits") > 0).cast(nw.Float64).alias("hit_rate"),
             (1.0 / nw.col("_hit_rank")).fill_null(0.0).alias("mrr"),
         ),
-        sort_by=[col_user],
+        sort_by=[col_customer],
     )
 
 
-def mean_ranking_metrics(recommendations, relevant, k: int, col_user=CUSTOMER, col_item=ITEM) -> dict:
+def mean_ranking_metrics(recommendations, relevant, k: int, col_customer=CUSTOMER, col_item=ITEM) -> dict:
     """The mean of each metric of :func:`ranking_metrics_table` and ``n_customers`` (customers judged);
     NaN metrics when no customer has a relevant item."""
-    per_user = lazy(ranking_metrics_table(recommendations, relevant, k, col_user, col_item))
+    per_user = lazy(ranking_metrics_table(recommendations, relevant, k, col_customer, col_item))
     row = first_row(per_user.select(*[nw.col(m).mean() for m in RANKING_METRICS], nw.len().alias("n_customers")))
     out = {m: float("nan") if row[m] is None or pd.isna(row[m]) else float(row[m]) for m in RANKING_METRICS}
     out["n_customers"] = int(row["n_customers"])

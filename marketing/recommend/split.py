@@ -63,20 +63,20 @@ def _events(events, columns):
     return lf
 
 
-def _finish(train, test, method, col_user, col_item, details) -> Split:
+def _finish(train, test, method, col_customer, col_item, details) -> Split:
     spark = engine_of(train.to_native()) == "spark"
     if spark:  # the counts and every later step read both again
         train, test = rel.lazy(train.to_native().persist()), rel.lazy(test.to_native().persist())
-    details.update(rel.split_counts(train, test, col_user, col_item))
+    details.update(rel.split_counts(train, test, col_customer, col_item))
     return Split(
-        train=rel.native(train), test=rel.native(test, sort_by=[col_user, col_item]), method=method, details=details
+        train=rel.native(train), test=rel.native(test, sort_by=[col_customer, col_item]), method=method, details=details
     )
 
 
 def split_by_time(
     events,
     cutoff,
-    col_user: str = CUSTOMER,
+    col_customer: str = CUSTOMER,
     col_item: str = ITEM,
     col_time: str = TIMESTAMP,
     col_rating: str = RATING,
@@ -94,9 +94,9 @@ def split_by_time(
     >>> s.test[["customer_id", "item_id"]].values.tolist(), s.details["repeat_pairs_left_out"]
     ([[1, 6], [2, 5]], 1)
     """
-    lf = _events(events, [col_user, col_item, col_time])
+    lf = _events(events, [col_customer, col_item, col_time])
     cutoff = pd.Timestamp(cutoff)
-    train, test, repeats, row = rel.time_split_frames(lf, cutoff, col_user, col_item, col_time, col_rating)
+    train, test, repeats, row = rel.time_split_frames(lf, cutoff, col_customer, col_item, col_time, col_rating)
     if row["before"] in (0, row["rows"]):
         raise DataValidationError(
             f"table 'events': cutoff {cutoff} leaves {'no' if not row['before'] else 'all'} events in "
@@ -104,7 +104,7 @@ def split_by_time(
             "Choose a cut-off inside that range."
         )
     details = {"cutoff": str(cutoff), "repeat_pairs_left_out": repeats}
-    return _finish(train, test, "time", col_user, col_item, details)
+    return _finish(train, test, "time", col_customer, col_item, details)
 
 
 def _naive(value) -> pd.Timestamp:
@@ -116,7 +116,7 @@ def leave_last_n_out(
     events,
     n: int = 1,
     random_state: int = 42,
-    col_user: str = CUSTOMER,
+    col_customer: str = CUSTOMER,
     col_item: str = ITEM,
     col_time: str = TIMESTAMP,
     col_rating: str = RATING,
@@ -137,18 +137,18 @@ def leave_last_n_out(
     """
     if n < 1:
         raise ValueError(f"n={n}: leave at least one item out.")
-    lf = _events(events, [col_user, col_item, col_time])
+    lf = _events(events, [col_customer, col_item, col_time])
     train, test, too_short = rel.held_out_pairs(
-        lf, lambda n_pairs: nw.lit(n), [col_time], [True], random_state, col_user, col_item, col_time, col_rating
+        lf, lambda n_pairs: nw.lit(n), [col_time], [True], random_state, col_customer, col_item, col_time, col_rating
     )
-    return _finish(train, test, "leave_last", col_user, col_item, {"n": n, "customers_too_short": too_short})
+    return _finish(train, test, "leave_last", col_customer, col_item, {"n": n, "customers_too_short": too_short})
 
 
 def random_split(
     events,
     test_size: float = 0.2,
     random_state: int = 42,
-    col_user: str = CUSTOMER,
+    col_customer: str = CUSTOMER,
     col_item: str = ITEM,
     col_rating: str = RATING,
 ) -> Split:
@@ -166,15 +166,15 @@ def random_split(
     """
     if not 0 < test_size < 1:
         raise ValueError(f"test_size={test_size}: it must be between 0 and 1.")
-    lf = _events(events, [col_user, col_item])
+    lf = _events(events, [col_customer, col_item])
 
     def n_test(n_pairs):
         # one pair or fewer: the customer stays in training (n_pairs > n_test fails)
         share = rel.round_half_even(n_pairs.cast(nw.Float64) * float(test_size))
         return nw.when(n_pairs <= 1).then(n_pairs).otherwise(nw.max_horizontal(share, nw.lit(1)))
 
-    train, test, too_short = rel.held_out_pairs(lf, n_test, [], [], random_state, col_user, col_item, col_rating=col_rating)
-    return _finish(train, test, "random", col_user, col_item, {"test_size": test_size, "customers_too_short": too_short})
+    train, test, too_short = rel.held_out_pairs(lf, n_test, [], [], random_state, col_customer, col_item, col_rating=col_rating)
+    return _finish(train, test, "random", col_customer, col_item, {"test_size": test_size, "customers_too_short": too_short})
 
 
 def make_split(

@@ -17,13 +17,12 @@ import numpy as np
 import pandas as pd
 
 from marketing.cases import CaseStudy, get_case
-from marketing.columns import CUSTOMER
+from marketing.columns import CUSTOMER, SIGNUP
 from marketing.engines import engine_of
 from marketing.regression.frames import as_frame, count_true, scalars
 from marketing.validation import DataValidationError
 
 KINDS = ("continuous", "binary")
-TIME_COLUMN = "signup_date"
 
 
 def check_target(y: pd.Series, kind: str, name: str | None = None) -> pd.Series:
@@ -257,7 +256,7 @@ def regression_problem(data, case: str | CaseStudy | None = None) -> RegressionP
             "in_data": pd.Series({c: c in customers for c in case.leakage}, dtype=bool),
         }
     ).rename_axis("column")
-    time = customers[TIME_COLUMN] if TIME_COLUMN in customers else None
+    time = customers[SIGNUP] if SIGNUP in customers else None
     return RegressionProblem(features, targets, meanings, time, excluded)
 
 

@@ -12,10 +12,9 @@ import narwhals as nw
 import numpy as np
 import pandas as pd
 
-from marketing.columns import CUSTOMER
+from marketing.columns import CUSTOMER, SEGMENT
 from marketing.engines import engine_of
 
-SEGMENT = "segment"
 
 
 def labelled(table, labels) -> tuple[nw.DataFrame | nw.LazyFrame, list[str]]:

@@ -18,7 +18,8 @@ import pandas as pd
 
 from marketing.cases import CaseStudy, get_case
 from marketing.columns import AMOUNT, CUSTOMER, ITEM, ORDER, QUANTITY, RATING, TIMESTAMP
-from marketing.datasets.canonical import CaseData, load_case_data
+from marketing.datasets.canonical import CaseData
+from marketing.datasets.load import load_case_data
 from marketing.datasets.synthetic import Truth
 from marketing.datasets.cleaning import clean_events
 from marketing.validation import CleaningReport, DataValidationError, require_columns, require_numeric_columns

@@ -42,11 +42,11 @@ import numpy as np
 import pandas as pd
 
 from marketing.cases import CaseStudy
-from marketing.columns import CUSTOMER
+from marketing.columns import CUSTOMER, SIGNUP
 from marketing.capabilities import unavailable
 from marketing.regression.metrics import metric_table
 from marketing.regression.models import PRIMARY_METRIC, best_model
-from marketing.regression.problem import KINDS, TIME_COLUMN, regression_case
+from marketing.regression.problem import KINDS, regression_case
 from marketing.regression.splits import check_test_size
 from marketing.validation import DataValidationError
 
@@ -344,7 +344,7 @@ def regression_problem(data, case: str | CaseStudy | None = None) -> SparkRegres
         )
     table = customer_table(data, features)
     numeric, boolean, text = _kinds_of_columns(table, features, "features")
-    time = TIME_COLUMN if TIME_COLUMN in customers.columns else None
+    time = SIGNUP if SIGNUP in customers.columns else None
     extra = [F.col(targets["continuous"]).cast("double"), F.col(targets["binary"]).cast("int")]
     joined = table.join(
         customers.select(CUSTOMER, *extra, *([F.col(time)] if time else [])), on=CUSTOMER, how="inner"

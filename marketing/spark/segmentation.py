@@ -13,7 +13,7 @@ there, in narwhals; here are only:
   renumbered by size as on the in-memory path;
 - :func:`rfm_scores`: the average-rank quantile rule, by a distributed sort (a global rank would
   put every customer in one partition);
-- :func:`cluster_quality`, :func:`stability`, :func:`truth_agreement`, :func:`baseline_comparison`:
+- :func:`cluster_quality`, :func:`stability`, :func:`baseline_comparison`:
   exact indices from per-segment aggregates, the silhouette and comparisons on bounded samples;
 - :func:`describe` and :func:`collect_sample`: a summary in one pass (approximate quartiles) and
   bounded seeded samples for the figures.
@@ -32,10 +32,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
-from sklearn.metrics import adjusted_rand_score, mutual_info_score, pairwise_distances_argmin, silhouette_score
+from sklearn.metrics import adjusted_rand_score, pairwise_distances_argmin, silhouette_score
 from sklearn.utils import check_random_state
 
-from marketing.columns import CUSTOMER
+from marketing.columns import CUSTOMER, SEGMENT
 from marketing.segmentation import (
     LOG_FEATURES, RFM_DEFAULT, RFM_RULES, check_segment_count, check_segment_count_fits, select_k,
 )
@@ -52,7 +52,6 @@ STABILITY_SAMPLE = 20_000
 
 _VECTOR = "_features"
 _CLUSTER = "_cluster"
-SEGMENT = "segment"
 
 
 # --------------------------------------------------------------------------- helpers
@@ -746,109 +745,6 @@ def stability(
     )
 
 
-# --------------------------------------------------------------------------- agreement with the truth
-
-
-def _contingency(labels, truth, label: str) -> np.ndarray:
-    """Customers per (planted segment, found segment): a small matrix collected from Spark."""
-    from pyspark.sql import functions as F
-
-    joined = labels.select(CUSTOMER, F.col(label).alias("_found")).join(truth, CUSTOMER, "left")
-    counts = joined.groupBy("_planted", "_found").agg(F.count(F.lit(1)).alias("_n")).toPandas()
-    missing = counts.loc[counts["_planted"].isna(), "_n"].sum()
-    if missing:
-        example = joined.filter(F.col("_planted").isNull()).select(CUSTOMER).limit(3).toPandas()[CUSTOMER].tolist()
-        raise DataValidationError(f"truth has no segment for {int(missing)} customer(s), e.g. {example}.")
-    table = counts.pivot_table(index="_planted", columns="_found", values="_n", aggfunc="sum", fill_value=0)
-    return table.to_numpy(dtype=np.int64)
-
-
-def _entropy(counts: np.ndarray) -> float:
-    counts = counts[counts > 0].astype(float)
-    if counts.size <= 1:
-        return 0.0
-    total = counts.sum()
-    return float(-np.sum((counts / total) * (np.log(counts) - np.log(total))))
-
-
-def adjusted_rand_from_contingency(contingency: np.ndarray) -> float:
-    """Adjusted Rand index from a contingency table, by scikit-learn's pair-counting formula.
-
-    Examples
-    --------
-    >>> adjusted_rand_from_contingency(np.array([[2, 0], [0, 2]]))
-    1.0
-    >>> round(adjusted_rand_from_contingency(np.array([[1, 1], [1, 1]])), 3)
-    -0.5
-    """
-    c = np.asarray(contingency, dtype=np.int64)
-    n = int(c.sum())
-    squares = int((c.astype(object) ** 2).sum())
-    rows, cols = c.sum(axis=1).astype(object), c.sum(axis=0).astype(object)
-    tp = squares - n
-    fp = int((c.astype(object) @ cols).sum()) - squares
-    fn = int((c.T.astype(object) @ rows).sum()) - squares
-    tn = n * n - fp - fn - squares
-    if fn == 0 and fp == 0:
-        return 1.0
-    return 2.0 * (tp * tn - fn * fp) / ((tp + fn) * (fn + tn) + (tp + fp) * (fp + tn))
-
-
-def normalized_mutual_info_from_contingency(contingency: np.ndarray) -> float:
-    """Normalized mutual information from a contingency table: the mutual information over the
-    arithmetic mean of the two entropies (scikit-learn's default normalisation).
-
-    Examples
-    --------
-    >>> normalized_mutual_info_from_contingency(np.array([[3, 0], [0, 3]]))
-    1.0
-    >>> normalized_mutual_info_from_contingency(np.array([[2, 2], [2, 2]]))
-    0.0
-    """
-    c = np.asarray(contingency, dtype=float)
-    if c.shape[0] == c.shape[1] == 1 or c.size == 0:
-        return 1.0
-    mi = mutual_info_score(None, None, contingency=c)
-    if mi == 0:
-        return 0.0
-    normalizer = (_entropy(c.sum(axis=1)) + _entropy(c.sum(axis=0))) / 2
-    return float(mi / normalizer)
-
-
-def truth_agreement(labels, truth: pd.Series, label: str = SEGMENT) -> dict[str, float]:
-    """Adjusted Rand index and normalized mutual information against planted segments, in Spark.
-
-    The Spark counterpart of :func:`marketing.segmentation.truth_agreement`: only the contingency
-    table (planted x found segments) is collected, and both indices follow from it exactly.
-
-    Parameters
-    ----------
-    labels : pyspark.sql.DataFrame
-        ``customer_id`` and the ``label`` column.
-    truth : Series
-        Planted segment per customer id (``data.truth.segments``).
-
-    Raises
-    ------
-    DataValidationError
-        A customer of ``labels`` without a planted segment.
-
-    Examples
-    --------
-    >>> found = spark.createDataFrame(pd.DataFrame({"customer_id": [1, 2, 3, 4], "segment": [0, 0, 1, 1]}))
-    >>> truth_agreement(found, pd.Series(["b", "b", "a", "a"], index=[1, 2, 3, 4]))
-    {'ari': 1.0, 'nmi': 1.0}
-    """
-    _require_frame(labels, "labels", [CUSTOMER, label])
-    spark = labels.sparkSession
-    planted = pd.DataFrame({CUSTOMER: truth.index.to_numpy(), "_planted": truth.astype(str).to_numpy(dtype=object)})
-    contingency = _contingency(labels, spark.createDataFrame(planted), label)
-    return {
-        "ari": float(adjusted_rand_from_contingency(contingency)),
-        "nmi": normalized_mutual_info_from_contingency(contingency),
-    }
-
-
 # --------------------------------------------------------------------------- RFM baseline
 
 
@@ -1002,7 +898,7 @@ def baseline_comparison(
     Rows ``clusters`` and ``RFM baseline``; columns the :func:`cluster_quality` indices in the
     segmenter's scaled feature space, ``segments`` (how many), and with ``truth`` (the planted
     segments: a Series by customer id, or the data's :class:`~marketing.datasets.synthetic.Truth`)
-    ``truth_ari`` and ``truth_nmi`` (:func:`truth_agreement`).
+    ``truth_ari`` and ``truth_nmi`` (:func:`marketing.segmentation.truth_agreement`).
 
     Parameters
     ----------
@@ -1034,6 +930,8 @@ def baseline_comparison(
     n_rfm = rfm_labels.select(F.countDistinct("_rfm")).first()[0]
     comparison["segments"] = [segmenter.n_segments_, int(n_rfm)]
     if truth is not None:
+        from marketing.segmentation.evaluation import truth_agreement
+
         truth = getattr(truth, "segments", truth)
         found = {"clusters": truth_agreement(segmenter.labels_, truth),
                  "RFM baseline": truth_agreement(rfm_labels, truth, label="_rfm")}

@@ -27,7 +27,7 @@ import math
 
 import numpy as np
 
-from marketing.columns import CUSTOMER, ITEM
+from marketing.columns import COLD_START, CUSTOMER, ITEM, RANK, SCORE
 from marketing.recommend.relational import N_CUSTOMERS, WEIGHT, popularity_table
 from marketing.spark.data import require_frame as _require_frame
 from marketing.validation import DataValidationError
@@ -46,9 +46,6 @@ def spark_models(random_state: int = 42) -> dict:
     return {"popularity": PopularityRecommender(), "als": ALS(random_state=random_state)}
 
 
-RANK = "rank"
-SCORE = "score"
-COLD_START = "cold_start"
 POPULARITY_RANK = "popularity_rank"
 #: Customers whose seen count is at most this quantile share one candidate length (see the module docstring).
 SEEN_QUANTILE = 0.99

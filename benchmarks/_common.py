@@ -44,11 +44,15 @@ def emit(record: dict) -> None:
     print(json.dumps(record), flush=True)
 
 
-def run_child(script: Path, args: Sequence[str], timeout: float | None = None) -> dict:
-    """Run ``script --child *args`` in a fresh interpreter and return its last JSON line."""
+def run_child(script: Path, args: Sequence[str], timeout: float | None = None,
+              env: dict | None = None) -> dict:
+    """Run ``script --child *args`` in a fresh interpreter and return its last JSON line.
+
+    ``env``: extra environment variables of the child (e.g. ``PYTHONPATH`` of another checkout).
+    """
     out = subprocess.run(
         [sys.executable, str(script), "--child", *map(str, args)],
-        capture_output=True, text=True, timeout=timeout,
+        capture_output=True, text=True, timeout=timeout, env=None if env is None else {**os.environ, **env},
     )
     if out.returncode != 0:
         raise RuntimeError(f"{script.name} --child {' '.join(map(str, args))} failed:\n{out.stderr[-3000:]}")

@@ -20,16 +20,21 @@ own).
 
    Every table is checked against the pandas one: same customers, integers equal, floats to 1e-12.
 
-2. The segmentation pipeline's features on the DuckDB engine (:func:`pipeline`): the canonical
-   tables read from Parquet with ``load_data(case, "duckdb", data_path=...)`` (validation and
-   cleaning included), ``customer_table`` for the case's segmentation features, then the
-   Segmenter on the collected table; time per stage and peak memory. The log is the large one
-   repeated with shifted customer ids up to --pipeline-events events.
+2. The segmentation pipeline and the regression features from Parquet (:func:`run_pipeline`), each
+   in its own process: ``pipeline``: the canonical tables read with ``load_data(case, "duckdb",
+   data_path=...)`` (validation and cleaning included), ``customer_table`` for the case's
+   segmentation features (in DuckDB, collected), the Segmenter at k = 4 on the collected table, then
+   segment_profiles + segment_actions + audience_table; ``regression``:
+   ``regression_problem(load_data(case, "duckdb", data_path=...))``, the load included. Up to
+   --pipeline-pandas-max events the pandas engine runs the same two beside DuckDB
+   (``pandas.read_parquet`` + the canonical cleaning, as bench_spark.py does). Time per stage and
+   peak memory. The log is the large one repeated with shifted customer ids up to
+   --pipeline-events events.
 
 Usage:
     python benchmarks/bench_duckdb.py [--quick] [--repeats 3] [--lines 10000000]
-    python benchmarks/bench_duckdb.py --pipeline-events 20000000 100000000   # the big ones (minutes)
-Full mode writes benchmarks/results/duckdb.{json,md}; --quick uses the "small" data, one run each,
+    python benchmarks/bench_duckdb.py --pipeline-only --pipeline-events 20000000 100000000 --name duckdb_pipeline
+Full mode writes benchmarks/results/duckdb.{json,md} (or <--name>.{json,md}); --quick uses the "small" data, one run each,
 and writes nothing.
 """
 
@@ -38,6 +43,8 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
+import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -52,6 +59,7 @@ ROOT = SCRIPT.parents[1]
 RFM_METHODS = ("pandas_323c0bc", "pandas", "duckdb_engine", "duckdb_sql")
 BEFORE_NARWHALS = "323c0bc"
 MICROS_PER_DAY = 86_400_000_000
+PIPELINE_K = 4
 
 # what an analyst fluent in DuckDB would write: floored whole days from epoch microseconds
 SQL = f"""
@@ -108,24 +116,81 @@ def _child_rfm(method: str, folder: str) -> None:
           "customers": len(table)})
 
 
-def _child_pipeline(folder: str, seed: int = 42) -> None:
+def _pandas_read_clean(folder: Path):
+    """The pandas engine from the same Parquet files: pandas.read_parquet and the canonical cleaning
+    every pandas loader applies (as benchmarks/bench_spark.py does)."""
+    import dataclasses
+
+    import pandas as pd
+
+    from marketing import get_case
+    from marketing.datasets.canonical import to_canonical
+
+    columns = ("order_id", "customer_id", "item_id", "timestamp", "quantity", "amount")
+    canonical = dataclasses.replace(get_case("ecommerce"), tables={
+        "customers": {"table": "customers", "id": "customer_id"},
+        "items": {"table": "items", "id": "item_id"},
+        "events": {"table": "events", "columns": {c: c for c in columns}},
+    })
+    tables = {name: pd.read_parquet(folder / f"{name}.parquet") for name in ("events", "customers", "items")}
+    end = json.loads((folder / "meta.json").read_text())["observation_end"]
+    return to_canonical(canonical, tables, observation_end=pd.Timestamp(end), source=str(folder))
+
+
+def _load(engine: str, folder: str):
     from marketing import get_case
     from marketing.engines import load_data
+
+    if engine == "duckdb":
+        return load_data(get_case("ecommerce"), "duckdb", data_path=folder)
+    return _pandas_read_clean(Path(folder))
+
+
+def _child_pipeline(folder: str, engine: str = "duckdb", seed: int = 42) -> None:
+    """read + validate + clean, customer_table (RFM; in DuckDB on the DuckDB engine, collected),
+    Segmenter (k = 4) on the collected table, profiles + actions + audience."""
+    from marketing import get_case
     from marketing.features import customer_table
-    from marketing.segmentation import Segmenter
+    from marketing.segmentation import Segmenter, audience_table, segment_actions, segment_profiles
 
     case = get_case("ecommerce")
     timings = {}
     start = time.perf_counter()
-    data = load_data(case, "duckdb", data_path=folder)
+    data = _load(engine, folder)
     timings["read_validate_clean"] = time.perf_counter() - start
     start = time.perf_counter()
     table = customer_table(data, case.segmentation_features)
     timings["features"] = time.perf_counter() - start
     start = time.perf_counter()
-    segmenter = Segmenter(random_state=seed).fit(table)
+    segmenter = Segmenter(n_segments=PIPELINE_K, random_state=seed).fit(table)
     timings["segment"] = time.perf_counter() - start
-    emit({"events": len(data.events), "customers": len(table), "n_segments": segmenter.n_segments_,
+    start = time.perf_counter()
+    profiles = segment_profiles(table, segmenter.labels_)
+    audience = audience_table(table, segmenter.labels_, segment_actions(profiles, case))
+    timings["profiles"] = time.perf_counter() - start
+    emit({"engine": engine, "events": len(data.events), "customers": len(table), "n_segments": segmenter.n_segments_,
+          "audience_rows": len(audience),
+          "totals": {"recency_days": int(table["recency_days"].sum()), "frequency": int(table["frequency"].sum()),
+                     "monetary": round(float(table["monetary"].sum()), 2)},
+          "segment_shares": [round(float(x), 4) for x in profiles["share"]] if "share" in profiles else None,
+          "timings_s": {k: round(v, 2) for k, v in timings.items()}, "total_s": round(sum(timings.values()), 2),
+          "peak_rss_gib": round(peak_rss_gib(), 3)})
+
+
+def _child_regression(folder: str, engine: str = "duckdb") -> None:
+    """The regression features: regression_problem(load_data(case, engine, data_path=...)), load included."""
+    from marketing.regression import regression_problem
+
+    timings = {}
+    start = time.perf_counter()
+    data = _load(engine, folder)
+    timings["read_validate_clean"] = time.perf_counter() - start
+    start = time.perf_counter()
+    problem = regression_problem(data)
+    timings["regression_problem"] = time.perf_counter() - start
+    emit({"engine": engine, "events": len(data.events), "rows": len(problem.table),
+          "feature_columns": len(problem.feature_columns),
+          "target_sums": {kind: round(float(target.sum()), 2) for kind, target in problem.targets.items()},
           "timings_s": {k: round(v, 2) for k, v in timings.items()}, "total_s": round(sum(timings.values()), 2),
           "peak_rss_gib": round(peak_rss_gib(), 3)})
 
@@ -176,7 +241,10 @@ def prepare_pipeline(folder: Path, events: int, size: str = "large", seed: int =
                 f"SEMI JOIN read_parquet('{folder / 'events.parquet'}') USING (customer_id)) "
                 f"TO '{folder / 'customers.parquet'}' (FORMAT parquet)")
     (base / "items.parquet").rename(folder / "items.parquet")
-    return {"events": events, "copies_of_the_large_log": copies}
+    (folder / "meta.json").write_text(json.dumps({"observation_end": str(data.observation_end)}))
+    shutil.rmtree(base)
+    return {"events": events, "copies_of_the_large_log": copies,
+            "parquet_gib": round(sum(f.stat().st_size for f in folder.glob("*.parquet")) / 2**30, 2)}
 
 
 def check_equal(folder: Path, method: str) -> dict:
@@ -226,17 +294,60 @@ def run_rfm(size: str, repeats: int, lines: int) -> dict:
     return result
 
 
-def run_pipeline(sizes: list[int]) -> list[dict]:
+def run_pipeline(sizes: list[int], pandas_max: int, repeats: int = 1) -> list[dict]:
+    """Per size: the segmentation pipeline and the regression features on DuckDB (and on pandas up to
+    ``pandas_max`` events), each in its own process, ``repeats`` rounds taking turns."""
     rows = []
     for events in sizes:
         with tempfile.TemporaryDirectory(prefix="bench-duckdb-pipeline-") as tmp:
+            start = time.perf_counter()
             prepared = prepare_pipeline(Path(tmp), events, size="medium" if events <= 1_000_000 else "large")
-            rows.append({**prepared, **run_child(SCRIPT, ["pipeline", tmp])})
-            print(json.dumps(rows[-1]), flush=True)
+            prepared["prepare_s_untimed"] = round(time.perf_counter() - start, 1)
+            print(json.dumps(prepared), flush=True)
+            engines = ("duckdb", "pandas") if events <= pandas_max else ("duckdb",)
+            jobs = [(kind, engine) for engine in engines for kind in ("pipeline", "regression")]
+            done = {job: [] for job in jobs}
+            for r in range(repeats):
+                for job in (jobs if r % 2 == 0 else jobs[::-1]):
+                    load = [round(x, 2) for x in os.getloadavg()]
+                    record = run_child(SCRIPT, [job[0], tmp, job[1]])
+                    record["load_average_before"] = load
+                    done[job].append(record)
+                    print(json.dumps(record), flush=True)
+            for (kind, engine), runs in done.items():
+                record = {**prepared, "stage": kind, **runs[0], "runs": len(runs),
+                          "total_s": round(median(d["total_s"] for d in runs), 2),
+                          "total_s_runs": [d["total_s"] for d in runs],
+                          "peak_rss_gib": max(d["peak_rss_gib"] for d in runs),
+                          "timings_s": {s: round(median(d["timings_s"][s] for d in runs), 2) for s in runs[0]["timings_s"]},
+                          "load_average_before_runs": [d["load_average_before"] for d in runs]}
+                rows.append(record)
+            rows[-1]["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
     return rows
 
 
+def pipeline_markdown(rows: list[dict]) -> list[str]:
+    seg = [{**r, **r["timings_s"]} for r in rows if r["stage"] == "pipeline"]
+    reg = [{**r, **r["timings_s"]} for r in rows if r["stage"] == "regression"]
+    return ["", f"## Segmentation pipeline from Parquet (read + validate + clean, customer table, k-means k = {PIPELINE_K}, "
+            "profiles + actions + audience)", "",
+            markdown_table(seg, ["engine", "events", "customers", "runs", "read_validate_clean", "features", "segment",
+                                 "profiles", "total_s", "total_s_runs", "peak_rss_gib", "load_average_before_runs"]),
+            "", "Agreement: " + "; ".join(f"{r['engine']} {r['events']:,}: totals {json.dumps(r['totals'])}, "
+                                          f"segment shares {r['segment_shares']}" for r in seg),
+            "", "## Regression features from Parquet: regression_problem(load_data(case, engine, data_path=...))", "",
+            markdown_table(reg, ["engine", "events", "rows", "feature_columns", "runs", "read_validate_clean",
+                                 "regression_problem", "total_s", "total_s_runs", "peak_rss_gib",
+                                 "load_average_before_runs"]),
+            "", "Agreement: " + "; ".join(f"{r['engine']} {r['events']:,}: {r['rows']:,} rows, target sums {json.dumps(r['target_sums'])}"
+                                          for r in reg)]
+
+
 def markdown(result: dict) -> str:
+    if "rfm" not in result:
+        return "\n".join(["# DuckDB engine benchmark: the pipeline from Parquet", "",
+                          f"Machine: {json.dumps(result['machine'])}; at the end: {json.dumps(result['machine_at_end'])}",
+                          *pipeline_markdown(result["pipeline"])])
     rows = [{"method": m, **r, **r.get("agrees_with_pandas", {})} for m, r in result["rfm"].items()]
     lines = [
         "# DuckDB engine benchmark", "",
@@ -250,10 +361,7 @@ def markdown(result: dict) -> str:
         "", f"Machine: {json.dumps(result['machine'])}; at the end: {json.dumps(result['machine_at_end'])}",
     ]
     if result.get("pipeline"):
-        lines += ["", "## Segmentation pipeline on the DuckDB engine, from Parquet", "",
-                  markdown_table([{**r, **r["timings_s"]} for r in result["pipeline"]],
-                                 ["events", "customers", "read_validate_clean", "features", "segment", "total_s",
-                                  "peak_rss_gib"])]
+        lines += pipeline_markdown(result["pipeline"])
     return "\n".join(lines)
 
 
@@ -261,7 +369,7 @@ def main(argv: list[str] | None = None) -> dict | None:
     argv = sys.argv[1:] if argv is None else argv
     if argv and argv[0] == "--child":
         kind, *args = argv[1:]
-        {"rfm": _child_rfm, "pipeline": _child_pipeline}[kind](*args)
+        {"rfm": _child_rfm, "pipeline": _child_pipeline, "regression": _child_regression}[kind](*args)
         return
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="small data, one run, nothing written")
@@ -270,18 +378,22 @@ def main(argv: list[str] | None = None) -> dict | None:
     parser.add_argument("--pipeline-events", type=int, nargs="*", default=[],
                         help="also run the segmentation pipeline from Parquet at these sizes (e.g. 20000000 100000000)")
     parser.add_argument("--pipeline-only", action="store_true", help="skip the RFM comparison")
+    parser.add_argument("--pipeline-pandas-max", type=int, default=20_000_000,
+                        help="the pandas engine runs beside DuckDB up to this many events")
+    parser.add_argument("--pipeline-repeats", type=int, default=1)
+    parser.add_argument("--name", default="duckdb", help="results/<name>.{json,md}")
     args = parser.parse_args(argv)
     if args.quick:
         result = run_rfm("small", 1, args.lines)
         print(markdown(result))
         return result
-    result = {} if args.pipeline_only else run_rfm("large", args.repeats, args.lines)
+    result = {"machine": machine()} if args.pipeline_only else run_rfm("large", args.repeats, args.lines)
     if args.pipeline_events:
-        result["pipeline"] = run_pipeline(args.pipeline_events)
-    if args.pipeline_only:
-        print(json.dumps(result, indent=1))
+        result["pipeline"] = run_pipeline(args.pipeline_events, args.pipeline_pandas_max, args.pipeline_repeats)
+        result["machine_at_end"] = machine()
+    if args.pipeline_only and not args.pipeline_events:
         return
-    write_results("duckdb", result, markdown(result))
+    write_results(args.name, result, markdown(result))
     print(markdown(result))
 
 

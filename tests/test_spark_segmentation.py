@@ -287,7 +287,9 @@ def test_bad_tables_are_named(spark):
 
 @pytest.mark.slow
 def test_notebook_on_spark_agrees_with_the_pandas_report(tmp_path):
-    nb, metrics = execute_template("segmentation", tmp_path, case_study="ecommerce", engine="spark", stability_runs=3)
+    # k searched around the answer (3-5, not 2-8) and two refits: the same checks for a third of the Spark jobs
+    nb, metrics = execute_template("segmentation", tmp_path, case_study="ecommerce", engine="spark",
+                                   k_min=3, k_max=5, stability_runs=2)
     for cell in nb.cells:
         for output in cell.get("outputs", []):
             assert output.get("output_type") != "error"

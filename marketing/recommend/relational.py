@@ -240,8 +240,8 @@ def _row_number(frame: nw.LazyFrame, by: str, order: list[str], descending: list
         return lazy(spark.withColumn("_position", F.row_number().over(Window.partitionBy(by).orderBy(*keys))))
     pdf = frame.collect("pandas").to_native()
     pdf = pdf.sort_values([by, *order], ascending=[True, *[not d for d in descending]], kind="stable")
-    pdf["_position"] = pdf.groupby(by).cumcount() + 1
-    return lazy(pdf.sort_index())
+    pdf["_position"] = pdf.groupby(by, sort=False).cumcount() + 1
+    return lazy(pdf)  # row order is free: the callers filter and join on the positions
 
 
 # --- metrics ----------------------------------------------------------------------------------------

@@ -10,7 +10,7 @@
 
 All runs use copies of the templates and a temporary reports folder, so the repository's reports
 are untouched. Usage: python benchmarks/bench_reports.py [--quick]
-(--quick: one case, no naive loop). Writes benchmarks/results/reports.json.
+(--quick: one case, two analyses, one repeat, no naive loop). Writes benchmarks/results/reports.json.
 """
 
 from __future__ import annotations
@@ -69,18 +69,22 @@ def _naive(notebooks: Path, out: Path, cases: list[str]) -> float:
 
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="one case, no naive loop, no results file")
+    parser.add_argument("--quick", action="store_true",
+                        help="one case, two analyses, one repeat, no naive loop, no results file")
     parser.add_argument("--repeats", type=int, default=3, help="runs of the floor and the warm build")
     args = parser.parse_args(argv)
     cases = ["health"] if args.quick else list_cases()
+    # quick mode checks the script works: the two fastest analyses, one repeat
+    analyses = ["segmentation", "recommendation"] if args.quick else None
+    repeats = 1 if args.quick else args.repeats
     cores = os.cpu_count() or 1
     work = Path(tempfile.mkdtemp(prefix="bench-reports-"))
     try:
         notebooks = work / "notebooks"
         shutil.copytree(ROOT / "notebooks", notebooks)
         reports = work / "reports"
-        floor_one = sorted(_floor_once(work) for _ in range(args.repeats))[args.repeats // 2]
-        jobs = plan(cases, None, None, reports_dir=reports, notebooks_dir=notebooks)
+        floor_one = sorted(_floor_once(work) for _ in range(repeats))[repeats // 2]
+        jobs = plan(cases, analyses, None, reports_dir=reports, notebooks_dir=notebooks)
         n = len(jobs)
         start = time.perf_counter()
         cold = build(jobs, force=True, reports_dir=reports, echo=lambda _: None)
@@ -89,7 +93,7 @@ def main(argv: list[str] | None = None) -> dict:
         if failed:
             raise SystemExit(f"cold build failed: {failed}")
         warm = []
-        for _ in range(args.repeats):
+        for _ in range(repeats):
             start = time.perf_counter()
             build(jobs, reports_dir=reports, echo=lambda _: None)
             warm.append(time.perf_counter() - start)

@@ -96,13 +96,15 @@ def is_empty(table) -> bool:
 
 
 def collect(table) -> pd.DataFrame:
-    """A narwhals frame of any backend as a pandas DataFrame (computing a lazy one).
+    """A (small) frame of any backend, native or narwhals, as a pandas DataFrame (computing a lazy one).
 
     Examples
     --------
     >>> collect(frame(pd.DataFrame({"a": [1]}))).to_dict("list")
     {'a': [1]}
     """
+    if not isinstance(table, (nw.DataFrame, nw.LazyFrame)):
+        table = nw.from_native(table)
     if isinstance(table, nw.LazyFrame):
         table = table.collect("pandas")
     return table.to_pandas()
@@ -128,3 +130,14 @@ def to_native(table, index: str | None = None, *, sort: bool = False):
         native = native.set_index(index)
         return native.sort_index() if sort else native
     return native
+
+
+def count_where(condition) -> nw.Expr:
+    """The number of rows where ``condition`` holds, on every backend (Spark cannot sum booleans).
+
+    Examples
+    --------
+    >>> frame(pd.DataFrame({"a": [1, 5, 7]})).select(n=count_where(nw.col("a") > 2))["n"].to_list()
+    [2]
+    """
+    return condition.cast(nw.Int64).sum()

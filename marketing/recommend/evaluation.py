@@ -18,6 +18,7 @@ import scipy.sparse as sp
 from marketing.capabilities import unavailable
 from marketing.columns import CUSTOMER, ITEM
 from marketing.engines import engine_of
+from marketing.frames import count_where
 from marketing.recommend import relational as rel
 from marketing.recommend.interactions import build_interactions, id_values
 from marketing.recommend.metrics import RANKING_METRICS, catalogue_coverage, novelty, ranking_metrics
@@ -273,7 +274,7 @@ def _compare_spark(split, k, models, items, random_state) -> Comparison:
     flagged = rel.lazy(split.test).select(CUSTOMER, ITEM).join(users, on=CUSTOMER, how="left")
     flagged = rel.lazy(flagged.join(catalogue, on=ITEM, how="left").to_native().persist())
     is_cold = nw.col("_warm").is_null()
-    counts = rel.first_row(flagged.select(rel.count_where(nw.col("_known").is_null()).alias("unseen")))
+    counts = rel.first_row(flagged.select(count_where(nw.col("_known").is_null()).alias("unseen")))
     n_cold = rel.first_row(flagged.filter(is_cold).select(nw.col(CUSTOMER).n_unique()))[CUSTOMER]
     warm = rel.native(flagged.filter(~is_cold).select(CUSTOMER, ITEM))
     cold = rel.native(flagged.filter(is_cold).select(CUSTOMER, ITEM))

@@ -30,6 +30,7 @@ import pandas as pd
 
 from marketing.columns import CUSTOMER, ITEM, N_CUSTOMERS, RANK, RATING, TIMESTAMP, WEIGHT
 from marketing.engines import engine_of
+from marketing.frames import count_where
 from marketing.recommend.metrics import RANKING_METRICS
 
 
@@ -59,11 +60,6 @@ def first_row(frame: nw.LazyFrame) -> dict:
 
 def _is_spark(frame) -> bool:
     return engine_of(frame.to_native() if isinstance(frame, (nw.DataFrame, nw.LazyFrame)) else frame) == "spark"
-
-
-def count_where(condition) -> nw.Expr:
-    """Number of rows where ``condition`` holds (Spark cannot sum booleans)."""
-    return condition.cast(nw.Int64).sum()
 
 
 # --- interactions -----------------------------------------------------------------------------------

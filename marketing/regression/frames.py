@@ -17,6 +17,7 @@ from collections.abc import Sequence
 import narwhals as nw
 import pandas as pd
 
+from marketing.frames import collect, count_where
 from marketing.engines import engine_of
 from marketing.validation import DataValidationError
 
@@ -38,21 +39,13 @@ def as_frame(frame, columns: Sequence[str] = (), table: str = "frame"):
     return out
 
 
-def to_pandas(frame) -> pd.DataFrame:
-    """A (small) result collected to pandas, whatever engine computed it."""
-    frame = as_frame(frame)
-    if isinstance(frame, nw.LazyFrame):
-        frame = frame.collect()
-    return frame.to_pandas()
-
-
 def head(frame, n: int = 10) -> pd.DataFrame:
     """The first ``n`` rows of ``frame`` in pandas (for showing a list's top rows).
 
     >>> head(pd.DataFrame({"a": [3, 2, 1]}), 2)["a"].tolist()
     [3, 2]
     """
-    return to_pandas(as_frame(frame).head(n)).reset_index(drop=True)
+    return collect(as_frame(frame).head(n)).reset_index(drop=True)
 
 
 def scalars(frame, **expressions) -> dict:
@@ -61,13 +54,8 @@ def scalars(frame, **expressions) -> dict:
     >>> scalars(pd.DataFrame({"a": [1, 2]}), total=nw.col("a").sum(), rows=nw.len())
     {'total': 3, 'rows': 2}
     """
-    row = to_pandas(as_frame(frame).select(**expressions)).iloc[0]
+    row = collect(as_frame(frame).select(**expressions)).iloc[0]
     return {name: (None if pd.isna(value) else value.item() if hasattr(value, "item") else value) for name, value in row.items()}
-
-
-def count_true(condition) -> nw.Expr:
-    """The number of rows where ``condition`` holds (Spark cannot sum booleans)."""
-    return nw.when(condition).then(1).otherwise(0).cast(nw.Int64).sum()
 
 
 def running_sums(frame, by: Sequence[str], descending: Sequence[bool], columns: Sequence[str]):
@@ -81,7 +69,7 @@ def running_sums(frame, by: Sequence[str], descending: Sequence[bool], columns: 
     --------
     >>> frame = pd.DataFrame({"customer_id": [1, 2, 3], "s": [0.2, 0.9, 0.5], "one": 1})
     >>> out, totals = running_sums(frame, ["s", "customer_id"], [True, False], ["one"])
-    >>> to_pandas(out)[["customer_id", "_cum_one"]].values.tolist(), totals
+    >>> collect(out)[["customer_id", "_cum_one"]].values.tolist(), totals
     ([[2, 1], [3, 2], [1, 3]], {'one': 3})
     """
     frame = as_frame(frame)
@@ -100,7 +88,7 @@ def check_scores(frame, score: str, table: str) -> None:
     absent = nw.col(score).is_null()
     if frame.collect_schema()[score].is_float():
         absent = absent | nw.col(score).is_nan()   # Spark keeps NaN apart from null
-    missing = scalars(frame, n=count_true(absent))["n"]
+    missing = scalars(frame, n=count_where(absent))["n"]
     if missing:
         raise DataValidationError(
             f"{table}: score {score!r} has {missing} missing value(s); every customer needs a score to be ranked."
@@ -121,7 +109,7 @@ def ranked(frame, score: str, key: str, *, descending: bool, table: str):
     Examples
     --------
     >>> out, n = ranked(pd.DataFrame({"id": [1, 2, 3], "s": [0.5, 0.9, 0.5]}), "s", "id", descending=True, table="t")
-    >>> to_pandas(out)[["id", "_position"]].values.tolist(), n
+    >>> collect(out)[["id", "_position"]].values.tolist(), n
     ([[2, 1], [1, 2], [3, 3]], 3)
     """
     frame = as_frame(frame, [key, score], table)

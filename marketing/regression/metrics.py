@@ -26,7 +26,8 @@ import pandas as pd
 from sklearn import metrics as skm
 
 from marketing.columns import CUSTOMER
-from marketing.regression.frames import as_frame, equal_count_bin, ranked, running_sums, scalars, to_pandas
+from marketing.frames import collect
+from marketing.regression.frames import as_frame, equal_count_bin, ranked, running_sums, scalars
 
 CONTINUOUS_METRICS = ("r2", "rmse", "mae")
 BINARY_METRICS = ("roc_auc", "average_precision", "log_loss", "brier")
@@ -320,6 +321,6 @@ def score_bins(frame, label: str, score: str, n_bins: int, *, descending: bool, 
         nw.col("_score").mean().alias("score_mean"),
         nw.col("_y").mean().alias("label_mean"),
     )
-    out = to_pandas(grouped).set_index("bin").sort_index()
+    out = collect(grouped).set_index("bin").sort_index()
     out.index = out.index.astype("int64")
     return out.astype({"customers": "int64"})

@@ -19,7 +19,8 @@ import pandas as pd
 from marketing.cases import CaseStudy, get_case
 from marketing.columns import CUSTOMER, SIGNUP
 from marketing.engines import engine_of
-from marketing.regression.frames import as_frame, count_true, scalars
+from marketing.frames import count_where
+from marketing.regression.frames import as_frame, scalars
 from marketing.validation import DataValidationError
 
 KINDS = ("continuous", "binary")
@@ -277,7 +278,7 @@ def feature_overview(problem) -> pd.DataFrame:
     for column in columns:
         aggregates[f"{column}__present"] = nw.col(column).count()
         if column in levels:
-            aggregates.update({f"{column}__{i}": count_true(nw.col(column) == level) for i, level in enumerate(levels[column])})
+            aggregates.update({f"{column}__{i}": count_where(nw.col(column) == level) for i, level in enumerate(levels[column])})
         else:
             aggregates[f"{column}__mean"] = nw.col(column).mean()
             aggregates[f"{column}__sd"] = nw.col(column).std(ddof=1)

@@ -15,7 +15,8 @@ import pandas as pd
 
 from marketing.capabilities import supports, unavailable
 from marketing.engines import engine_of
-from marketing.regression.frames import as_frame, bounded_sample, count_true, head, scalars
+from marketing.frames import count_where
+from marketing.regression.frames import as_frame, bounded_sample, head, scalars
 from marketing.regression.interpret import coverage, partial_dependence_frame, permutation_importances, residual_frame
 from marketing.regression.metrics import calibration_table
 from marketing.regression.problem import KINDS, target_summary
@@ -191,7 +192,7 @@ def contact_rule(result, contact_cost: float, response_value: float) -> ContactR
     """The break-even rule applied to the best binary model's held-out scores."""
     threshold = break_even_probability(contact_cost, response_value)
     curve = profit_curve(result.predictions, result.label, result.best, contact_cost, response_value)
-    n_rule = scalars(as_frame(result.predictions), n=count_true(nw.col(result.best) > threshold))["n"]
+    n_rule = scalars(as_frame(result.predictions), n=count_where(nw.col(result.best) > threshold))["n"]
     return ContactRule(contact_cost, response_value, threshold, curve, int(n_rule))
 
 

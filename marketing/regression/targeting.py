@@ -18,8 +18,9 @@ import numpy as np
 import pandas as pd
 
 from marketing.columns import CUSTOMER
+from marketing.frames import collect, count_where
 from marketing.regression.frames import (
-    as_frame, check_scores, count_true, equal_count_bin, ranked, running_sums, scalars, to_pandas,
+    as_frame, check_scores, equal_count_bin, ranked, running_sums, scalars,
 )
 from marketing.regression.metrics import score_bins
 from marketing.validation import DataValidationError
@@ -131,14 +132,14 @@ def profit_curve(
     chosen = nw.col(score) > threshold
     rule = scalars(
         cumulated,
-        contacted=count_true(chosen),
+        contacted=count_where(chosen),
         expected_profit=nw.when(chosen).then(nw.col("_expect")).otherwise(0.0).sum(),
         realised_profit=nw.when(chosen).then(nw.col("_gain")).otherwise(0.0).sum(),
     )
-    best = to_pandas(best)
+    best = collect(best)
     best = best.loc[best["realised_profit"] > 0]   # when no cut gains, the best is to contact nobody
     curve = pd.concat(
-        [pd.DataFrame([{"contacted": 0, "expected_profit": 0.0, "realised_profit": 0.0}, rule]), best, to_pandas(ends)],
+        [pd.DataFrame([{"contacted": 0, "expected_profit": 0.0, "realised_profit": 0.0}, rule]), best, collect(ends)],
         ignore_index=True,
     )
     curve = curve.astype({"contacted": "int64", "expected_profit": float, "realised_profit": float})
@@ -216,7 +217,7 @@ def contact_totals(contacts) -> dict[str, float]:
     row = scalars(
         as_frame(contacts, ["contact", "expected_profit"], "contacts"),
         customers=nw.len(),
-        contacted=count_true(chosen),
+        contacted=count_where(chosen),
         expected_profit=nw.when(chosen).then(nw.col("expected_profit")).otherwise(0.0).sum(),
     )
     return {

@@ -52,10 +52,3 @@ def segment_pairs(labels, other, column: str):
             nw.from_native(other).select(CUSTOMER, nw.col(column)), on=CUSTOMER, how="inner"
         ).select(SEGMENT, column)
     return nw.from_native(pd.DataFrame({SEGMENT: np.asarray(labels), column: np.asarray(other)}))
-
-
-def to_pandas(frame) -> pd.DataFrame:
-    """A small narwhals result as pandas (a lazy one is computed)."""
-    if isinstance(frame, nw.LazyFrame):
-        frame = frame.collect("pandas")
-    return frame.to_pandas()

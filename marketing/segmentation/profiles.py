@@ -10,7 +10,8 @@ import numpy as np
 import pandas as pd
 
 from marketing.columns import CUSTOMER
-from marketing.segmentation.labels import SEGMENT, labelled, to_pandas
+from marketing.frames import collect
+from marketing.segmentation.labels import SEGMENT, labelled
 from marketing.validation import DataValidationError
 
 #: Words for a feature whose segment index is low or high; other features get
@@ -65,7 +66,7 @@ def segment_profiles(
     aggregates = [nw.len().alias("_size"), *(x.sum().alias(f"_sum{i}") for i, x in enumerate(numbers))]
     if stat == "median":
         aggregates += [x.median().alias(f"_c{i}") for i, x in enumerate(numbers)]
-    grouped = to_pandas(frame.group_by(SEGMENT).agg(*aggregates))
+    grouped = collect(frame.group_by(SEGMENT).agg(*aggregates))
     unlabelled = grouped.loc[grouped[SEGMENT].isna(), "_size"].sum()
     if unlabelled:
         raise ValueError(
@@ -79,7 +80,7 @@ def segment_profiles(
         centre, base = sums.div(size, axis=0), sums.sum() / size.sum()
     else:
         centre = grouped[[f"_c{i}" for i in range(len(features))]].set_axis(features, axis=1)
-        base = to_pandas(frame.select(*(x.median().alias(f) for f, x in zip(features, numbers)))).iloc[0]
+        base = collect(frame.select(*(x.median().alias(f) for f, x in zip(features, numbers)))).iloc[0]
     out = pd.DataFrame({"size": size})
     out["share"] = out["size"] / size.sum()
     if value is not None:
@@ -235,7 +236,7 @@ def audience_table(
     """
     frame, _ = labelled(table, labels)
     frame = frame.select(CUSTOMER, nw.col(SEGMENT).cast(nw.Int64))
-    present = to_pandas(frame.select(SEGMENT).unique())[SEGMENT].dropna()
+    present = collect(frame.select(SEGMENT).unique())[SEGMENT].dropna()
     unknown = sorted(int(s) for s in present if s >= 0 and s not in actions.index)
     if unknown:
         raise ValueError(f"actions has no row for segment(s) {unknown}.")

@@ -9,7 +9,8 @@ import numpy as np
 import pandas as pd
 
 from marketing.engines import engine_of
-from marketing.segmentation.labels import SEGMENT, segment_pairs, to_pandas
+from marketing.frames import collect
+from marketing.segmentation.labels import SEGMENT, segment_pairs
 from marketing.segmentation.preprocess import check_table
 from marketing.validation import DataValidationError
 
@@ -162,7 +163,7 @@ def rfm_crosstab(
     -1: noise            0            0                0
     """
     pairs = segment_pairs(labels, rfm, "rfm_segment")
-    counts = to_pandas(pairs.group_by(SEGMENT, "rfm_segment").agg(nw.len().alias("customers")))
+    counts = collect(pairs.group_by(SEGMENT, "rfm_segment").agg(nw.len().alias("customers")))
     order = [name for name, _ in rules] + [default]
     order += sorted(set(counts["rfm_segment"]) - set(order))
     rows = [f"{s}: {n}" for s, n in segment_names.items()] + ["-1: noise"]
@@ -191,7 +192,7 @@ def segment_counts(rfm) -> pd.DataFrame:
     Loyal                1
     """
     frame = nw.from_native(rfm.rename("rfm_segment").to_frame() if isinstance(rfm, pd.Series) else rfm)
-    counts = to_pandas(frame.group_by("rfm_segment").agg(nw.len().alias("customers")))
+    counts = collect(frame.group_by("rfm_segment").agg(nw.len().alias("customers")))
     counts = counts.sort_values(["customers", "rfm_segment"], ascending=[False, True], kind="stable")
     return counts.set_index("rfm_segment")[["customers"]].astype({"customers": "int64"})
 

@@ -21,12 +21,11 @@ from marketing.columns import AMOUNT, CUSTOMER, ITEM, ORDER, QUANTITY, RATING, T
 from marketing.datasets.canonical import CaseData
 from marketing.datasets.load import load_case_data
 from marketing.datasets.cleaning import clean_events
+from marketing.datasets.layout import FORMATS, read_tables
 from marketing.datasets.synthetic import Truth
-from marketing.validation import CleaningReport, DataValidationError, require_columns, require_numeric_columns, require_unique
+from marketing.validation import CleaningReport, DataValidationError, require_unique
 
 MEMORY_ENV = "MARKETING_DUCKDB_MEMORY"
-FORMATS = ("parquet", "csv")
-REQUIRED = {"events": (CUSTOMER, ITEM, TIMESTAMP, AMOUNT), "customers": (CUSTOMER,), "items": (ITEM,)}
 
 
 @dataclass(frozen=True)
@@ -153,21 +152,8 @@ def read_case_data(case: str | CaseStudy, path: str | Path, *, format: str | Non
     """
     case = get_case(case)
     root = Path(path)
-    if format is not None and format not in FORMATS:
-        raise ValueError(f"format must be one of {FORMATS}, got {format!r}.")
-    located = {name: _locate(root, name, format) for name in REQUIRED}
-    if located["events"] is None:
-        raise DataValidationError(
-            f"events: no events.parquet or events.csv under {root}. Write the tables there with "
-            "marketing.spark.write_tables, or point data_path at the folder that holds them."
-        )
-    tables = {}
-    for name, found in located.items():
-        if found is not None:
-            tables[name] = _read(*found)
-            require_columns(tables[name], REQUIRED[name], name, found[0])
-    events_path = located["events"][0]
-    require_numeric_columns(tables["events"], [AMOUNT, QUANTITY, RATING], f"events ({events_path})")
+    tables, paths = read_tables(root, format, lambda name, fmt: _locate(root, name, fmt), _read)
+    events_path = paths["events"]
     events = _timestamps(tables["events"], events_path)
     events, report, last = clean_events(events, tables.get("customers"), tables.get("items"))
     if last is None:
@@ -177,7 +163,7 @@ def read_case_data(case: str | CaseStudy, path: str | Path, *, format: str | Non
     # without a customers (items) table, it is made of the ids in the events
     customers, items = (
         _to_pandas(tables[name] if name in tables else events.select(key).distinct().order(key), name, key,
-                   located[name][0] if located[name] else events_path)
+                   paths.get(name, events_path))
         for name, key in (("customers", CUSTOMER), ("items", ITEM))
     )
     if observation_end is None:

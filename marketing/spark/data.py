@@ -22,15 +22,9 @@ from marketing.datasets.canonical import CaseData
 from marketing.datasets.load import load_case_data
 from marketing.datasets.synthetic import Truth
 from marketing.datasets.cleaning import clean_events
-from marketing.validation import CleaningReport, DataValidationError, require_columns, require_numeric_columns
+from marketing.datasets.layout import FORMATS, TABLES, read_tables
+from marketing.validation import CleaningReport, DataValidationError
 
-TABLES = ("customers", "items", "events")
-FORMATS = ("parquet", "csv")
-REQUIRED = {
-    "events": (CUSTOMER, ITEM, TIMESTAMP, AMOUNT),
-    "customers": (CUSTOMER,),
-    "items": (ITEM,),
-}
 
 
 @dataclass(frozen=True)
@@ -210,22 +204,10 @@ def read_case_data(
 
     case = get_case(case)
     root = str(path)
-    if format is not None and format not in FORMATS:
-        raise ValueError(f"format must be one of {FORMATS}, got {format!r}.")
-    located = {name: _locate(spark, root, name, format) for name in TABLES}
-    if located["events"] is None:
-        raise DataValidationError(
-            f"events: no events.parquet or events.csv under {root}. Write the tables there with "
-            "marketing.spark.write_tables, or point data_path at the folder that holds them."
-        )
-    frames = {}
-    for name, found in located.items():
-        if found is not None:
-            frames[name] = _read(spark, *found)
-            require_columns(frames[name], REQUIRED[name], name, found[0])
-    events_path = located["events"][0]
-    events = frames["events"]
-    require_numeric_columns(events, [AMOUNT, QUANTITY, RATING], f"events ({events_path})")
+    frames, paths = read_tables(
+        root, format, lambda name, fmt: _locate(spark, root, name, fmt), lambda p, fmt: _read(spark, p, fmt)
+    )
+    events_path, events = paths["events"], frames["events"]
     events = _parse_timestamps(events, events_path)
 
     customers = frames.get("customers")

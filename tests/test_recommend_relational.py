@@ -92,3 +92,26 @@ def test_duckdb_events_give_the_pandas_interactions_and_splits(education, method
     # only the columns the step needs come out of DuckDB
     needed = {"customer_id", "item_id", "rating"} | ({"timestamp"} if method != "random" else set())
     assert set(got.train.columns) == needed < set(education.events.columns)
+
+
+def test_row_positions_equal_a_stable_multi_column_sort_with_missing_values_and_ties():
+    # the pandas shim sorts by integer codes: it must give pandas' own stable order, ties and
+    # missing values (last, whatever the direction) included, customers given as strings
+    rng = np.random.default_rng(5)
+    n = 2_000
+    frame = pd.DataFrame({
+        "customer_id": rng.choice(["b", "a", "c", "dd"], n),
+        "timestamp": pd.to_datetime("2025-01-01") + pd.to_timedelta(rng.integers(0, 5, n), unit="D"),
+        "score": rng.integers(0, 3, n).astype(float),
+        "_key": rng.random(n),
+    })
+    frame.loc[rng.random(n) < 0.1, "timestamp"] = pd.NaT
+    frame.loc[rng.random(n) < 0.1, "score"] = np.nan
+    for order, descending in [(["timestamp", "_key"], [True, False]), (["score", "timestamp", "_key"], [False, True, True])]:
+        got = relational.native(relational._row_number(relational.lazy(frame), "customer_id", order, descending))
+        expected = frame.sort_values(["customer_id", *order], ascending=[True, *[not d for d in descending]],
+                                     kind="stable", na_position="last")
+        expected["_position"] = expected.groupby("customer_id").cumcount() + 1
+        merged = got.merge(expected[["_key", "_position"]], on="_key", suffixes=("", "_expected"))
+        assert len(merged) == n
+        assert (merged["_position"] == merged["_position_expected"]).all()

@@ -70,15 +70,16 @@ class Scalar:
 
 @dataclass(frozen=True)
 class ListOf:
-    """A list whose items are all ``item``; ``length`` fixes how many."""
+    """A list whose items are all ``item``; ``length`` fixes how many; ``name`` overrides its label."""
 
     item: Any
     length: int | None = None
+    name: str | None = None
 
     @property
     def label(self) -> str:
         count = f"{self.length} " if self.length else ""
-        return f"a list of {count}{_plural(self.item.label)}"
+        return self.name or f"a list of {count}{_plural(self.item.label)}"
 
     def accepts(self, value: Any) -> bool:
         return isinstance(value, list)
@@ -213,7 +214,7 @@ DATE = Scalar((str, dt.date), "a date such as '2026-01-01'")
 VALUE = Scalar((str, int, float, bool), "a single value")
 TEXTS = ListOf(TEXT)
 ANYTHING_MAP = MapOf(Scalar((object,), "anything"), "a mapping")
-ANYTHING_LIST = ListOf(Scalar((object,), "anything"))
+ANYTHING_LIST = ListOf(Scalar((object,), "anything"), name="a list")
 
 
 # --- the sections of a case file ---------------------------------------------------------------
@@ -284,7 +285,8 @@ PLAYBOOK = Section({
         "when": Field(MapOf(ListOf(Scalar((int, float, type(None)), "a number or null"), length=2),
                             "a mapping of feature to [min, max] index"), required=True,
                       doc="feature -> [min, max] profile index (100 = the base's average; null = open)"),
-    }, label="a rule {segment: ..., when: {...}}")), doc="how found segments get the playbook's names"),
+    }, label="a rule {segment: ..., when: {...}}"), name="a list of rules {segment, when}"),
+        doc="how found segments get the playbook's names (first matching rule wins)"),
     # the bands of marketing.regression.targeting.SCORE_BANDS
     "score_bands": Field(Section({
         "high": Field(TEXT, doc="action for the highest scores"),
@@ -322,7 +324,7 @@ TOP: dict[str, Field] = {
     "name": Field(Either((TEXT, NUMBER)), required=True, doc="a short identifier used in report paths"),
     "title": Field(TEXT, required=True, doc="the title shown at the top of every report"),
     "question": Field(TEXT, required=True, doc="the business question, and who acts on the answer"),
-    "analyses": Field(ListOf(Scalar((str,), "an analysis", ANALYSES)), required=True, doc=f"which of {list(ANALYSES)} apply"),
+    "analyses": Field(ListOf(Scalar((str,), "an analysis", ANALYSES), name="a list of analyses"), required=True, doc=f"which of {list(ANALYSES)} apply"),
     "item_kind": Field(TEXT, needed_by=("recommendation",), doc="what the items are, e.g. products"),
     "value_measure": Field(TEXT, doc="what 'amount' measures, e.g. revenue"),
     "source": Field(TEXT, doc="'synthetic' (default), 'files', or a public dataset's name"),
@@ -335,12 +337,16 @@ TOP: dict[str, Field] = {
     "personal_columns": Field(TEXTS, doc="columns that identify a person (pseudonymised in reports)"),
     "segmentation_features": Field(TEXTS, needed_by=("segmentation",), doc="features to segment on, e.g. [recency_days, frequency, monetary]"),
     "regression_features": Field(TEXTS, needed_by=("regression",), doc="features of the regression models"),
-    "targets": Field(Section({"continuous": Field(TARGET), "binary": Field(TARGET)}), needed_by=("regression",),
+    "targets": Field(Section({
+        "continuous": Field(TARGET, doc="the 'how much' target, e.g. spend in the next 90 days"),
+        "binary": Field(TARGET, doc="the 'who' target, 0/1, e.g. churned in the next 90 days"),
+    }), needed_by=("regression",),
                      doc="targets.continuous and targets.binary: {column, meaning, positive}"),
     "leakage": Field(MapOf(TEXT, "a mapping of column to reason"), doc="columns never to use as features, with the reason"),
     "playbook": Field(PLAYBOOK, doc="actions per segment and per score band"),
     "targeting": Field(TARGETING, needed_by=("regression",), doc="{contact_cost, response_value} for choosing whom to contact"),
-    "not_applicable": Field(Section({a: Field(TEXT) for a in ANALYSES}, noun="analysis"), doc="why an analysis does not apply"),
+    "not_applicable": Field(Section({a: Field(TEXT, doc=f"why {a} does not apply") for a in ANALYSES}, noun="analysis"),
+                            doc="why an analysis does not apply, shown instead of running it"),
     "synthetic": Field(SYNTHETIC, source="synthetic", doc="the generator's spec (see marketing/case_studies/)"),
 }
 
@@ -409,8 +415,10 @@ def _cross_checks(raw: dict) -> list[str]:
     if raw.get("feedback") == "explicit" and roles and RATING not in roles:
         out.append(f"tables.events.columns: feedback is 'explicit', so the '{RATING}' role needs a column")
     files = raw.get("files")
-    if raw.get("source") == "files" and isinstance(files, dict):
-        names = [t["table"] for t in tables.values() if isinstance(t, dict) and isinstance(t.get("table"), str)]
+    named = [t.get("table") if isinstance(t, dict) else None for t in tables.values()]
+    # with a table name missing, the schema has said so; comparing files to the rest would only add noise
+    if raw.get("source") == "files" and isinstance(files, dict) and all(isinstance(n, str) for n in named):
+        names = list(named)
         join = events.get("join")
         if isinstance(join, dict) and isinstance(join.get("table"), str):
             names.append(join["table"])

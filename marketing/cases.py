@@ -307,6 +307,10 @@ def _read_yaml(path: Path) -> Any:
         mark = getattr(err, "problem_mark", None)
         where = f", line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
         what = " ".join(str(p) for p in (getattr(err, "context", None), getattr(err, "problem", None)) if p)
+        start = getattr(err, "context_mark", None)
+        if start is not None and mark is not None and start.line != mark.line:
+            # an unclosed bracket or quote is noticed lines later: say where it opened
+            what += f" (the construct began on line {start.line + 1})"
         raise CaseConfigError(
             f"case file {path}{where}: not valid YAML: {what or err}. Check the indentation and "
             "quoting there (a value with ': ' or '#' in it needs quotes)."

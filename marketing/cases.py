@@ -2,7 +2,9 @@
 
 A case study is configuration, not code. Each built-in case is a YAML file in
 ``marketing/case_studies/``; a user adds a case by writing a file of the same shape and passing
-its path wherever a case name is accepted.
+its path wherever a case name is accepted. Every file is checked against the schema in
+:mod:`marketing.case_schema` before it becomes a :class:`CaseStudy`: unknown keys are errors,
+and every problem is reported at once.
 """
 
 from __future__ import annotations
@@ -14,12 +16,29 @@ from typing import Any
 
 import yaml
 
-ANALYSES = ("segmentation", "recommendation", "regression")
+from marketing.case_schema import ANALYSES, validate
+
 BUILTIN_DIR = Path(__file__).with_name("case_studies")
+#: The source checkout holding the package, where relative case paths are also looked up (so
+#: that ``data/examples/shop/case.yml`` works from ``notebooks/`` too); None when installed.
+REPO_ROOT = next((p for p in [Path(__file__).resolve().parents[1]]
+                  if (p / "pyproject.toml").is_file() or (p / "Makefile").is_file()), None)
+#: The action of a segment the playbook does not name (or of every segment without a playbook).
+DEFAULT_ACTION = "no playbook action: review this segment"
 
 
 class CaseConfigError(ValueError):
-    """Raised for an unknown case or a case file that does not have the expected keys."""
+    """Raised for an unknown case or a case file that does not have the expected keys.
+
+    Attributes
+    ----------
+    problems : list of str
+        For a file that fails the schema: each problem, as ``dotted.key: message``.
+    """
+
+    def __init__(self, message: str, problems: list[str] | None = None):
+        super().__init__(message)
+        self.problems = list(problems or [])
 
 
 class AnalysisNotApplicable(CaseConfigError):
@@ -65,6 +84,7 @@ class CaseStudy:
         Columns that must never be used as features, each with the reason.
     playbook : dict
         ``segments``: action per segment name (plus ``default``); ``score_bands``: action per band.
+        Empty when the case file has none: every segment then gets :data:`DEFAULT_ACTION`.
     targeting : dict
         ``contact_cost`` and ``response_value`` for choosing whom to contact.
     synthetic : dict
@@ -91,7 +111,7 @@ class CaseStudy:
     regression_features: tuple[str, ...]
     targets: dict[str, Target]
     leakage: dict[str, str]
-    playbook: dict[str, dict[str, str]]
+    playbook: dict[str, Any]
     value_measure: str = "value"
     targeting: dict[str, float] = field(default_factory=dict)
     rating_scale: tuple[float, float] | None = None
@@ -103,9 +123,13 @@ class CaseStudy:
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def action_for_segment(self, segment_name: str) -> str:
-        """The playbook action for a segment, falling back to the ``default`` action."""
-        actions = self.playbook.get("segments", {})
-        return actions.get(segment_name, actions.get("default", "no action defined"))
+        """The playbook action for a segment, falling back to its ``default``, then :data:`DEFAULT_ACTION`.
+
+        >>> get_case("ecommerce").action_for_segment("lapsed")
+        'win-back sequence with a time-limited offer; suppress after two non-responses'
+        """
+        actions = self.playbook.get("segments") or {}
+        return actions.get(segment_name, actions.get("default", DEFAULT_ACTION))
 
     def applies(self, analysis: str) -> bool:
         """Whether ``analysis`` is one this case's data supports."""
@@ -154,53 +178,73 @@ class CaseStudy:
                 f"case {self.name!r} has no data source {data_source!r}; choose from: {known}."
             )
         overlay = self.public_sources[data_source]
-        return _from_mapping({**self.raw, **overlay, "source": data_source, "public_sources": {}}, self.path)
+        merged = {**self.raw, **overlay, "source": data_source, "public_sources": {}}
+        return _from_mapping(merged, self.path, file=f"{self._file} (public_sources.{data_source})")
+
+    @property
+    def _file(self) -> str:
+        return self.path or str(BUILTIN_DIR / f"{self.name}.yml")
 
 
-_REQUIRED = ("name", "title", "question", "analyses", "item_kind", "tables", "targets", "playbook")
+def check_mapping(raw: Any, file: str) -> None:
+    """Raise one :class:`CaseConfigError` listing every schema problem of a case file's mapping.
 
+    Parameters
+    ----------
+    raw : dict
+        The file's content as YAML read it.
+    file : str
+        The file, named on every line of the message.
 
-def _from_mapping(raw: dict[str, Any], path: str | None) -> CaseStudy:
-    where = f"case file {path}" if path else f"built-in case {raw.get('name')!r}"
-    missing = [k for k in _REQUIRED if k not in raw]
-    if missing:
+    Raises
+    ------
+    CaseConfigError
+        With one line per problem (``file: dotted.key: message``) and ``problems`` set.
+
+    Examples
+    --------
+    >>> check_mapping({"name": "x", "titel": "X"}, "x.yml")
+    Traceback (most recent call last):
+    ...
+    marketing.cases.CaseConfigError: case file x.yml has 6 problems (every key is listed in data/README.md):
+      x.yml: title: missing (required): the title shown at the top of every report
+      x.yml: question: missing (required): the business question, and who acts on the answer
+      x.yml: analyses: missing (required): which of ['segmentation', 'recommendation', 'regression'] apply
+      x.yml: tables: missing (required): the customers, items and events tables and their columns
+      x.yml: synthetic: missing (needed when source is 'synthetic'): the generator's spec (see marketing/case_studies/)
+      x.yml: titel: unknown key; did you mean 'title'?
+    """
+    problems = validate(raw)
+    if problems:
+        lines = "\n".join(f"  {file}: {p}" for p in problems)
+        plural = "s" if len(problems) > 1 else ""
         raise CaseConfigError(
-            f"{where} is missing key(s) {missing}. See marketing/case_studies/ecommerce.yml "
-            "for a complete example."
+            f"case file {file} has {len(problems)} problem{plural} (every key is listed in data/README.md):\n{lines}",
+            problems,
         )
-    unknown = [a for a in raw["analyses"] if a not in ANALYSES]
-    if unknown:
-        raise CaseConfigError(f"{where}: unknown analyses {unknown}; choose from {list(ANALYSES)}.")
-    for table in ("customers", "items", "events"):
-        if table not in raw["tables"]:
-            raise CaseConfigError(
-                f"{where}: 'tables' needs a '{table}' entry naming its source table and columns."
-            )
-    targets = {}
-    for kind in ("continuous", "binary"):
-        spec = raw["targets"].get(kind)
-        if spec is None:
-            continue
-        if "column" not in spec:
-            raise CaseConfigError(f"{where}: targets.{kind} needs a 'column'.")
-        targets[kind] = Target(spec["column"], spec.get("meaning", ""), spec.get("positive"))
-    feedback = raw.get("feedback", "implicit")
-    if feedback not in ("implicit", "explicit"):
-        raise CaseConfigError(f"{where}: feedback must be 'implicit' or 'explicit', not {feedback!r}.")
+
+
+def _from_mapping(raw: dict[str, Any], path: str | None, file: str) -> CaseStudy:
+    check_mapping(raw, file)
+    targets = {
+        kind: Target(spec["column"], spec.get("meaning", ""), spec.get("positive"))
+        for kind, spec in (raw.get("targets") or {}).items()
+    }
     return CaseStudy(
         name=str(raw["name"]),
         title=raw["title"],
         question=" ".join(str(raw["question"]).split()),
         analyses=tuple(raw["analyses"]),
-        item_kind=raw["item_kind"],
+        # a case without recommendation need not say what its items are
+        item_kind=raw.get("item_kind", "items"),
         source=raw.get("source", "synthetic"),
         tables=raw["tables"],
-        feedback=feedback,
+        feedback=raw.get("feedback", "implicit"),
         segmentation_features=tuple(raw.get("segmentation_features", ())),
         regression_features=tuple(raw.get("regression_features", ())),
         targets=targets,
         leakage=dict(raw.get("leakage", {})),
-        playbook=raw["playbook"],
+        playbook=dict(raw.get("playbook") or {}),
         value_measure=raw.get("value_measure", "value"),
         targeting=dict(raw.get("targeting", {})),
         rating_scale=tuple(raw["rating_scale"]) if raw.get("rating_scale") else None,
@@ -217,7 +261,7 @@ def _from_mapping(raw: dict[str, Any], path: str | None) -> CaseStudy:
 def _builtin() -> dict[str, CaseStudy]:
     cases = {}
     for file in sorted(BUILTIN_DIR.glob("*.yml")):
-        case = _from_mapping(yaml.safe_load(file.read_text()), None)
+        case = _from_mapping(_read_yaml(file), None, str(file))
         cases[case.name] = case
     return cases
 
@@ -231,15 +275,65 @@ def list_cases() -> list[str]:
     return sorted(_builtin())
 
 
+def find_case_file(path: str | Path) -> Path:
+    """Where a case file given by path is: as given (from the working directory), else from the
+    repository root, so that a notebook in ``notebooks/`` can name ``data/examples/shop/case.yml``.
+
+    Raises
+    ------
+    CaseConfigError
+        When neither place has the file; the message names both.
+
+    Examples
+    --------
+    >>> find_case_file("data/examples/shop/case.yml").name
+    'case.yml'
+    """
+    path = Path(path).expanduser()
+    if path.is_file():
+        return path
+    tried = [str(path.resolve())]
+    if not path.is_absolute() and REPO_ROOT is not None:
+        if (REPO_ROOT / path).is_file():
+            return REPO_ROOT / path
+        tried.append(str(REPO_ROOT / path))
+    raise CaseConfigError(f"case file {path} does not exist (looked for {' and '.join(tried)}).")
+
+
+def _read_yaml(path: Path) -> Any:
+    try:
+        return yaml.safe_load(path.read_text())
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f", line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        what = " ".join(str(p) for p in (getattr(err, "context", None), getattr(err, "problem", None)) if p)
+        start = getattr(err, "context_mark", None)
+        if start is not None and mark is not None and start.line != mark.line:
+            # an unclosed bracket or quote is noticed lines later: say where it opened
+            what += f" (the construct began on line {start.line + 1})"
+        raise CaseConfigError(
+            f"case file {path}{where}: not valid YAML: {what or err}. Check the indentation and "
+            "quoting there (a value with ': ' or '#' in it needs quotes)."
+        ) from None
+
+
 def load_case_file(path: str | Path) -> CaseStudy:
-    """Read a case study from a YAML file (same keys as the built-in files)."""
-    path = Path(path)
-    if not path.is_file():
-        raise CaseConfigError(f"case file {path} does not exist.")
-    raw = yaml.safe_load(path.read_text())
-    if not isinstance(raw, dict):
-        raise CaseConfigError(f"case file {path} should hold a YAML mapping of keys to values.")
-    return _from_mapping(raw, str(path))
+    """Read a case study from a YAML file (same keys as the built-in files) and check it.
+
+    Parameters
+    ----------
+    path : str or Path
+        The case file, from the working directory or the repository root
+        (see :func:`find_case_file`). Paths inside it are relative to its folder.
+
+    Raises
+    ------
+    CaseConfigError
+        A missing file, invalid YAML (with its line), or every problem the schema finds
+        (:func:`check_mapping`).
+    """
+    found = find_case_file(path)
+    return _from_mapping(_read_yaml(found), str(found), str(found))
 
 
 def get_case(case: str | Path | CaseStudy) -> CaseStudy:

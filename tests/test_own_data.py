@@ -190,16 +190,26 @@ def test_unknown_extension(folder):
 def test_unknown_option_and_missing_table(folder):
     files = files_of(folder)
     files["transactions"]["delimiter"] = ";"
-    with pytest.raises(CaseConfigError, match=r"files\.transactions: option\(s\) \['delimiter'\].*'sep'"):
+    with pytest.raises(CaseConfigError, match=r"files\.transactions\.delimiter: unknown key; did you mean 'sep'\?"):
         read_case_files(edit_case(folder, files=files))
     files = files_of(folder)
     files["transaction"] = files.pop("transactions")
-    with pytest.raises(CaseConfigError, match=r"missing \['transactions'\]; \['transaction'\] name no table"):
+    with pytest.raises(CaseConfigError) as err:
+        read_case_files(edit_case(folder, files=files))
+    assert "files.transaction: names no table of 'tables' (customers, products, transactions); did you mean 'transactions'?" in str(err.value)
+    assert "files: no file for the table 'transactions'" in str(err.value)
+
+
+def test_option_of_another_format(folder, tmp_path):
+    pd.read_csv(folder / "products.csv").to_parquet(folder / "products.parquet")
+    files = files_of(folder)
+    files["products"] = {"path": "products.parquet", "sep": ";"}
+    with pytest.raises(CaseConfigError, match=r"files\.products: option\(s\) \['sep'\] do not apply to a parquet file"):
         read_case_files(edit_case(folder, files=files))
 
 
 def test_no_files_section(folder):
-    with pytest.raises(CaseConfigError, match="no 'files:' mapping.*customers: customers.csv"):
+    with pytest.raises(CaseConfigError, match="files: missing \\(needed when source is 'files'\\).*customers: customers.csv"):
         read_case_files(edit_case(folder, files=None))
 
 

@@ -34,6 +34,7 @@ from typing import Any
 import pandas as pd
 import yaml
 
+from marketing.case_schema import FILE_FORMATS, file_options
 from marketing.cases import CaseConfigError, CaseStudy, get_case
 from marketing.columns import CUSTOMER, ITEM, SIGNUP, TIMESTAMP
 from marketing.datasets.canonical import CaseData, to_canonical
@@ -50,11 +51,8 @@ FORMATS = {
     ".xls": "excel",
 }
 COMPRESSIONS = (".gz", ".bz2", ".zip", ".xz", ".zst")
-OPTIONS = {
-    "csv": ("path", "sep", "encoding", "date_format", "dates"),
-    "parquet": ("path", "date_format", "dates"),
-    "excel": ("path", "sheet", "date_format", "dates"),
-}
+# declared with the rest of the case file in marketing.case_schema.FILE_OPTIONS
+OPTIONS = {kind: file_options(kind) for kind in FILE_FORMATS}
 _EXCEL_ENGINES = {".xlsx": "openpyxl", ".xlsm": "openpyxl", ".xls": "xlrd"}
 #: The documented example case (``data/examples/shop``) in a source checkout.
 EXAMPLE_CASE = Path(__file__).resolve().parents[2] / "data" / "examples" / "shop" / "case.yml"

@@ -1,0 +1,103 @@
+"""`python -m marketing check`: a case file and its data checked in seconds, before any kernel."""
+
+import os
+import shutil
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+import yaml
+
+import marketing.reports
+from marketing.cli import main
+from marketing.datasets.files import EXAMPLE_CASE
+
+from conftest import ROOT
+
+
+@pytest.fixture
+def shop(tmp_path):
+    folder = tmp_path / "shop"
+    shutil.copytree(EXAMPLE_CASE.parent, folder, ignore=shutil.ignore_patterns("*.py", "*.md"))
+    return folder / "case.yml"
+
+
+def broken(path):
+    """Two typos in the case file: a top-level key and a file option."""
+    raw = yaml.safe_load(path.read_text())
+    raw["obsevation_end"] = raw.pop("observation_end")
+    raw["files"]["transactions"]["date_fromat"] = raw["files"]["transactions"].pop("date_format")
+    path.write_text(yaml.safe_dump(raw, sort_keys=False))
+    return path
+
+
+def test_check_the_example(capsys):
+    assert main(["check", str(EXAMPLE_CASE)]) == 0
+    out = capsys.readouterr().out
+    assert "customers  300 rows" in out and "items      300 rows" in out
+    assert "of 300 customers, 2025-01-01 to 2025-12-31; observation end 2026-01-01" in out
+    for analysis in ("segmentation", "recommendation", "regression"):
+        assert f"{analysis:<15} ready:" in out
+    assert "targets Revenue_Next90d (continuous), Churned_Next90d (binary)" in out
+    assert out.rstrip().splitlines()[-1].startswith("ok: ready to run")
+
+
+def test_check_one_analysis(shop, capsys):
+    raw = yaml.safe_load(shop.read_text())
+    raw["analyses"] = ["segmentation"]
+    shop.write_text(yaml.safe_dump(raw))
+    assert main(["check", str(shop), "--analysis", "segmentation"]) == 0
+    out = capsys.readouterr().out
+    assert "segmentation    ready: 4 features for 300 customers" in out
+    assert "regression      does not apply: not in the case's analyses" in out
+    assert main(["check", str(shop), "--analysis", "regression"]) == 2
+    assert "regression does not apply to case 'shop'" in capsys.readouterr().err
+
+
+def test_check_a_broken_case_file_lists_every_problem(shop, capsys):
+    assert main(["check", str(broken(shop))]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert f"error: case file {shop} has 2 problems" in captured.err
+    assert f"{shop}: obsevation_end: unknown key; did you mean 'observation_end'?" in captured.err
+    assert f"{shop}: files.transactions.date_fromat: unknown key; did you mean 'date_format'?" in captured.err
+
+
+def test_check_bad_data_names_the_column(shop, capsys):
+    folder = shop.parent
+    pd.read_csv(folder / "transactions.csv").rename(columns={"Revenue": "Sales"}).to_csv(folder / "transactions.csv", index=False)
+    assert main(["check", str(shop)]) == 2
+    assert "missing column(s) ['Revenue']" in capsys.readouterr().err
+
+
+def test_check_a_missing_target_column(shop, capsys):
+    raw = yaml.safe_load(shop.read_text())
+    raw["targets"]["binary"]["column"] = "Churned"
+    shop.write_text(yaml.safe_dump(raw))
+    assert main(["check", str(shop), "--analysis", "regression"]) == 2
+    assert "no target column 'Churned'" in capsys.readouterr().err
+
+
+def test_run_checks_a_case_file_before_papermill(shop, tmp_path, capsys, monkeypatch):
+    def no_kernel(*args, **kwargs):
+        raise AssertionError("papermill must not start on a broken case file")
+
+    monkeypatch.setattr(marketing.reports, "build", no_kernel)
+    out = tmp_path / "reports"
+    assert main(["run", "--case", str(broken(shop)), "--analysis", "segmentation", "-o", str(out)]) == 2
+    assert "obsevation_end: unknown key" in capsys.readouterr().err
+    # bad data too, not only a bad file
+    shutil.copy(EXAMPLE_CASE, shop)
+    (shop.parent / "customers.csv").write_text("")
+    assert main(["reports", "--case", str(shop), "--analysis", "segmentation", "-o", str(out)]) == 2
+    assert "the file is empty" in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_check_from_the_shell_exits_2_without_traceback(shop):
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run([sys.executable, "-m", "marketing", "check", str(broken(shop))],
+                          capture_output=True, text=True, env=env, cwd=ROOT, timeout=120)
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr and "did you mean 'observation_end'?" in done.stderr

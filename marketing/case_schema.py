@@ -227,12 +227,22 @@ FILE_OPTIONS: dict[str, Field] = {
     "sheet": Field(Either((TEXT, Scalar((int,), "a sheet number"))), formats=("excel",), doc="the Excel sheet's name or number (default the first)"),
     "date_format": Field(Either((TEXT, MapOf(TEXT, "a mapping of column to format"))), doc="how the dates are written, e.g. '%d/%m/%Y', or column -> format"),
     "dates": Field(TEXTS, doc="which columns are dates (default: the timestamp and signup_date roles)"),
+    "format": Field(Scalar((str,), "a file format", FILE_FORMATS), doc="how to read a file whose extension does not say (.data, .dat, .txt)"),
+    "names": Field(TEXTS, formats=("csv",), doc="the file has no header row: these are its column names, in order"),
+    "decimal": Field(TEXT, formats=("csv",), doc="the decimal separator of numbers (',' for 3,5)"),
+    "thousands": Field(TEXT, formats=("csv",), doc="the thousands separator of numbers ('.' for 1.000,5)"),
+    "na_values": Field(Either((ListOf(VALUE), MapOf(ListOf(VALUE), "a mapping of column to codes"))),
+                       doc="codes that mean missing (?, unknown, 999, -1), for every column or column -> codes"),
+    "nominal": Field(TEXTS, doc="integer-coded columns that are categories (sex 1/2): read as levels, not numbers"),
+    "derive": Field(MapOf(TEXT, "a mapping of new column to expression"),
+                    doc="new columns from + - * / of others, e.g. {Revenue: Quantity * UnitPrice}"),
+    "drop_duplicates": Field(FLAG, doc="count and drop rows that repeat an earlier row exactly"),
 }
 
 #: The roles each table's ``columns`` may map to the source's column names.
 EVENT_ROLES: dict[str, Field] = {
     CUSTOMER: Field(TEXT, required=True, doc="the column holding the customer id"),
-    ITEM: Field(TEXT, required=True, doc="the column holding the item id"),
+    ITEM: Field(TEXT, needed_by=("recommendation",), doc="the column holding the item id"),
     TIMESTAMP: Field(TEXT, required=True, doc="the column holding the event's date and time"),
     AMOUNT: Field(TEXT, doc="the event's value (revenue, hours, sessions)"),
     RATING: Field(TEXT, doc="the rating, for explicit feedback"),
@@ -258,10 +268,9 @@ def _entity(roles: dict[str, Field], what: str) -> Section:
 
 
 TABLES = Section({
-    "customers": Field(_entity(CUSTOMER_ROLES, "customers"), required=True, doc="the customers table"),
-    # the loader (marketing.datasets.canonical.to_canonical) still reads an items table for
-    # every analysis, so it is required even where only recommendation uses it
-    "items": Field(_entity(ITEM_ROLES, "items"), required=True, doc="the items table"),
+    # without a table, the customers (items) are the ids the events name
+    "customers": Field(_entity(CUSTOMER_ROLES, "customers"), doc="the customers table (default: one row per customer id in the events)"),
+    "items": Field(_entity(ITEM_ROLES, "items"), doc="the items table (default: one row per item id in the events)"),
     "events": Field(Section({
         "table": Field(TEXT, required=True, doc="the source table of the events"),
         "columns": Field(Section(EVENT_ROLES, noun="role"), required=True, doc="role -> the source's column name"),
@@ -275,7 +284,8 @@ TABLES = Section({
 TARGET = Section({
     "column": Field(TEXT, required=True, doc="the customers-table column to predict"),
     "meaning": Field(TEXT, doc="what the target means in business terms"),
-    "positive": Field(VALUE, doc="the positive label of a binary target"),
+    "positive": Field(Either((VALUE, ListOf(VALUE))),
+                      doc="what counts as 1: a value (yes), a list of values, or a threshold ('> 0', 'G3 >= 10')"),
 })
 
 PLAYBOOK = Section({
@@ -443,7 +453,7 @@ def file_options(kind: str) -> tuple[str, ...]:
     """The options a ``files.<table>`` entry of this format may have.
 
     >>> file_options("parquet")
-    ('path', 'date_format', 'dates')
+    ('path', 'date_format', 'dates', 'format', 'na_values', 'nominal', 'derive', 'drop_duplicates')
     """
     return tuple(k for k, f in FILE_OPTIONS.items() if kind in f.formats)
 
@@ -451,8 +461,8 @@ def file_options(kind: str) -> tuple[str, ...]:
 def keys(section: Any = CASE, path: str = "") -> Iterator[str]:
     """Every dotted key path the schema allows (``<name>`` for names the user chooses).
 
-    >>> [k for k in keys() if k.startswith("files")]
-    ['files', 'files.<table>.path', 'files.<table>.sep', 'files.<table>.encoding', 'files.<table>.sheet', 'files.<table>.date_format', 'files.<table>.dates']
+    >>> [k for k in keys() if k.startswith("tables.items")]
+    ['tables.items', 'tables.items.table', 'tables.items.id', 'tables.items.columns', 'tables.items.columns.name', 'tables.items.columns.category', 'tables.items.columns.price']
     """
     if isinstance(section, Section):
         for key, spec in section.fields.items():

@@ -116,15 +116,26 @@ class CleaningReport:
             {"table": table, "reason": reason, "rows_removed": int(removed), "rows_before": int(of)}
         )
 
+    def set_missing(self, table: str, reason: str, values: int, of: int) -> None:
+        """Record that ``values`` cells of ``table`` (``of`` rows) were set missing for ``reason``;
+        their rows stay."""
+        self.steps.append(
+            {"table": table, "reason": reason, "rows_removed": 0, "rows_before": int(of), "values_set_missing": int(values)}
+        )
+
     def total_removed(self) -> int:
         return sum(s["rows_removed"] for s in self.steps)
 
     def to_frame(self) -> pd.DataFrame:
-        frame = pd.DataFrame(
-            self.steps, columns=["table", "reason", "rows_removed", "rows_before"]
-        )
+        columns = ["table", "reason", "rows_removed", "rows_before"]
+        frame = pd.DataFrame(self.steps, columns=columns + ["values_set_missing"])
         share = frame["rows_removed"] / frame["rows_before"].where(frame["rows_before"] > 0)
-        return frame.assign(share_removed=share.round(4))
+        frame = frame.assign(share_removed=share.round(4))
+        if frame["values_set_missing"].isna().all():
+            return frame.drop(columns="values_set_missing")
+        # only files that declare missing-value codes have this column
+        return frame.assign(values_set_missing=frame["values_set_missing"].fillna(0).astype("int64"))[
+            [*columns, "share_removed", "values_set_missing"]]
 
 
 def drop_rows(

@@ -77,6 +77,7 @@ def test_cleaning_is_counted(tables):
         "returns or cancellations (negative quantity or amount)": 2,
         "customer not in the customers table": removed["customer not in the customers table"],
         "item not in the items table": 1,
+        "dated in the future (after the day of the run)": 0,
     }
     assert len(data.events) == n - data.cleaning.total_removed()
 

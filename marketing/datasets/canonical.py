@@ -31,6 +31,10 @@ from marketing.validation import (
 )
 
 
+#: The cleaning step of events after the day the data are loaded (the reason stays the same from day to day).
+FUTURE = "dated in the future (after the day of the run)"
+
+
 @dataclass(frozen=True)
 class CaseData:
     """A case's data in canonical form.
@@ -68,11 +72,14 @@ def to_canonical(
     observation_end: pd.Timestamp | None = None,
     truth: Truth | None = None,
     source: str | None = None,
+    report: CleaningReport | None = None,
 ) -> CaseData:
     """Map source tables to canonical ones using the case's ``tables`` section, and clean them.
 
     Cleaning removes, and counts: events without a customer id; returns and cancellations
-    (negative quantity or amount); events of customers or items missing from their tables.
+    (negative quantity or amount); events of customers or items missing from their tables;
+    without an ``observation_end``, events dated after today (a mistyped year must not move the
+    end of the data to 2099). ``report`` continues a report begun while reading the files.
 
     Raises
     ------
@@ -82,17 +89,18 @@ def to_canonical(
     """
     case = get_case(case)
     spec = case.tables
-    for role in ("customers", "items", "events"):
+    for role in [r for r in ("customers", "items", "events") if r in spec]:
         name = spec[role]["table"]
         if name not in tables:
             raise DataValidationError(
                 f"case {case.name!r} needs a table '{name}' ({role}) but got {sorted(tables)}. "
                 f"Provide it, or point tables.{role}.table in the case file at the right one."
             )
-    report = CleaningReport()
+    report = report if report is not None else CleaningReport()
 
-    customers = _entity_table(tables, spec["customers"], CUSTOMER, source)
-    items = _entity_table(tables, spec["items"], ITEM, source)
+    # an event log alone: the customers (items) are the ids it names, derived below
+    customers = _entity_table(tables, spec["customers"], CUSTOMER, source) if "customers" in spec else None
+    items = _entity_table(tables, spec["items"], ITEM, source) if "items" in spec else None
 
     ev_spec = spec["events"]
     ev_name = ev_spec["table"]
@@ -107,7 +115,8 @@ def to_canonical(
         require_columns(header, [key], join["table"], source)
         require_unique(header, key, join["table"], source)
         events = events.merge(header, on=key, how="left", validate="many_to_one")
-    required = [CUSTOMER, ITEM, TIMESTAMP] + ([RATING] if case.feedback == "explicit" else [])
+    needs_items = "recommendation" in case.analyses or items is not None
+    required = [CUSTOMER, TIMESTAMP] + ([ITEM] if needs_items else []) + ([RATING] if case.feedback == "explicit" else [])
     missing_roles = [r for r in required if r not in mapping]
     if missing_roles:
         raise DataValidationError(
@@ -128,16 +137,30 @@ def to_canonical(
         if col in events:
             negative |= events[col] < 0
     events = drop_rows(events, negative, ev_name, "returns or cancellations (negative quantity or amount)", report)
-    events = drop_rows(events, ~events[CUSTOMER].isin(customers[CUSTOMER]), ev_name, "customer not in the customers table", report)
-    events = drop_rows(events, ~events[ITEM].isin(items[ITEM]), ev_name, "item not in the items table", report)
+    if customers is not None:
+        events = drop_rows(events, ~events[CUSTOMER].isin(customers[CUSTOMER]), ev_name, "customer not in the customers table", report)
+    if items is not None and ITEM in events:
+        events = drop_rows(events, ~events[ITEM].isin(items[ITEM]), ev_name, "item not in the items table", report)
     require_non_empty(events, f"{ev_name} (after cleaning)", source)
     order = [c for c in (ORDER, CUSTOMER, ITEM, TIMESTAMP, QUANTITY, AMOUNT, RATING) if c in events]
     events = events[order].reset_index(drop=True)
+    if customers is None:
+        customers = _ids_of(events, CUSTOMER)
+    if items is None:
+        items = _ids_of(events, ITEM) if ITEM in events else pd.DataFrame({ITEM: pd.Series([], dtype="int64")})
 
     if observation_end is None:
+        today = pd.Timestamp.now().normalize() + pd.Timedelta(days=1)
+        events = drop_rows(events, events[TIMESTAMP] >= today, ev_name, FUTURE, report)
+        require_non_empty(events, f"{ev_name} (after cleaning)", source)
         # real data: the day after the last event, so that its recency is one day at least
         observation_end = events[TIMESTAMP].max().normalize() + pd.Timedelta(days=1)
     return CaseData(case, customers, items, events, pd.Timestamp(observation_end), report, truth, source or "tables")
+
+
+def _ids_of(events: pd.DataFrame, column: str) -> pd.DataFrame:
+    """One row per id the (cleaned) events name, sorted: the table a log without one implies."""
+    return pd.DataFrame({column: pd.Series(events[column].unique()).sort_values(ignore_index=True)})
 
 
 def _entity_table(tables, spec: dict, id_role: str, source: str | None) -> pd.DataFrame:

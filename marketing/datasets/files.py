@@ -38,7 +38,8 @@ from marketing.case_schema import FILE_FORMATS, file_options
 from marketing.cases import CaseConfigError, CaseStudy, get_case
 from marketing.columns import CUSTOMER, ITEM, SIGNUP, TIMESTAMP
 from marketing.datasets.canonical import CaseData, to_canonical
-from marketing.validation import DataValidationError
+from marketing.datasets import quirks
+from marketing.validation import CleaningReport, DataValidationError, drop_rows
 
 FORMATS = {
     ".csv": "csv",
@@ -51,6 +52,8 @@ FORMATS = {
     ".xls": "excel",
 }
 COMPRESSIONS = (".gz", ".bz2", ".zip", ".xz", ".zst")
+#: ``date_format`` values for numbers counting from 1970-01-01 UTC, and their unit.
+UNIX_TIMES = {"unix": "s", "unix_ms": "ms"}
 # declared with the rest of the case file in marketing.case_schema.FILE_OPTIONS
 OPTIONS = {kind: file_options(kind) for kind in FILE_FORMATS}
 _EXCEL_ENGINES = {".xlsx": "openpyxl", ".xlsm": "openpyxl", ".xls": "xlrd"}
@@ -122,7 +125,7 @@ def case_file_paths(case: str | Path | CaseStudy) -> dict[str, Path]:
 
 
 def _table_names(case: CaseStudy) -> list[str]:
-    names = [case.tables[role]["table"] for role in ("customers", "items", "events")]
+    names = [case.tables[role]["table"] for role in ("customers", "items", "events") if role in case.tables]
     join = case.tables["events"].get("join")
     if join:
         names.append(join["table"])
@@ -137,11 +140,12 @@ def _file_options(where: str, table: str, raw: Any, base: Path) -> dict[str, Any
         )
     given = Path(options["path"]).expanduser()
     path = given if given.is_absolute() else base / given
-    kind = _format(path)
-    if kind is None:
+    kind = options.get("format") or _format(path)
+    if kind not in OPTIONS:
         raise CaseConfigError(
             f"{where}: files.{table}: cannot read '{given}': unknown file type. Use one of "
-            f"{', '.join(FORMATS)} (CSV and TSV may also be compressed, e.g. .csv.gz)."
+            f"{', '.join(FORMATS)} (CSV and TSV may also be compressed, e.g. .csv.gz), or declare "
+            f"how to read it with files.{table}.format (one of {', '.join(OPTIONS)})."
         )
     unknown = [k for k in options if k not in OPTIONS[kind]]
     if unknown:
@@ -176,7 +180,7 @@ def _format(path: Path) -> str | None:
     return FORMATS.get(suffixes[-1]) if suffixes else None
 
 
-def read_case_files(case: str | Path | CaseStudy) -> dict[str, pd.DataFrame]:
+def read_case_files(case: str | Path | CaseStudy, report: CleaningReport | None = None) -> dict[str, pd.DataFrame]:
     """Read every file of a ``source: files`` case into a table, with its dates parsed.
 
     The tables keep the files' own column names; :func:`load_own_data` (through
@@ -186,6 +190,8 @@ def read_case_files(case: str | Path | CaseStudy) -> dict[str, pd.DataFrame]:
     ----------
     case : str, Path or CaseStudy
         A case file path, or a case loaded from one.
+    report : CleaningReport, optional
+        Where the declared cleaning (duplicates dropped, missing-value codes) is counted.
 
     Returns
     -------
@@ -211,9 +217,30 @@ def read_case_files(case: str | Path | CaseStudy) -> dict[str, pd.DataFrame]:
     date_roles = _date_columns(case)
     tables = {}
     for table, options in files_spec(case).items():
-        frame = _read(where, table, options)
+        frame = _declared(where, table, _read(where, table, options), options, report)
         tables[table] = _parse_dates(where, table, frame, options, date_roles.get(table, []))
     return tables
+
+
+def _declared(where: str, table: str, frame: pd.DataFrame, options: dict[str, Any], report: CleaningReport | None) -> pd.DataFrame:
+    """The file's declared quirks applied, in the order they depend on each other: missing-value
+    codes, nominal codes, derived columns, then exact duplicates (counted)."""
+    context = f"{where}: files.{table}"
+    if options.get("na_values") is not None:
+        frame, counts = quirks.missing_codes(frame, options["na_values"], context,
+                                             decimal=options.get("decimal"), thousands=options.get("thousands"))
+        for column, n in counts.items():
+            if report is not None:
+                report.set_missing(table, f"missing-value codes in '{column}'", n, len(frame))
+    if options.get("nominal"):
+        frame = quirks.nominal(frame, options["nominal"], context)
+    for name, expression in (options.get("derive") or {}).items():
+        frame = frame.assign(**{name: quirks.derive(frame, name, expression, context)})
+    if options.get("drop_duplicates"):
+        mask = quirks.duplicate_rows(frame)
+        frame = drop_rows(frame, mask, table, "exact duplicate rows", report if report is not None else CleaningReport())
+        frame = frame.reset_index(drop=True)
+    return frame
 
 
 def _read(where: str, table: str, options: dict[str, Any]) -> pd.DataFrame:
@@ -231,7 +258,12 @@ def _read(where: str, table: str, options: dict[str, Any]) -> pd.DataFrame:
         if kind == "csv":
             default_sep = "\t" if ".tsv" in [s.lower() for s in path.suffixes] else ","
             sep = options.get("sep", default_sep)
-            frame = pd.read_csv(path, sep=sep, encoding=options.get("encoding", "utf-8"))
+            names = options.get("names")
+            frame = pd.read_csv(
+                path, sep=r"\s+" if sep == "whitespace" else sep, encoding=options.get("encoding", "utf-8"),
+                header=None if names else "infer", names=names,
+                decimal=options.get("decimal", "."), thousands=options.get("thousands"),
+            )
             if frame.shape[1] == 1 and any(s in str(frame.columns[0]) for s in ";\t|,"):
                 raise DataValidationError(
                     f"{context}: the header {str(frame.columns[0])!r} was read as one column "
@@ -261,14 +293,14 @@ def _date_columns(case: CaseStudy) -> dict[str, list[str]]:
     """Table -> the columns that play a date role (event time, sign-up date)."""
     events = case.tables["events"]
     timestamp = events["columns"].get(TIMESTAMP)
-    customers = case.tables["customers"]
-    signup = customers.get("columns", {}).get(SIGNUP, SIGNUP)
     out: dict[str, list[str]] = {}
     if timestamp:
         out.setdefault(events["table"], []).append(timestamp)
         if events.get("join"):
             out.setdefault(events["join"]["table"], []).append(timestamp)
-    out.setdefault(customers["table"], []).append(signup)
+    if "customers" in case.tables:
+        customers = case.tables["customers"]
+        out.setdefault(customers["table"], []).append(customers.get("columns", {}).get(SIGNUP, SIGNUP))
     return out
 
 
@@ -305,7 +337,10 @@ def _parse_dates(
 
 
 def _to_datetime(where: str, table: str, column: str, values: pd.Series, fmt: str | None) -> pd.Series:
-    out = pd.to_datetime(values, format=fmt or "ISO8601", errors="coerce")
+    if fmt in UNIX_TIMES:
+        out = quirks.unix_times(values, UNIX_TIMES[fmt])
+    else:
+        out = pd.to_datetime(values, format=fmt or "ISO8601", errors="coerce")
     bad = out.isna() & values.notna()
     if bad.any():
         first = values[bad].iloc[0]
@@ -337,7 +372,7 @@ def _observation_end(case: CaseStudy) -> pd.Timestamp | None:
 
 def _restore_id_dtype(events: pd.DataFrame, entity: pd.DataFrame, column: str) -> pd.DataFrame:
     """Integer ids of an event file with gaps are read as floats; cleaning removed the gaps."""
-    if pd.api.types.is_float_dtype(events[column]) and pd.api.types.is_integer_dtype(entity[column]):
+    if column in events and pd.api.types.is_float_dtype(events[column]) and pd.api.types.is_integer_dtype(entity[column]):
         return events.assign(**{column: events[column].astype(entity[column].dtype)})
     return events
 
@@ -378,11 +413,31 @@ def load_own_data(case: str | Path | CaseStudy) -> CaseData:
             f"{_where(case)} has source {case.source!r}; load_own_data reads cases with "
             "`source: files` (use marketing.datasets.load_case_data for the others)."
         )
-    tables = read_case_files(case)
+    report = CleaningReport()
+    tables = read_case_files(case, report)
     path = Path(case.path) if case.path else Path(case.name)
     data = to_canonical(
-        case, tables, observation_end=_observation_end(case), source=f"files:{path.parent.name}/{path.name}"
+        case, tables, observation_end=_observation_end(case), source=f"files:{path.parent.name}/{path.name}", report=report
     )
     events = _restore_id_dtype(data.events, data.customers, CUSTOMER)
     events = _restore_id_dtype(events, data.items, ITEM)
-    return dataclasses.replace(data, events=events)
+    case, customers = _binary_target(case, data.customers)
+    return dataclasses.replace(data, case=case, customers=customers, events=events)
+
+
+def _binary_target(case: CaseStudy, customers: pd.DataFrame) -> tuple[CaseStudy, pd.DataFrame]:
+    """The binary target as 0/1 from its declared ``positive`` (a value, values or a threshold).
+
+    The label replaces its column, unless the continuous target reads the same column (pass = a
+    grade of 10 or more, and the grade itself): then it is a new column, ``<column>_positive``.
+    """
+    target = case.targets.get("binary")
+    if target is None or target.positive is None or target.column not in customers:
+        return case, customers
+    label = quirks.positive_label(customers[target.column], target.positive, f"{_where(case)}: targets.binary")
+    continuous = case.targets.get("continuous")
+    if continuous is None or continuous.column != target.column:
+        return case, customers.assign(**{target.column: label})
+    name = f"{target.column}_positive"
+    targets = {**case.targets, "binary": dataclasses.replace(target, column=name)}
+    return dataclasses.replace(case, targets=targets), customers.assign(**{name: label})

@@ -1,0 +1,146 @@
+"""File quirks a case file declares (marketing.datasets.quirks through the files loader): each on a
+small hand-made file whose right answer is worked out here, and the two shapes of an event log
+without its customers or items tables."""
+
+import textwrap
+
+import pandas as pd
+import pytest
+import yaml
+
+from marketing.cases import CaseConfigError
+from marketing.datasets.canonical import FUTURE
+from marketing.datasets.files import load_own_data
+from marketing.datasets.quirks import derive, missing_codes, positive_label
+from marketing.features import rfm
+from marketing.validation import DataValidationError
+
+
+def write_case(folder, files, events_columns, analyses=("segmentation",), **extra):
+    """A case file over ``files`` whose events table is 'log' (no customers or items table)."""
+    raw = {
+        "name": "quirks", "title": "t", "question": "q", "analyses": list(analyses), "source": "files",
+        "files": files, "tables": {"events": {"table": "log", "columns": events_columns}},
+        "segmentation_features": ["recency_days", "frequency", "monetary"], **extra,
+    }
+    path = folder / "case.yml"
+    path.write_text(yaml.safe_dump(raw, sort_keys=False))
+    return path
+
+
+# Two customers, five lines: a header-less, whitespace-separated file with a decimal comma, an
+# epoch-second time, a missing-value code and one exact duplicate line.
+LOG = textwrap.dedent("""\
+    7   1704067200   2   1,5   A
+    7   1704067200   2   1,5   A
+    7   1706745600   ?   3,0   B
+    9   1709251200   1   10,25 A
+    9   1709251200   4   2,0   C
+""")
+COLUMNS = ["cust", "epoch", "qty", "price", "sku"]
+
+
+@pytest.fixture
+def log_case(tmp_path):
+    (tmp_path / "log.data").write_text(LOG)
+    files = {"log": {"path": "log.data", "format": "csv", "sep": "whitespace", "names": COLUMNS, "decimal": ",",
+                     "na_values": {"qty": ["?"]}, "date_format": "unix", "drop_duplicates": True,
+                     "derive": {"revenue": "qty * price"}}}
+    return write_case(tmp_path, files, {"customer_id": "cust", "timestamp": "epoch", "item_id": "sku",
+                                        "quantity": "qty", "amount": "revenue"}, observation_end="2024-04-01")
+
+
+def test_an_event_log_alone_with_every_file_quirk(log_case):
+    data = load_own_data(log_case)
+    # the customers and items are the ids the events name
+    assert data.customers["customer_id"].tolist() == [7, 9]
+    assert data.items["item_id"].tolist() == ["A", "B", "C"]
+    ev = data.events
+    # 2024-01-01, 2024-02-01, 2024-03-01 00:00 UTC as epoch seconds
+    assert ev["timestamp"].dt.strftime("%Y-%m-%d").tolist() == ["2024-01-01", "2024-02-01", "2024-03-01", "2024-03-01"]
+    # revenue = qty x price with the decimal comma read; the '?' quantity gives a missing revenue
+    assert ev["amount"].tolist()[:1] == [3.0] and pd.isna(ev["amount"].iloc[1])
+    assert ev["amount"].tolist()[2:] == [10.25, 8.0]
+    steps = data.cleaning.to_frame().set_index("reason")
+    assert steps.loc["exact duplicate rows", "rows_removed"] == 1
+    assert steps.loc["missing-value codes in 'qty'", "values_set_missing"] == 1
+    assert steps.loc["missing-value codes in 'qty'", "rows_removed"] == 0
+    table = rfm(ev, data.observation_end)
+    assert table.loc[9, "monetary"] == 18.25 and table.loc[9, "recency_days"] == 31
+
+
+def test_an_event_log_without_items_runs_segmentation_only(tmp_path):
+    (tmp_path / "log.csv").write_text("c,t,v\n1,2024-01-05,10\n2,2024-02-01,5\n1,2024-02-10,1\n")
+    case = write_case(tmp_path, {"log": "log.csv"}, {"customer_id": "c", "timestamp": "t", "amount": "v"})
+    data = load_own_data(case)
+    assert data.customers["customer_id"].tolist() == [1, 2] and "item_id" not in data.events
+    assert data.observation_end == pd.Timestamp("2024-02-11")
+    with pytest.raises(CaseConfigError, match=r"tables.events.columns.item_id: missing \(needed by recommendation"):
+        write_case(tmp_path, {"log": "log.csv"}, {"customer_id": "c", "timestamp": "t"}, analyses=["recommendation"])
+        load_own_data(tmp_path / "case.yml")
+
+
+def test_a_future_event_does_not_move_the_end_and_is_counted(tmp_path):
+    (tmp_path / "log.csv").write_text("c,t,v\n1,2024-01-05,10\n2,2024-02-01,5\n1,2099-02-10,1\n")
+    data = load_own_data(write_case(tmp_path, {"log": "log.csv"}, {"customer_id": "c", "timestamp": "t", "amount": "v"}))
+    assert data.observation_end == pd.Timestamp("2024-02-02")
+    assert data.cleaning.to_frame().set_index("reason").loc[FUTURE, "rows_removed"] == 1
+
+
+def test_nominal_codes_become_levels(tmp_path):
+    (tmp_path / "log.csv").write_text("c,t,v\n1,2024-01-05,10\n2,2024-02-01,5\n")
+    (tmp_path / "people.csv").write_text("id,sex,age\n1,1,30\n2,2,41\n")
+    case = write_case(tmp_path, {"log": "log.csv", "people": {"path": "people.csv", "nominal": ["sex"]}},
+                      {"customer_id": "c", "timestamp": "t", "amount": "v"})
+    raw = yaml.safe_load(case.read_text())
+    raw["tables"]["customers"] = {"table": "people", "id": "id"}
+    case.write_text(yaml.safe_dump(raw))
+    customers = load_own_data(case).customers
+    assert customers["sex"].tolist() == ["1", "2"] and pd.api.types.is_numeric_dtype(customers["age"])
+
+
+@pytest.mark.parametrize("positive, expected", [
+    ("num > 0", [0, 1, 1, 0]), ("> 1", [0, 1, 0, 0]), ([2, 3], [0, 1, 0, 0]), (1, [0, 0, 1, 0]),
+])
+def test_binary_targets_from_any_column(positive, expected):
+    num = pd.Series([0, 2, 1, 0], name="num")
+    assert positive_label(num, positive, "here").tolist() == expected
+
+
+def test_positive_errors_name_the_column_and_its_values():
+    with pytest.raises(CaseConfigError, match="compares column 'G3', but the target column is 'num'"):
+        positive_label(pd.Series([1, 2], name="num"), "G3 >= 10", "case.yml: targets.binary")
+    with pytest.raises(DataValidationError, match=r"positive 'Yes' matches no value of column 'y'; its values are \['no', 'yes'\]"):
+        positive_label(pd.Series(["yes", "no"], name="y"), "Yes", "case.yml: targets.binary")
+
+
+def test_a_grade_and_its_pass_mark_are_two_targets(tmp_path):
+    (tmp_path / "log.csv").write_text("c,t,v\n1,2024-01-05,10\n2,2024-02-01,5\n3,2024-02-03,5\n")
+    (tmp_path / "people.csv").write_text("id,G3\n1,12\n2,9\n3,10\n")
+    case = write_case(tmp_path, {"log": "log.csv", "people": "people.csv"}, {"customer_id": "c", "timestamp": "t", "amount": "v"},
+                      analyses=["regression"], regression_features=["frequency"],
+                      targets={"continuous": {"column": "G3"}, "binary": {"column": "G3", "positive": "G3 >= 10"}},
+                      targeting={"contact_cost": 1.0, "response_value": 2.0})
+    raw = yaml.safe_load(case.read_text())
+    raw["tables"]["customers"] = {"table": "people", "id": "id"}
+    case.write_text(yaml.safe_dump(raw))
+    data = load_own_data(case)
+    assert data.case.targets["binary"].column == "G3_positive"
+    assert data.customers["G3_positive"].tolist() == [1, 0, 1] and data.customers["G3"].tolist() == [12, 9, 10]
+
+
+def test_derived_columns_allow_arithmetic_only():
+    frame = pd.DataFrame({"a": [1.0, 2.0], "b": [3.0, 4.0]})
+    assert derive(frame, "x", "(a + b) / 2 - -1", "here").tolist() == [3.0, 4.0]
+    for expression, found in [("a.__class__", "an attribute"), ("open('f')", "a function call"), ("a[0]", "an index")]:
+        with pytest.raises(CaseConfigError, match=found):
+            derive(frame, "x", expression, "here")
+    with pytest.raises(DataValidationError, match="names column 'c' that the file does not have"):
+        derive(frame, "x", "a * c", "here")
+
+
+def test_missing_codes_in_every_column_and_numbers_after_them():
+    table = pd.DataFrame({"x": ["1,5", "?", "-1"], "y": ["a", "unknown", "b"], "z": [999, 3, 999]})
+    out, counts = missing_codes(table, ["?", "unknown", 999], "here", decimal=",")
+    assert out["x"].tolist()[0] == 1.5 and out["x"].isna().tolist() == [False, True, False]
+    assert counts == {"x": 1, "y": 1, "z": 2} and out["z"].isna().sum() == 2

@@ -151,3 +151,43 @@ def show_provenance(analysis: str, namespace: Mapping[str, Any], data=None) -> N
 
     info = provenance(template_values(analysis, namespace), data)
     display({"application/json": info, "text/plain": json.dumps(info, indent=1)}, raw=True)
+
+
+def data_overview(data):
+    """What the analysis reads, said once near the top of every report: a sentence with the
+    customers and the events inside the observation window (later events, the label window,
+    are counted apart), and the cleaning table (what each step removed, and why).
+
+    Works on every engine (one aggregation over the events, through narwhals).
+
+    Examples
+    --------
+    >>> from marketing.datasets import load_case_data
+    >>> table = data_overview(load_case_data("ecommerce"))
+    2,000 customers; 40,205 events from 2025-01-01 to 2025-12-31, before the observation end 2026-01-01.
+    Cleaning removed 1,162 rows:
+    >>> list(table.columns)
+    ['table', 'reason', 'rows_removed', 'rows_before', 'share_removed']
+    """
+    import narwhals as nw
+
+    from marketing.columns import TIMESTAMP
+    from marketing.frames import count_where, frame
+
+    end = data.observation_end.to_pydatetime()
+    before = nw.col(TIMESTAMP) < nw.lit(end)
+    events = frame(data.events)
+    row = events.select(
+        count_where(before).alias("inside"), nw.len().alias("all"),
+        nw.when(before).then(nw.col(TIMESTAMP)).min().alias("first"),
+        nw.when(before).then(nw.col(TIMESTAMP)).max().alias("last"),
+    )
+    row = (row.collect() if isinstance(row, nw.LazyFrame) else row).rows(named=True)[0]
+    inside, later = int(row["inside"] or 0), int(row["all"]) - int(row["inside"] or 0)
+    span = f" from {row['first']:%Y-%m-%d} to {row['last']:%Y-%m-%d}" if inside else ""
+    after = f"; {later:,} later events (the label window) are not used by the features" if later else ""
+    print(f"{n_rows(data.customers):,} customers; {inside:,} events{span}, before the observation end "
+          f"{data.observation_end:%Y-%m-%d}{after}.")
+    table = data.cleaning.to_frame()
+    print(f"Cleaning removed {int(table['rows_removed'].sum()):,} rows:" if len(table) else "Cleaning removed nothing.")
+    return table

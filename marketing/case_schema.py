@@ -422,6 +422,19 @@ def _cross_checks(raw: dict) -> list[str]:
     tables = raw.get("tables") if isinstance(raw.get("tables"), dict) else {}
     events = tables.get("events") if isinstance(tables.get("events"), dict) else {}
     roles = events.get("columns") if isinstance(events.get("columns"), dict) else {}
+    for name, spec in tables.items():
+        mapped = spec.get("columns") if isinstance(spec, dict) and isinstance(spec.get("columns"), dict) else {}
+        by_column: dict[Any, list[str]] = {}
+        for role, column in mapped.items():
+            by_column.setdefault(column, []).append(role)
+        for column, both in by_column.items():
+            if len(both) > 1 and isinstance(column, str):
+                out.append(f"tables.{name}.columns: column {column!r} is mapped to {len(both)} roles ({', '.join(both)}); "
+                           "a column plays one role (derive a copy under another name if you need it twice)")
+    features = raw.get("regression_features") if isinstance(raw.get("regression_features"), list) else []
+    if {"tenure_days", "recency_days", "first_to_last_days"} <= set(features):
+        out.append("regression_features: first_to_last_days = tenure_days - recency_days, so the three together "
+                   "are collinear and their coefficients cannot be estimated; keep two of them")
     if raw.get("feedback") == "explicit" and roles and RATING not in roles:
         out.append(f"tables.events.columns: feedback is 'explicit', so the '{RATING}' role needs a column")
     files = raw.get("files")

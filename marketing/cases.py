@@ -40,6 +40,10 @@ class CaseConfigError(ValueError):
         super().__init__(message)
         self.problems = list(problems or [])
 
+    def _render_traceback_(self) -> list[str]:
+        # IPython (and so papermill) shows the message alone, not a stack through the loader
+        return [f"{type(self).__name__}: {self}"]
+
 
 class AnalysisNotApplicable(CaseConfigError):
     """Raised when a case's data does not support an analysis (the message says why)."""

@@ -14,6 +14,11 @@ class DataValidationError(ValueError):
     The message always names the table (or file), the column and how to fix it.
     """
 
+    def _render_traceback_(self) -> list[str]:
+        # IPython shows this instead of the traceback: the message is the whole story, and a
+        # stack through pandas internals only hides it
+        return [f"{type(self).__name__}: {self}"]
+
 
 def _where(table: str, source: str | None) -> str:
     return f"table '{table}'" + (f" (from {source})" if source else "")
@@ -56,6 +61,40 @@ def require_numeric(df: pd.DataFrame, column: str, table: str, source: str | Non
         )
 
 
+_OFFSET = r"(?:Z|[+-]\d\d:?\d\d)\s*$"
+
+
+def to_datetimes(values: pd.Series, fmt: str | None, where: str) -> pd.Series:
+    """``pd.to_datetime(values, format=fmt, errors="coerce")`` as naive UTC times.
+
+    Times written with differing UTC offsets (winter and summer time) are put on UTC; a column
+    mixing times with and without an offset raises, since the ones without are ambiguous.
+    ``where`` names the column in that message.
+
+    Examples
+    --------
+    >>> to_datetimes(pd.Series(["2024-03-30 10:00+01:00", "2024-04-01 10:00+02:00"]), "ISO8601", "x").tolist()
+    [Timestamp('2024-03-30 09:00:00'), Timestamp('2024-04-01 08:00:00')]
+    """
+    try:
+        out = pd.to_datetime(values, format=fmt, errors="coerce")
+    except ValueError as err:
+        if "timezone" not in str(err).lower():
+            raise
+        text = values.dropna().astype("str")
+        with_offset = text.str.contains(_OFFSET, regex=True)
+        if not with_offset.all():
+            raise DataValidationError(
+                f"{where}: some times have a UTC offset ({text[with_offset].iloc[0]!r}) and some do not "
+                f"({text[~with_offset].iloc[0]!r}), so the ones without are ambiguous. Export every time "
+                "with its offset, or every time in one zone without offsets."
+            ) from None
+        out = pd.to_datetime(values, format=fmt, errors="coerce", utc=True)
+    if getattr(out.dt, "tz", None) is not None:
+        out = out.dt.tz_convert("UTC").dt.tz_localize(None)
+    return out.astype("datetime64[ns]")
+
+
 def parse_timestamps(
     df: pd.DataFrame, column: str, table: str, source: str | None = None
 ) -> pd.Series:
@@ -67,7 +106,7 @@ def parse_timestamps(
     if pd.api.types.is_datetime64_any_dtype(col):
         parsed = col
     else:
-        parsed = pd.to_datetime(col, errors="coerce", format="mixed")
+        parsed = to_datetimes(col, "mixed", f"{_where(table, source)}: column '{column}'")
     bad = parsed.isna()
     if bad.any():
         first = col[bad].iloc[0]

@@ -144,3 +144,60 @@ def test_missing_codes_in_every_column_and_numbers_after_them():
     out, counts = missing_codes(table, ["?", "unknown", 999], "here", decimal=",")
     assert out["x"].tolist()[0] == 1.5 and out["x"].isna().tolist() == [False, True, False]
     assert counts == {"x": 1, "y": 1, "z": 2} and out["z"].isna().sum() == 2
+
+
+# --- errors that used to be pandas' own messages ----------------------------------------------
+
+
+def test_one_column_mapped_to_two_roles_is_named(tmp_path):
+    (tmp_path / "log.csv").write_text("c,t,v\n1,2024-01-05,10\n")
+    with pytest.raises(CaseConfigError, match=r"tables.events.columns: column 'c' is mapped to 2 roles \(customer_id, item_id\)"):
+        load_own_data(write_case(tmp_path, {"log": "log.csv"}, {"customer_id": "c", "item_id": "c", "timestamp": "t"}))
+
+
+def test_times_with_summer_and_winter_offsets_are_put_on_utc_and_mixed_ones_are_refused(tmp_path):
+    (tmp_path / "log.csv").write_text("c,t,v\n1,2024-03-30 10:00+01:00,10\n2,2024-04-01 10:00+02:00,5\n")
+    case = write_case(tmp_path, {"log": "log.csv"}, {"customer_id": "c", "timestamp": "t", "amount": "v"})
+    times = load_own_data(case).events["timestamp"]
+    assert times.tolist() == [pd.Timestamp("2024-03-30 09:00"), pd.Timestamp("2024-04-01 08:00")]
+    (tmp_path / "log.csv").write_text("c,t,v\n1,2024-03-30 10:00,10\n2,2024-04-01 10:00+02:00,5\n")
+    with pytest.raises(DataValidationError, match=r"files.log: column 't': some times have a UTC offset \('2024-04-01 10:00\+02:00'\) and some do not"):
+        load_own_data(case)
+
+
+def test_the_three_recency_features_together_are_refused(tmp_path):
+    (tmp_path / "log.csv").write_text("c,t,v\n1,2024-01-05,10\n")
+    with pytest.raises(CaseConfigError, match="first_to_last_days = tenure_days - recency_days"):
+        load_own_data(write_case(tmp_path, {"log": "log.csv"}, {"customer_id": "c", "timestamp": "t", "amount": "v"},
+                                 regression_features=["tenure_days", "recency_days", "first_to_last_days"]))
+
+
+def test_a_rank_deficient_design_names_its_columns():
+    from marketing.regression.interpret import coefficient_table
+
+    # as in the bank data: a client whose housing loan is unknown has an unknown personal loan too
+    housing = ["yes", "no", "unknown", "yes", "no", "unknown", "no", "yes"]
+    X = pd.DataFrame({"housing": housing, "loan": [h if h == "unknown" else "no" for h in housing],
+                      "age": [30.0, 41, 52, 33, 45, 29, 60, 38]}).astype({"housing": "category", "loan": "category"})
+    y = pd.Series([1.0, 2, 3, 2, 5, 1, 4, 3], name="y")
+    with pytest.raises(DataValidationError, match=r"equal to another: loan_unknown = housing_unknown"):
+        coefficient_table(X, y, "continuous")
+
+
+def test_a_missing_role_is_the_one_named_in_the_example():
+    import dataclasses
+
+    from marketing.cases import get_case
+    from marketing.datasets.canonical import to_canonical
+    from marketing.datasets.synthetic import generate
+
+    case = get_case("ecommerce")
+    events = {**case.tables["events"], "columns": {k: v for k, v in case.tables["events"]["columns"].items() if k != "timestamp"}}
+    broken = dataclasses.replace(case, tables={**case.tables, "events": events})
+    with pytest.raises(DataValidationError, match=r"role\(s\) \['timestamp'\]. Add them, for example `timestamp: "):
+        to_canonical(broken, generate(case, size="small", seed=1).tables)
+
+
+def test_the_package_errors_show_without_a_traceback_in_notebooks():
+    error = DataValidationError("table 'events': column 'x' is missing. Add it.")
+    assert error._render_traceback_() == ["DataValidationError: table 'events': column 'x' is missing. Add it."]

@@ -121,7 +121,7 @@ def to_canonical(
     if missing_roles:
         raise DataValidationError(
             f"case {case.name!r}: tables.events.columns does not map the role(s) {missing_roles}. "
-            "Add them, for example `customer_id: CustomerID`."
+            f"Add them, for example `{missing_roles[0]}: <the column of your events table>`."
         )
     require_columns(events, [mapping[r] for r in mapping], ev_name, source)
     # validate under the source's own column names, so errors name what the user sees

@@ -39,7 +39,7 @@ from marketing.cases import CaseConfigError, CaseStudy, get_case
 from marketing.columns import CUSTOMER, ITEM, SIGNUP, TIMESTAMP
 from marketing.datasets.canonical import CaseData, to_canonical
 from marketing.datasets import quirks
-from marketing.validation import CleaningReport, DataValidationError, drop_rows
+from marketing.validation import CleaningReport, DataValidationError, drop_rows, to_datetimes
 
 FORMATS = {
     ".csv": "csv",
@@ -340,7 +340,7 @@ def _to_datetime(where: str, table: str, column: str, values: pd.Series, fmt: st
     if fmt in UNIX_TIMES:
         out = quirks.unix_times(values, UNIX_TIMES[fmt])
     else:
-        out = pd.to_datetime(values, format=fmt or "ISO8601", errors="coerce")
+        out = to_datetimes(values, fmt or "ISO8601", f"{where}: files.{table}: column '{column}'")
     bad = out.isna() & values.notna()
     if bad.any():
         first = values[bad].iloc[0]
@@ -353,9 +353,7 @@ def _to_datetime(where: str, table: str, column: str, values: pd.Series, fmt: st
             f"{where}: files.{table}: column '{column}' has {int(bad.sum())} value(s) that do not "
             f"match the date format {fmt or 'ISO 8601'!r}, first {first!r} (row {values[bad].index[0]}). {fix}."
         )
-    if getattr(out.dt, "tz", None) is not None:
-        out = out.dt.tz_convert("UTC").dt.tz_localize(None)
-    return out.astype("datetime64[ns]")
+    return out
 
 
 def _observation_end(case: CaseStudy) -> pd.Timestamp | None:

@@ -57,6 +57,41 @@ def design_matrix(X: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(parts)
 
 
+def rank_problems(design: pd.DataFrame) -> str:
+    """Why a design matrix (intercept first) lacks full rank, naming its columns: constant terms,
+    terms equal to another, and groups of terms with an exact linear relation.
+
+    Examples
+    --------
+    >>> X = pd.DataFrame({"const": 1.0, "tenure": [5.0, 9, 4, 7], "recency": [1.0, 2, 1, 5],
+    ...                   "span": [4.0, 7, 3, 2], "a": [0.0, 1, 0, 1], "b": [0.0, 1, 0, 1], "c": 2.0})
+    >>> rank_problems(X)
+    'constant: c; equal to another: b = a; collinear: tenure, recency, span'
+    """
+    terms = list(design.columns[1:])
+    constant = [c for c in terms if design[c].nunique() < 2]
+    rest = design.drop(columns=constant)
+    duplicated = rest.T.duplicated()
+    first = {tuple(rest[c]): c for c in reversed(rest.columns)}
+    equal = [f"{c} = {first[tuple(rest[c])]}" for c in rest.columns[duplicated.to_numpy()]]
+    rest = rest.loc[:, ~duplicated.to_numpy()]
+    # the null space of what remains: each direction with a zero singular value is one relation
+    values = rest.to_numpy(dtype=float)
+    scaled = values / np.maximum(np.abs(values).max(axis=0), 1e-300)
+    _, singular, vt = np.linalg.svd(scaled, full_matrices=True)
+    tol = max(scaled.shape) * np.finfo(float).eps * (singular.max() if len(singular) else 1.0)
+    rank = int((singular > tol).sum())
+    groups = []
+    for vector in vt[rank:]:
+        members = [c for c, w in zip(rest.columns, vector) if abs(w) > 1e-8 and c != design.columns[0]]
+        if members:
+            groups.append(", ".join(members))
+    parts = [f"constant: {', '.join(constant)}" if constant else "",
+             f"equal to another: {', '.join(equal)}" if equal else "",
+             f"collinear: {'; '.join(groups)}" if groups else ""]
+    return "; ".join(p for p in parts if p) or "some columns are collinear"
+
+
 def coefficient_table(
     X: pd.DataFrame, y: pd.Series, kind: str, *, level: float = 0.95, scale: str = "raw"
 ) -> pd.DataFrame:
@@ -97,11 +132,9 @@ def coefficient_table(
     y = check_target(y, kind)
     design = design_matrix(X)
     if np.linalg.matrix_rank(design.to_numpy()) < design.shape[1]:
-        constant = [c for c in design.columns[1:] if design[c].nunique() < 2]
         raise DataValidationError(
             "features: the coefficients cannot all be estimated because the design matrix is "
-            f"rank-deficient (constant terms: {constant or 'none; some columns are collinear'}). "
-            "Drop the constant or duplicated columns."
+            f"rank-deficient: {rank_problems(design)}. Drop one column of each from regression_features."
         )
     if kind == "continuous":
         fit = sm.OLS(y.to_numpy(), design).fit()

@@ -92,11 +92,16 @@ def check_case(case: str | CaseStudy, analyses: list[str] | None = None) -> list
         f"{events['timestamp'].min().date()} to {events['timestamp'].max().date()}; "
         f"observation end {data.observation_end.date()}",
     ]
-    removed = data.cleaning.to_frame()
-    removed = removed[removed["rows_removed"] > 0]
-    for table, steps in removed.groupby("table", sort=False):
-        counts = ", ".join(f"{n:,} {reason}" for reason, n in zip(steps["reason"], steps["rows_removed"]))
-        lines.append(f"  cleaning   removed {int(steps['rows_removed'].sum()):,} rows of {table}: {counts}")
+    steps = data.cleaning.to_frame()
+    removed = steps[steps["rows_removed"] > 0]
+    for table, rows in removed.groupby("table", sort=False):
+        counts = ", ".join(f"{n:,} {reason}" for reason, n in zip(rows["reason"], rows["rows_removed"]))
+        lines.append(f"  cleaning   removed {int(rows['rows_removed'].sum()):,} rows of {table}: {counts}")
+    if "values_set_missing" in steps:
+        coded = steps[steps["values_set_missing"] > 0]
+        for table, rows in coded.groupby("table", sort=False):
+            counts = ", ".join(f"{n:,} {reason}" for reason, n in zip(rows["reason"], rows["values_set_missing"]))
+            lines.append(f"  cleaning   set missing in {table}: {counts}")
     for analysis in ANALYSES:
         if analysis not in case.analyses:
             reason = case.not_applicable.get(analysis) or "not in the case's analyses"

@@ -101,3 +101,23 @@ def test_check_from_the_shell_exits_2_without_traceback(shop):
                           capture_output=True, text=True, env=env, cwd=ROOT, timeout=120)
     assert done.returncode == 2, done.stderr
     assert "Traceback" not in done.stderr and "did you mean 'observation_end'?" in done.stderr
+
+
+TILL = ROOT / "data" / "examples" / "till" / "case.yml"
+
+
+def test_check_the_till_log_example(capsys):
+    # a sales log alone, every quirk declared: no customers or products file, no pandas step
+    assert main(["check", str(TILL)]) == 0
+    out = capsys.readouterr().out
+    assert "customers  300 rows" in out and "events     5,877 rows of 300 customers" in out
+    assert "12 exact duplicate rows" in out and "12 missing-value codes in 'qty'" in out
+    assert "recommendation  ready" in out and "segmentation    ready" in out
+
+
+def test_the_till_log_example_runs_the_segmentation_report(tmp_path):
+    from conftest import execute_template
+
+    _, metrics = execute_template("segmentation", tmp_path, case_study=str(TILL))
+    assert metrics["case_study"] == "till" and metrics["n_customers"] == 300
+    assert metrics["silhouette"] > 0.2

@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from marketing.cases import CaseConfigError
-from marketing.datasets.canonical import FUTURE
+from marketing.datasets.cleaning import FUTURE
 from marketing.datasets.files import load_own_data
 from marketing.datasets.quirks import derive, missing_codes, positive_label
 from marketing.features import rfm

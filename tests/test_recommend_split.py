@@ -70,3 +70,15 @@ def test_make_split_dispatch_and_errors():
         leave_last_n_out(EVENTS, n=0)
     with pytest.raises(DataValidationError, match="empty"):
         split_by_time(EVENTS.iloc[:0], "2025-02-01")
+
+
+@pytest.mark.parametrize("method", ["time", "leave_last", "random"])
+def test_every_split_ends_at_the_observation_end(method):
+    # the events from the observation end on are the other analyses' label window
+    events = pd.DataFrame({"customer_id": [1, 1, 1, 2, 2, 2], "item_id": [5, 6, 7, 5, 6, 8],
+                           "timestamp": pd.to_datetime(["2025-01-01", "2025-02-20", "2025-03-05",
+                                                        "2025-01-10", "2025-02-25", "2025-03-02"])})
+    split = make_split(events, method, observation_end="2025-03-01", test_days=30, random_state=1)
+    seen = pd.concat([split.train[["customer_id", "item_id"]], split.test[["customer_id", "item_id"]]])
+    assert not (seen["item_id"].isin([7, 8])).any()
+    assert split.details["train_events"] + split.details["test_pairs"] == 4

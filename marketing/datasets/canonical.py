@@ -18,6 +18,7 @@ import pandas as pd
 
 from marketing.cases import CaseStudy, get_case
 from marketing.columns import AMOUNT, CUSTOMER, ITEM, ORDER, QUANTITY, RATING, TIMESTAMP
+from marketing.datasets.cleaning import FUTURE, tomorrow
 from marketing.datasets.synthetic import Truth
 from marketing.validation import (
     CleaningReport,
@@ -29,10 +30,6 @@ from marketing.validation import (
     require_numeric,
     require_unique,
 )
-
-
-#: The cleaning step of events after the day the data are loaded (the reason stays the same from day to day).
-FUTURE = "dated in the future (after the day of the run)"
 
 
 @dataclass(frozen=True)
@@ -150,8 +147,7 @@ def to_canonical(
         items = _ids_of(events, ITEM) if ITEM in events else pd.DataFrame({ITEM: pd.Series([], dtype="int64")})
 
     if observation_end is None:
-        today = pd.Timestamp.now().normalize() + pd.Timedelta(days=1)
-        events = drop_rows(events, events[TIMESTAMP] >= today, ev_name, FUTURE, report)
+        events = drop_rows(events, events[TIMESTAMP] >= tomorrow(), ev_name, FUTURE, report)
         require_non_empty(events, f"{ev_name} (after cleaning)", source)
         # real data: the day after the last event, so that its recency is one day at least
         observation_end = events[TIMESTAMP].max().normalize() + pd.Timedelta(days=1)

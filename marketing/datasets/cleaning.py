@@ -10,16 +10,27 @@ from __future__ import annotations
 
 import narwhals as nw
 
+import pandas as pd
+
 from marketing.columns import AMOUNT, CUSTOMER, ITEM, QUANTITY, TIMESTAMP
 from marketing.frames import collect, frame
 from marketing.validation import CleaningReport
 
+#: Events dated after the day of the run: real data without an observation end (the files these
+#: engines read) must not have it moved to 2099 by one mistyped year.
+FUTURE = "dated in the future (after the day of the run)"
 REASONS = (
     "missing customer id",
     "returns or cancellations (negative quantity or amount)",
     "customer not in the customers table",
     "item not in the items table",
+    FUTURE,
 )
+
+
+def tomorrow() -> pd.Timestamp:
+    """The first instant after the day of the run: events from it on are in the future."""
+    return pd.Timestamp.now().normalize() + pd.Timedelta(days=1)
 
 
 def clean_events(events, customers=None, items=None):
@@ -49,7 +60,7 @@ def clean_events(events, customers=None, items=None):
     ...     "amount": [5.0, 1.0, -2.0, 3.0]})
     >>> kept, report, last = clean_events(events, pd.DataFrame({"customer_id": [1.0, 2.0]}))
     >>> report.to_frame()["rows_removed"].tolist(), len(kept), str(last.date())
-    ([1, 1, 1], 1, '2025-01-01')
+    ([1, 1, 1, 0], 1, '2025-01-01')
     """
     log = frame(events)
     negative = nw.col(AMOUNT) < 0
@@ -64,6 +75,7 @@ def clean_events(events, customers=None, items=None):
             flagged = flagged.join(known, on=key, how="left")
             flags.append(flag)
             checks.append((reason, nw.col(flag).is_null()))
+    checks.append((FUTURE, (nw.col(TIMESTAMP) >= nw.lit(tomorrow().to_pydatetime())).fill_null(False)))
     # step i removes the rows its reason catches among those no earlier reason caught
     kept_so_far, steps = nw.lit(True), []
     for i, (_, remove) in enumerate(checks):

@@ -161,7 +161,7 @@ def time_split_frames(events, cutoff: pd.Timestamp, col_customer=CUSTOMER, col_i
     "not before") that the customer did not have before are the test pairs.
     """
     lf = lazy(events)
-    before = nw.col(col_time) < _datetime(cutoff, lf, col_time)
+    before = nw.col(col_time) < datetime_literal(cutoff, lf, col_time)
     row = first_row(lf.select(
         nw.len().alias("rows"), count_where(before.fill_null(False)).alias("before"),
         nw.col(col_time).min().alias("first"), nw.col(col_time).max().alias("last"),
@@ -174,7 +174,7 @@ def time_split_frames(events, cutoff: pd.Timestamp, col_customer=CUSTOMER, col_i
     return train, test, int(repeats), row
 
 
-def _datetime(cutoff: pd.Timestamp, lf: nw.LazyFrame, col_time: str):
+def datetime_literal(cutoff: pd.Timestamp, lf: nw.LazyFrame, col_time: str):
     """The cut-off as a literal comparable with the time column (time zone aware if it is)."""
     dtype = lf.collect_schema()[col_time]
     value = cutoff.to_pydatetime()

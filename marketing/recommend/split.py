@@ -188,6 +188,7 @@ def make_split(
     events : pandas.DataFrame, DuckDB relation or Spark DataFrame
     method : {"time", "leave_last", "random"}
         ``"time"``: cut-off = ``observation_end - test_days`` (default end: the last event);
+        with an ``observation_end``, every method splits the events before it only;
         ``"leave_last"``: the last ``n`` distinct items per customer; ``"random"``: a
         ``test_size`` share of each customer's distinct items, drawn with ``random_state``.
 
@@ -203,12 +204,16 @@ def make_split(
     >>> make_split(events, "time", observation_end="2025-03-01", test_days=30).details["test_pairs"]
     2
     """
+    if observation_end is not None:
+        # events from the observation end on are the label window of the other analyses: a
+        # recommendation test window that reached into it would be scored on a different period
+        end = pd.Timestamp(observation_end)
+        lf = _events(events, [CUSTOMER, ITEM, TIMESTAMP])
+        events = lf.filter(nw.col(TIMESTAMP) < rel.datetime_literal(end, lf, TIMESTAMP)).to_native()
     if method == "time":
         if observation_end is None:
             lf = _events(events, [TIMESTAMP])
             end = _naive(rel.first_row(lf.select(nw.col(TIMESTAMP).max()))[TIMESTAMP])
-        else:
-            end = pd.Timestamp(observation_end)
         return split_by_time(events, end - pd.Timedelta(days=test_days))
     if method == "leave_last":
         return leave_last_n_out(events, n=n, random_state=random_state)

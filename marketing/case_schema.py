@@ -262,7 +262,7 @@ ITEM_ROLES: dict[str, Field] = {
 def _entity(roles: dict[str, Field], what: str) -> Section:
     return Section({
         "table": Field(TEXT, required=True, doc=f"the source table of {what} (a key of 'files' for own data)"),
-        "id": Field(TEXT, required=True, doc=f"the column holding the {what}' id"),
+        "id": Field(TEXT, doc=f"the column holding the {what}' id (default: the row number, from 1)"),
         "columns": Field(Section(roles, noun="role"), doc="role -> the source's column name"),
     })
 
@@ -278,7 +278,7 @@ TABLES = Section({
             "table": Field(TEXT, required=True, doc="the order-header table"),
             "key": Field(TEXT, required=True, doc="the role (or column) both tables share, e.g. order_id"),
         }), doc="order headers to join to the lines"),
-    }), required=True, doc="the events table"),
+    }), needed_by=("recommendation",), doc="the events table (none: a table of one row per person, for segmentation by its columns and regression)"),
 })
 
 TARGET = Section({

@@ -51,11 +51,17 @@ class AnalysisNotApplicable(CaseConfigError):
 
 @dataclass(frozen=True)
 class Target:
-    """A regression target: the column, its business meaning and (binary) the positive label."""
+    """A regression target: the column, its business meaning and (binary) the positive label.
+
+    ``source`` is the column a binary label is computed from by ``positive``: the target's own
+    column, or, when the continuous target reads the same column (a grade, and passing it),
+    that column while the label gets its own, ``<source>_positive``.
+    """
 
     column: str
     meaning: str
     positive: Any = None
+    source: str | None = None
 
 
 @dataclass(frozen=True)
@@ -230,10 +236,13 @@ def check_mapping(raw: Any, file: str) -> None:
 
 def _from_mapping(raw: dict[str, Any], path: str | None, file: str) -> CaseStudy:
     check_mapping(raw, file)
-    targets = {
-        kind: Target(spec["column"], spec.get("meaning", ""), spec.get("positive"))
-        for kind, spec in (raw.get("targets") or {}).items()
-    }
+    specs = raw.get("targets") or {}
+    targets = {kind: Target(spec["column"], spec.get("meaning", "")) for kind, spec in specs.items()}
+    binary = specs.get("binary") or {}
+    if binary.get("positive") is not None:
+        shared = binary["column"] == (specs.get("continuous") or {}).get("column")
+        column = f"{binary['column']}_positive" if shared else binary["column"]
+        targets["binary"] = Target(column, binary.get("meaning", ""), binary["positive"], source=binary["column"])
     return CaseStudy(
         name=str(raw["name"]),
         title=raw["title"],

@@ -90,7 +90,8 @@ def check_case(case: str | CaseStudy, analyses: list[str] | None = None) -> list
         f"  items      {len(data.items):,} rows",
         f"  events     {len(events):,} rows of {events['customer_id'].nunique():,} customers, "
         f"{events['timestamp'].min().date()} to {events['timestamp'].max().date()}; "
-        f"observation end {data.observation_end.date()}",
+        f"observation end {data.observation_end.date()}" if data.observation_end is not None
+        else "  events     none: one row per person",
     ]
     steps = data.cleaning.to_frame()
     removed = steps[steps["rows_removed"] > 0]

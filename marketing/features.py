@@ -246,15 +246,25 @@ def customer_table(data, features: tuple[str, ...] | list[str]) -> pd.DataFrame:
     ('DataFrame', ['recency_days', 'income'], 2000)
     """
     engine = engine_of(data)
-    window = _before(frame(data.events), TIMESTAMP, data.observation_end)
-    behaviour = _rfm_frame(window, data.observation_end, CUSTOMER, TIMESTAMP, AMOUNT, ORDER, ITEM)
-    if engine == "duckdb":
-        # the per-customer table is small: the models of the DuckDB engine run on it in memory
-        behaviour = frame(collect(behaviour))
     customers = frame(data.customers)
-    behaviour = _for_customers(behaviour, customers.select(CUSTOMER), CUSTOMER)
-    rfm_names = [c for c in behaviour.columns if c != CUSTOMER]
     attributes = [c for c in customers.columns if c != CUSTOMER]
+    if data.observation_end is None:
+        # a table of one row per person: its columns are the features
+        behaviour, rfm_names = customers.select(CUSTOMER), []
+        events_only = [f for f in features if f in RFM_COLUMNS and f not in attributes]
+        if events_only:
+            raise DataValidationError(
+                f"case {data.case.name!r}: feature(s) {events_only} are computed from an event log, and this "
+                f"case has none (no tables.events). Use columns of the customers table: {attributes}."
+            )
+    else:
+        window = _before(frame(data.events), TIMESTAMP, data.observation_end)
+        behaviour = _rfm_frame(window, data.observation_end, CUSTOMER, TIMESTAMP, AMOUNT, ORDER, ITEM)
+        if engine == "duckdb":
+            # the per-customer table is small: the models of the DuckDB engine run on it in memory
+            behaviour = frame(collect(behaviour))
+        behaviour = _for_customers(behaviour, customers.select(CUSTOMER), CUSTOMER)
+        rfm_names = [c for c in behaviour.columns if c != CUSTOMER]
     unknown = [f for f in features if f not in rfm_names and f not in attributes]
     if unknown:
         raise DataValidationError(

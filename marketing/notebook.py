@@ -174,20 +174,22 @@ def data_overview(data):
     from marketing.columns import TIMESTAMP
     from marketing.frames import count_where, frame
 
-    end = data.observation_end.to_pydatetime()
-    before = nw.col(TIMESTAMP) < nw.lit(end)
-    events = frame(data.events)
-    row = events.select(
-        count_where(before).alias("inside"), nw.len().alias("all"),
-        nw.when(before).then(nw.col(TIMESTAMP)).min().alias("first"),
-        nw.when(before).then(nw.col(TIMESTAMP)).max().alias("last"),
-    )
-    row = (row.collect() if isinstance(row, nw.LazyFrame) else row).rows(named=True)[0]
-    inside, later = int(row["inside"] or 0), int(row["all"]) - int(row["inside"] or 0)
-    span = f" from {row['first']:%Y-%m-%d} to {row['last']:%Y-%m-%d}" if inside else ""
-    after = f"; {later:,} later events (the label window) are not used by the features" if later else ""
-    print(f"{n_rows(data.customers):,} customers; {inside:,} events{span}, before the observation end "
-          f"{data.observation_end:%Y-%m-%d}{after}.")
+    if data.observation_end is None:
+        print(f"{n_rows(data.customers):,} rows, one per person; no event log.")
+    else:
+        end = data.observation_end.to_pydatetime()
+        before = nw.col(TIMESTAMP) < nw.lit(end)
+        row = frame(data.events).select(
+            count_where(before).alias("inside"), nw.len().alias("all"),
+            nw.when(before).then(nw.col(TIMESTAMP)).min().alias("first"),
+            nw.when(before).then(nw.col(TIMESTAMP)).max().alias("last"),
+        )
+        row = (row.collect() if isinstance(row, nw.LazyFrame) else row).rows(named=True)[0]
+        inside, later = int(row["inside"] or 0), int(row["all"]) - int(row["inside"] or 0)
+        span = f" from {row['first']:%Y-%m-%d} to {row['last']:%Y-%m-%d}" if inside else ""
+        after = f"; {later:,} later events (the label window) are not used by the features" if later else ""
+        print(f"{n_rows(data.customers):,} customers; {inside:,} events{span}, before the observation end "
+              f"{data.observation_end:%Y-%m-%d}{after}.")
     table = data.cleaning.to_frame()
     print(f"Cleaning removed {int(table['rows_removed'].sum()):,} rows:" if len(table) else "Cleaning removed nothing.")
     return table

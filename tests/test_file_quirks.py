@@ -125,7 +125,7 @@ def test_a_grade_and_its_pass_mark_are_two_targets(tmp_path):
     raw["tables"]["customers"] = {"table": "people", "id": "id"}
     case.write_text(yaml.safe_dump(raw))
     data = load_own_data(case)
-    assert data.case.targets["binary"].column == "G3_positive"
+    assert data.case.targets["binary"].column == "G3_positive" and data.case.targets["binary"].source == "G3"
     assert data.customers["G3_positive"].tolist() == [1, 0, 1] and data.customers["G3"].tolist() == [12, 9, 10]
 
 
@@ -201,3 +201,50 @@ def test_a_missing_role_is_the_one_named_in_the_example():
 def test_the_package_errors_show_without_a_traceback_in_notebooks():
     error = DataValidationError("table 'events': column 'x' is missing. Add it.")
     assert error._render_traceback_() == ["DataValidationError: table 'events': column 'x' is missing. Add it."]
+
+
+# --- a table with one row per person ------------------------------------------------------------
+
+
+def people_case(tmp_path, **extra):
+    (tmp_path / "students.csv").write_text(
+        "sex;age;absences;G3\n" + "\n".join(f"{'FM'[i % 2]};{15 + i % 4};{i % 7};{(i * 7) % 21}" for i in range(40)) + "\n")
+    raw = {"name": "students", "title": "t", "question": "q", "analyses": ["regression", "segmentation"],
+           "source": "files", "files": {"students": {"path": "students.csv", "sep": ";"}},
+           "tables": {"customers": {"table": "students"}},
+           "segmentation_features": ["age", "absences"], "regression_features": ["sex", "age", "absences"],
+           "targets": {"continuous": {"column": "G3"}, "binary": {"column": "G3", "positive": "G3 >= 10"}},
+           "targeting": {"contact_cost": 1.0, "response_value": 5.0}, **extra}
+    path = tmp_path / "case.yml"
+    path.write_text(yaml.safe_dump(raw, sort_keys=False))
+    return path
+
+
+def test_a_table_of_people_needs_no_event_log_nor_ids(tmp_path, capsys):
+    from marketing.features import customer_table
+    from marketing.notebook import data_overview
+    from marketing.regression.problem import regression_problem
+
+    data = load_own_data(people_case(tmp_path))
+    assert data.customers["customer_id"].tolist() == list(range(1, 41))  # the row numbers
+    assert data.observation_end is None and data.events.empty
+    data_overview(data)
+    assert "40 rows, one per person; no event log." in capsys.readouterr().out
+    assert list(customer_table(data, ["age", "absences"]).columns) == ["age", "absences"]
+    problem = regression_problem(data)
+    grades = data.customers["G3"]
+    assert problem.targets["binary"].tolist() == (grades >= 10).astype(int).tolist()
+    assert problem.targets["continuous"].tolist() == grades.tolist()
+
+
+def test_event_features_of_a_table_of_people_are_refused_by_name(tmp_path):
+    from marketing.features import customer_table
+
+    data = load_own_data(people_case(tmp_path, segmentation_features=["recency_days", "age"]))
+    with pytest.raises(DataValidationError, match=r"\['recency_days'\] are computed from an event log, and this case has none"):
+        customer_table(data, data.case.segmentation_features)
+
+
+def test_recommendation_needs_the_event_log(tmp_path):
+    with pytest.raises(CaseConfigError, match=r"tables.events: missing \(needed by recommendation"):
+        load_own_data(people_case(tmp_path, analyses=["recommendation"], item_kind="courses"))

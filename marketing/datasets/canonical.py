@@ -41,8 +41,9 @@ class CaseData:
     case : CaseStudy
     customers, items, events : pandas.DataFrame
         Canonical tables (see the module docstring).
-    observation_end : pandas.Timestamp
-        The end of the observed period; features use events before it.
+    observation_end : pandas.Timestamp or None
+        The end of the observed period; features use events before it. None for a table of one
+        row per person without an event log (and without an ``observation_end`` in its case).
     cleaning : CleaningReport
         Rows removed while cleaning, by table and reason.
     truth : Truth or None
@@ -99,6 +100,23 @@ def to_canonical(
     customers = _entity_table(tables, spec["customers"], CUSTOMER, source) if "customers" in spec else None
     items = _entity_table(tables, spec["items"], ITEM, source) if "items" in spec else None
 
+    if "events" not in spec:
+        # one row per person (applicants, patients, students): the analyses that need no event log
+        if customers is None:
+            raise DataValidationError(f"case {case.name!r}: 'tables' needs a customers table, an events table, or both.")
+        events = pd.DataFrame({CUSTOMER: customers[CUSTOMER].iloc[:0], TIMESTAMP: pd.Series([], dtype="datetime64[ns]"),
+                               AMOUNT: pd.Series([], dtype="float64")})
+        items = items if items is not None else pd.DataFrame({ITEM: pd.Series([], dtype="int64")})
+        end = pd.Timestamp(observation_end) if observation_end is not None else None
+        return CaseData(case, customers, items, events, end, report, truth, source or "tables")
+    events, customers, items, observation_end = _events_table(case, tables, customers, items, observation_end, source, report)
+    return CaseData(case, customers, items, events, pd.Timestamp(observation_end), report, truth, source or "tables")
+
+
+def _events_table(case, tables, customers, items, observation_end, source, report):
+    """The canonical, cleaned events; the customers and items they imply where the case has no
+    such table; the observation end (by default the day after the last event)."""
+    spec = case.tables
     ev_spec = spec["events"]
     ev_name = ev_spec["table"]
     mapping = dict(ev_spec["columns"])
@@ -151,7 +169,9 @@ def to_canonical(
         require_non_empty(events, f"{ev_name} (after cleaning)", source)
         # real data: the day after the last event, so that its recency is one day at least
         observation_end = events[TIMESTAMP].max().normalize() + pd.Timedelta(days=1)
-    return CaseData(case, customers, items, events, pd.Timestamp(observation_end), report, truth, source or "tables")
+    return events, customers, items, observation_end
+
+
 
 
 def _ids_of(events: pd.DataFrame, column: str) -> pd.DataFrame:
@@ -163,6 +183,12 @@ def _entity_table(tables, spec: dict, id_role: str, source: str | None) -> pd.Da
     name = spec["table"]
     df = tables[name]
     require_non_empty(df, name, source)
+    if "id" not in spec:
+        # a file without an id column (a survey, a school's records): the row number, from 1
+        if id_role in df:
+            raise DataValidationError(f"table '{name}' has a column '{id_role}' but tables.*.id does not name it; set `id: {id_role}`.")
+        df = df.assign(**{id_role: range(1, len(df) + 1)})
+        spec = {**spec, "id": id_role}
     require_columns(df, [spec["id"]], name, source)
     if df[spec["id"]].isna().any():
         raise DataValidationError(

@@ -126,7 +126,7 @@ def case_file_paths(case: str | Path | CaseStudy) -> dict[str, Path]:
 
 def _table_names(case: CaseStudy) -> list[str]:
     names = [case.tables[role]["table"] for role in ("customers", "items", "events") if role in case.tables]
-    join = case.tables["events"].get("join")
+    join = case.tables.get("events", {}).get("join")
     if join:
         names.append(join["table"])
     return list(dict.fromkeys(names))
@@ -291,7 +291,7 @@ def _read(where: str, table: str, options: dict[str, Any]) -> pd.DataFrame:
 
 def _date_columns(case: CaseStudy) -> dict[str, list[str]]:
     """Table -> the columns that play a date role (event time, sign-up date)."""
-    events = case.tables["events"]
+    events = case.tables.get("events", {"columns": {}})
     timestamp = events["columns"].get(TIMESTAMP)
     out: dict[str, list[str]] = {}
     if timestamp:
@@ -419,23 +419,14 @@ def load_own_data(case: str | Path | CaseStudy) -> CaseData:
     )
     events = _restore_id_dtype(data.events, data.customers, CUSTOMER)
     events = _restore_id_dtype(events, data.items, ITEM)
-    case, customers = _binary_target(case, data.customers)
-    return dataclasses.replace(data, case=case, customers=customers, events=events)
+    return dataclasses.replace(data, customers=_binary_target(case, data.customers), events=events)
 
 
-def _binary_target(case: CaseStudy, customers: pd.DataFrame) -> tuple[CaseStudy, pd.DataFrame]:
-    """The binary target as 0/1 from its declared ``positive`` (a value, values or a threshold).
-
-    The label replaces its column, unless the continuous target reads the same column (pass = a
-    grade of 10 or more, and the grade itself): then it is a new column, ``<column>_positive``.
-    """
+def _binary_target(case: CaseStudy, customers: pd.DataFrame) -> pd.DataFrame:
+    """The binary target as 0/1 from its declared ``positive`` (a value, values or a threshold),
+    in the target's column (see :class:`marketing.cases.Target` for when that is a new one)."""
     target = case.targets.get("binary")
-    if target is None or target.positive is None or target.column not in customers:
-        return case, customers
-    label = quirks.positive_label(customers[target.column], target.positive, f"{_where(case)}: targets.binary")
-    continuous = case.targets.get("continuous")
-    if continuous is None or continuous.column != target.column:
-        return case, customers.assign(**{target.column: label})
-    name = f"{target.column}_positive"
-    targets = {**case.targets, "binary": dataclasses.replace(target, column=name)}
-    return dataclasses.replace(case, targets=targets), customers.assign(**{name: label})
+    if target is None or target.positive is None or target.source not in customers:
+        return customers
+    label = quirks.positive_label(customers[target.source], target.positive, f"{_where(case)}: targets.binary")
+    return customers.assign(**{target.column: label})

@@ -29,6 +29,7 @@ import pytest
 from conftest import CASES, execute_template, require_spark
 from marketing import get_case, load_case_data
 from marketing import regression
+from marketing.frames import positions, running_sums
 from marketing.regression import report
 from marketing.validation import DataValidationError
 
@@ -156,7 +157,8 @@ def test_gains_calibration_profit_and_campaign_list_equal_the_pandas_path(sorted
     local = pd.DataFrame({"customer_id": ids, "y": y, "p": p})
     frame = spark.createDataFrame(local).repartition(4)
     # the running sums cross partition boundaries (each partition adds the totals of those before it)
-    ordered, totals = spark_engine.running_sums(frame, ["p", "customer_id"], [True, False], ["y"])
+    ordered, totals = running_sums(frame, ["p", "customer_id"], [True, False], ["y"])
+    ordered = ordered.to_native()
     assert ordered.select(F.spark_partition_id()).distinct().count() == 4
     assert totals == {"y": int(y.sum())}
     got = ordered.toPandas().sort_values(["p", "customer_id"], ascending=[False, True])
@@ -164,8 +166,8 @@ def test_gains_calibration_profit_and_campaign_list_equal_the_pandas_path(sorted
     assert got["customer_id"].tolist() == expected["customer_id"].tolist()
     assert got["_cum_y"].tolist() == expected["y"].cumsum().tolist()
     # ranks keep the sorted layout: collected, the rows come in rank order
-    positions, count = spark_engine.ranked(frame, ["p", "customer_id"], [True, False])
-    assert count == n and positions.toPandas()["customer_id"].tolist() == expected["customer_id"].tolist()
+    ranks, count = positions(frame, ["p", "customer_id"], [True, False])
+    assert count == n and ranks.to_native().toPandas()["customer_id"].tolist() == expected["customer_id"].tolist()
 
     # one implementation: the same tables from the Spark frame and from the pandas frame
     exact = {"check_exact": False, "rtol": 1e-12}

@@ -16,21 +16,12 @@ live in :mod:`marketing.regression` and dispatch here for Spark data. What stays
    ``GeneralizedLinearRegression`` (gaussian-identity: OLS; binomial-logit: logistic regression);
    its standard errors give :meth:`SparkSuiteResult.coefficient_table`. The held-out metrics are
    :func:`marketing.regression.metric_table`, the one implementation for both engines;
-5. :func:`running_sums`, the shim behind every rank and running sum of the relational steps
-   (:mod:`marketing.regression.frames`), and :func:`bounded_sample` for plots.
 
 Scaling. The models are unpenalized, so standardizing the inputs changes no prediction; they are
 fitted on the unscaled design, which gives the standard errors on the raw scale directly (the
 scale of the planted truth). The standardized coefficient table multiplies a numeric term by the
 *sample* standard deviation of its training column, exactly as the pandas ``coefficient_table``
 does.
-
-Ranks without one partition. Deciles, gains, calibration bins, the profit curve, ROC AUC and
-average precision need the rows in score order. A window over the whole table (``row_number()
-over (order by score)``, or ``ntile``) would move every row into one partition; instead the rows
-are sorted with Spark's range-partitioned sort, and running sums are taken within each partition
-plus the totals of the partitions before it (the totals, one row per partition, are all that is
-collected). The ranks are exact, so the decile tables equal the in-memory path's.
 """
 
 from __future__ import annotations
@@ -44,6 +35,7 @@ import pandas as pd
 from marketing.cases import CaseStudy
 from marketing.columns import CUSTOMER, SIGNUP
 from marketing.capabilities import unavailable
+from marketing.frames import positions, running_sums
 from marketing.regression.metrics import metric_table
 from marketing.regression.models import PRIMARY_METRIC, best_model
 from marketing.regression.problem import KINDS, regression_case
@@ -62,93 +54,6 @@ def _F():
     from pyspark.sql import functions as F
 
     return F
-
-
-# --------------------------------------------------------------------------------------------
-# ranks and running sums without a single-partition window
-# --------------------------------------------------------------------------------------------
-
-
-def _sorted(frame, order: Sequence):
-    """``frame`` sorted by ``order`` with each row's partition ``_part`` and position in it ``_row``.
-
-    Spark sorts by range-partitioning (partition ``i`` holds the ``i``-th range of the order) and
-    sorting within partitions. The frame is checkpointed: the partitions of a sort are only
-    meaningful for that one computation of it, and the totals per partition and the rows must
-    come from the same one.
-    """
-    F = _F()
-    ordered = frame.orderBy(*order).withColumn("_id", F.monotonically_increasing_id())
-    # monotonically_increasing_id is (partition index << 33) + position within the partition
-    ordered = ordered.withColumn("_part", F.shiftright("_id", 33).cast("int")).withColumn(
-        "_row", F.col("_id").bitwiseAND(F.lit((1 << 33) - 1))
-    )
-    return ordered.drop("_id").localCheckpoint(eager=True)
-
-
-def _partition_totals(ordered, aggregates: dict) -> pd.DataFrame:
-    """``aggregates`` (name -> expression) per partition of ``ordered``, one row per partition index."""
-    totals = ordered.groupBy("_part").agg(*[e.alias(n) for n, e in aggregates.items()]).toPandas()
-    totals = totals.set_index("_part").sort_index()
-    n_parts = int(totals.index.max()) + 1 if len(totals) else 1
-    return totals.reindex(range(n_parts), fill_value=0)
-
-
-def _offset(before: pd.Series):
-    """The value of ``before`` for each row's partition (a literal array indexed by ``_part``)."""
-    F = _F()
-    return F.element_at(F.array(*[F.lit(v) for v in before.tolist()]), F.col("_part") + 1)
-
-
-def running_sums(frame, by: Sequence[str], descending: Sequence[bool], columns: Sequence[str]):
-    """``frame`` sorted by ``by`` with inclusive running sums ``_cum_<column>``; and each column's total.
-
-    ``by`` must be a total order (end with a unique column) so the sums do not depend on the
-    partitioning. Each partition's running sums come from a window over that partition only;
-    the totals of the partitions before it (one number per partition and column, the only
-    thing collected) are added. No window spans the whole table, so no single partition holds
-    every row, and the result keeps the sorted layout.
-
-    Examples
-    --------
-    >>> frame = spark.createDataFrame(pd.DataFrame({"k": [3, 1, 2], "x": [10, 20, 30]}))
-    >>> out, totals = running_sums(frame, ["k"], [False], ["x"])
-    >>> [r["_cum_x"] for r in out.collect()], totals
-    ([20, 50, 60], {'x': 60})
-    """
-    from pyspark.sql import Window
-
-    F = _F()
-    order = [F.col(c).desc() if d else F.col(c).asc() for c, d in zip(by, descending, strict=True)]
-    ordered = _sorted(frame, order)
-    totals = _partition_totals(ordered, {c: F.sum(c) for c in columns})
-    before = totals.cumsum().shift(1, fill_value=0)
-    window = Window.partitionBy("_part").orderBy("_row").rowsBetween(Window.unboundedPreceding, Window.currentRow)
-    added = [(F.sum(c).over(window) + _offset(before[c])).alias(f"_cum_{c}") for c in columns]
-    out = ordered.select("*", *added).drop("_part", "_row")
-    return out, {c: totals[c].sum().item() for c in columns}
-
-
-def ranked(frame, by: Sequence[str], descending: Sequence[bool]):
-    """``frame`` sorted by ``by`` with each row's 1-based position ``_position``; and the row count.
-
-    The position is the row's place in its partition plus the rows of the partitions before it,
-    so it needs no shuffle beyond the sort, and the result keeps the sorted layout (collected or
-    written, its rows come in order). ``by`` must be a total order.
-
-    Examples
-    --------
-    >>> frame = spark.createDataFrame(pd.DataFrame({"k": [3, 1, 2]}))
-    >>> out, n = ranked(frame, ["k"], [True])
-    >>> [(r["k"], r["_position"]) for r in out.collect()], n
-    ([(3, 1), (2, 2), (1, 3)], 3)
-    """
-    F = _F()
-    ordered = _sorted(frame, [F.col(c).desc() if d else F.col(c).asc() for c, d in zip(by, descending, strict=True)])
-    totals = _partition_totals(ordered, {"_n": F.count(F.lit(1))})
-    before = totals["_n"].cumsum().shift(1, fill_value=0)
-    out = ordered.withColumn("_position", F.col("_row") + _offset(before) + 1).drop("_part", "_row")
-    return out, int(totals["_n"].sum())
 
 
 def _require_columns(frame, columns: Sequence[str], table: str) -> None:
@@ -207,16 +112,6 @@ class SparkRegressionProblem:
     def feature_columns(self) -> list[str]:
         """The feature names, in order."""
         return list(self.features)
-
-
-def bounded_sample(frame, n: int, random_state: int | None = 0):
-    """The ``n`` rows with the smallest hash of (seed, customer id), ordered by customer id."""
-    F = _F()
-    if not isinstance(n, int | np.integer) or n < 1:
-        raise ValueError(f"n must be a positive number of rows, not {n!r}.")
-    seed = F.lit(0 if random_state is None else int(random_state))
-    picked = frame.withColumn("_hash", F.xxhash64(seed, F.col(CUSTOMER))).orderBy("_hash", CUSTOMER).limit(int(n))
-    return picked.drop("_hash").orderBy(CUSTOMER)
 
 
 def _kinds_of_columns(frame, columns: Sequence[str], table: str) -> tuple[list[str], list[str], list[str]]:
@@ -498,7 +393,7 @@ def _time_holdout(problem: SparkRegressionProblem, n_test: int, test_size: float
             "needs every date. Fill them, or split without time."
         )
     per_time = t.groupBy(micros.alias("_t")).agg(F.count(F.lit(1)).cast("long").alias("_n"))
-    cumulated, _ = running_sums(per_time, ["_t"], [True], ["_n"])
+    cumulated = running_sums(per_time, ["_t"], [True], ["_n"])[0].to_native()
     # the cutoff: the latest date from which on (inclusive) at least n_test customers signed up
     cutoff, on_date, up_to = (
         cumulated.filter(F.col("_cum__n") >= n_test).orderBy(F.col("_t").desc()).select("_t", "_n", "_cum__n").first()
@@ -526,19 +421,20 @@ def _stratified_holdout(
     if kind == "binary":
         strata = t.withColumn("_stratum", F.col(target).cast("long"))
     else:
-        positions, n = ranked(t, [target, CUSTOMER], [False, False])
+        ranks, n = positions(t, [target, CUSTOMER], [False, False])
+        ranks = ranks.to_native()
         # the fifth of the target's order, as the in-memory path's quantile bins
-        strata = positions.withColumn("_stratum", F.expr(f"(_position - 1) * 5 div {int(n)}").cast("long")).drop("_position")
+        strata = ranks.withColumn("_stratum", F.expr(f"(_position - 1) * 5 div {int(n)}").cast("long")).drop("_position")
     seed = F.lit(0 if random_state is None else int(random_state))
     hashed = strata.withColumn("_hash", F.xxhash64(seed, F.col(CUSTOMER)))
-    positions, _ = ranked(hashed, ["_stratum", "_hash", CUSTOMER], [False, False, False])
+    ranks = positions(hashed, ["_stratum", "_hash", CUSTOMER], [False, False, False])[0].to_native()
     sizes = hashed.groupBy("_stratum").count().toPandas().set_index("_stratum")["count"].sort_index()
     starts = sizes.cumsum().shift(1, fill_value=0)
     quota = np.ceil(test_size * sizes).astype("int64")
     start_of = F.create_map(*[F.lit(x) for s in sizes.index for x in (int(s), int(starts[s]))])
     quota_of = F.create_map(*[F.lit(x) for s in sizes.index for x in (int(s), int(quota[s]))])
     within = F.col("_position") - 1 - start_of[F.col("_stratum")]
-    assigned = positions.withColumn("_test", within < quota_of[F.col("_stratum")]).drop("_stratum", "_hash", "_position")
+    assigned = ranks.withColumn("_test", within < quota_of[F.col("_stratum")]).drop("_stratum", "_hash", "_position")
     assigned = assigned.localCheckpoint(eager=True)
     n_test = int(quota.sum())
     n_train = problem.n_customers - n_test

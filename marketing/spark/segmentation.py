@@ -39,6 +39,7 @@ from marketing.columns import CUSTOMER, SEGMENT
 from marketing.segmentation import (
     LOG_FEATURES, RFM_DEFAULT, RFM_RULES, check_segment_count, check_segment_count_fits, select_k,
 )
+from marketing.frames import hash_uniform, sample_rows
 from marketing.spark.data import require_frame
 from marketing.validation import DataValidationError
 
@@ -90,15 +91,6 @@ def _numeric_features(table, name: str = "customer table") -> list[str]:
     return features
 
 
-def _hash_uniform(seed: int):
-    """A number in [0, 1) per customer from a seeded hash of its id: a sample that does not
-    depend on how the data is partitioned."""
-    from pyspark.sql import functions as F
-
-    bits = F.xxhash64(F.col(CUSTOMER), F.lit(int(seed))).bitwiseAND(F.lit((1 << 53) - 1))
-    return bits.cast("double") / F.lit(float(1 << 53))
-
-
 def _seed(random_state: int | None) -> int:
     if random_state is None:
         return int(np.random.default_rng().integers(np.iinfo(np.int32).max))
@@ -106,11 +98,7 @@ def _seed(random_state: int | None) -> int:
 
 
 def collect_sample(table, max_rows: int, random_state: int | None = 0) -> pd.DataFrame:
-    """At most ``max_rows`` customers of ``table``, collected to pandas (index ``customer_id``).
-
-    The customers with the smallest seeded hash of their id are taken (a top-k per partition,
-    never the whole table on the driver), so the same seed gives the same customers on any
-    partitioning; all of them when the table is smaller.
+    """At most ``max_rows`` customers of ``table`` (:func:`marketing.frames.sample_rows`), indexed by ``customer_id``.
 
     Examples
     --------
@@ -119,14 +107,7 @@ def collect_sample(table, max_rows: int, random_state: int | None = 0) -> pd.Dat
     >>> len(sample), sample.index.name, sample.equals(collect_sample(table.repartition(7), 10, 1))
     (10, 'customer_id', True)
     """
-    from pyspark.sql import functions as F
-
-    _require_frame(table, "table", [CUSTOMER])
-    if max_rows < 1:
-        raise ValueError(f"max_rows must be at least 1, got {max_rows}.")
-    order = _hash_uniform(_seed(random_state))
-    rows = table.orderBy(order, F.col(CUSTOMER)).limit(int(max_rows)).toPandas()
-    return rows.set_index(CUSTOMER).sort_index()
+    return sample_rows(table, max_rows, random_state).set_index(CUSTOMER)
 
 
 def describe(table) -> pd.DataFrame:
@@ -630,7 +611,7 @@ class SparkSegmenter(BaseEstimator):
         k's (model, quality, segment sizes) so the final fit can reuse the chosen one."""
         features = list(self.preprocessor_.feature_names_in_)
         everyone = n <= self.sample_size
-        sample = points if everyone else points.filter(_hash_uniform(seed) < self.sample_size / n).persist()
+        sample = points if everyone else points.filter(hash_uniform(seed) < self.sample_size / n).persist()
         ks = list(range(self.k_range[0], self.k_range[1] + 1))
         try:
             models = self._kmeans_many(sample, ks, [seed] * len(ks))

@@ -175,11 +175,13 @@ def as_frame(table, columns: Sequence[str] = (), name: str = "frame"):
 def scalars(table, **expressions) -> dict:
     """Aggregate ``expressions`` (name -> narwhals expression) over ``table`` into one dict of Python values.
 
-    >>> scalars(pd.DataFrame({"a": [1, 2]}), total=nw.col("a").sum(), rows=nw.len())
-    {'total': 3, 'rows': 2}
+    >>> scalars(pd.DataFrame({"a": [1, 2]}), total=nw.col("a").sum(), mean=nw.col("a").mean())
+    {'total': 3, 'mean': 1.5}
     """
-    row = collect(as_frame(table).select(**expressions)).iloc[0]
-    return {name: (None if pd.isna(value) else value.item() if hasattr(value, "item") else value) for name, value in row.items()}
+    row = collect(as_frame(table).select(**expressions))
+    # column by column: a row of mixed types would upcast the integers to floats
+    values = {name: row[name].iloc[0] for name in row.columns}
+    return {name: (None if pd.isna(value) else value.item() if hasattr(value, "item") else value) for name, value in values.items()}
 
 
 def running_sums(table, by: Sequence[str], descending: Sequence[bool], columns: Sequence[str]):

@@ -49,8 +49,10 @@ from marketing.regression.models import (
 )
 from marketing.regression.problem import (
     RegressionProblem,
+    check_feature_table,
     check_features,
     check_target,
+    check_targets,
     feature_overview,
     regression_problem,
     target_summary,
@@ -75,8 +77,10 @@ __all__ = [
     "break_even_probability",
     "calibration_table",
     "campaign_list",
+    "check_feature_table",
     "check_features",
     "check_target",
+    "check_targets",
     "coefficient_table",
     "contact_totals",
     "continuous_metrics",

@@ -3,9 +3,8 @@
 The public steps (``regression_problem``, ``holdouts``, ``fit_suite`` and the relational tables)
 live in :mod:`marketing.regression` and dispatch here for Spark data. What stays here:
 
-1. :func:`regression_problem`: the case's ``regression_features`` (from
-   :func:`marketing.features.customer_table`), never a ``leakage`` column, and the two
-   targets, validated in Spark with the in-memory path's rules and messages;
+1. :func:`problem_of`: the problem table in Spark (the case's features and targets, checked once
+   for every engine by :func:`marketing.regression.regression_problem`);
 2. :func:`holdouts`: the latest ``test_size`` share of sign-ups held out, ties on the sign-up date
    broken by customer id (the in-memory path breaks them by row order, which is customer id order
    for the built-in data): the same customers; without time, a stratified draw in Spark;
@@ -35,10 +34,10 @@ import pandas as pd
 from marketing.cases import CaseStudy
 from marketing.columns import CUSTOMER, SIGNUP
 from marketing.capabilities import unavailable
-from marketing.frames import positions, running_sums
+from marketing.frames import as_frame, positions, running_sums
 from marketing.regression.metrics import metric_table
 from marketing.regression.models import PRIMARY_METRIC, best_model
-from marketing.regression.problem import KINDS, regression_case
+from marketing.regression.problem import KINDS
 from marketing.regression.splits import check_test_size
 from marketing.validation import DataValidationError
 
@@ -54,12 +53,6 @@ def _F():
     from pyspark.sql import functions as F
 
     return F
-
-
-def _require_columns(frame, columns: Sequence[str], table: str) -> None:
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        raise DataValidationError(f"{table}: missing column(s) {missing}; it has {frame.columns}.")
 
 
 # --------------------------------------------------------------------------------------------
@@ -114,111 +107,13 @@ class SparkRegressionProblem:
         return list(self.features)
 
 
-def _kinds_of_columns(frame, columns: Sequence[str], table: str) -> tuple[list[str], list[str], list[str]]:
-    """(numeric, boolean, text) columns among ``columns``; dates and other types are errors."""
-    from pyspark.sql.types import BooleanType, DateType, NumericType, StringType, TimestampNTZType, TimestampType
-
-    numeric, boolean, text = [], [], []
-    for column in columns:
-        dtype = frame.schema[column].dataType
-        if isinstance(dtype, (DateType, TimestampType, TimestampNTZType)):
-            raise DataValidationError(
-                f"{table}: column '{column}' holds dates; models need numbers or categories. "
-                "Derive a number from it (for example days since sign-up) instead."
-            )
-        if isinstance(dtype, BooleanType):
-            boolean.append(column)
-        elif isinstance(dtype, NumericType):
-            numeric.append(column)
-        elif isinstance(dtype, StringType):
-            text.append(column)
-        else:
-            raise DataValidationError(
-                f"{table}: column '{column}' has type {dtype.simpleString()}; models need numbers, "
-                "booleans or text categories. Convert it before modelling."
-            )
-    return numeric, boolean, text
-
-
-def _check_targets(customers, case: CaseStudy) -> dict[str, str]:
-    """Validate both targets in one pass with the rules of :func:`marketing.regression.check_target`."""
-    from pyspark.sql.types import BooleanType, NumericType
-
-    F = _F()
-    columns = {}
-    for kind in KINDS:
-        column = case.targets[kind].column
-        if column not in customers.columns:
-            others = [c for c in customers.columns if c != CUSTOMER]
-            raise DataValidationError(
-                f"table 'customers' has no target column '{column}' ({kind} target of case "
-                f"{case.name!r}); it has {others}. Add it or fix targets.{kind}.column."
-            )
-        dtype = customers.schema[column].dataType
-        if not isinstance(dtype, (NumericType, BooleanType)):
-            example = customers.filter(F.col(column).isNotNull()).select(column).limit(1).collect()
-            shown = f", such as {example[0][0]!r}" if example else ""
-            raise DataValidationError(
-                f"target '{column}' must be numeric but has type {dtype.simpleString()}{shown}. "
-                "Convert it to numbers (binary targets as 0/1) before modelling."
-            )
-        columns[kind] = column
-    values = {kind: F.col(c).cast("double") for kind, c in columns.items()}
-    row = customers.agg(
-        F.count(F.lit(1)).alias("rows"),
-        *[F.sum(F.when(v.isNull() | F.isnan(v), 1).otherwise(0)).alias(f"{k}_missing") for k, v in values.items()],
-        *[F.min(v).alias(f"{k}_min") for k, v in values.items()],
-        *[F.max(v).alias(f"{k}_max") for k, v in values.items()],
-        F.sum(F.when(~values["binary"].isin(0.0, 1.0), 1).otherwise(0)).alias("binary_other"),
-    ).first()
-    if not row["rows"]:
-        raise DataValidationError(f"target '{columns['continuous']}' is empty: it needs at least one row.")
-    for kind, column in columns.items():
-        if row[f"{kind}_missing"]:
-            raise DataValidationError(
-                f"target '{column}' has {row[f'{kind}_missing']} missing value(s). Rows without an outcome cannot "
-                "be used for training or evaluation: drop them (and report how many) or fill them first."
-            )
-    if row["continuous_min"] == row["continuous_max"]:
-        raise DataValidationError(
-            f"target '{columns['continuous']}' is constant (every value is {row['continuous_min']}): there is "
-            "nothing to predict. Choose another target column or check how it was computed."
-        )
-    if row["binary_other"]:
-        found = customers.select(values["binary"].alias("v")).distinct().orderBy("v").limit(5).collect()
-        raise DataValidationError(
-            f"binary target '{columns['binary']}' must hold 0/1 but has values {[r['v'] for r in found]}. "
-            "Map the positive outcome to 1 and the rest to 0."
-        )
-    if row["binary_min"] == row["binary_max"]:
-        raise DataValidationError(
-            f"binary target '{columns['binary']}' has a single class (every value is {int(row['binary_min'])}): a "
-            "classifier needs both outcomes. Use a longer label window or another target."
-        )
-    return columns
-
-
-def regression_problem(data, case: str | CaseStudy | None = None) -> SparkRegressionProblem:
-    """Build and validate a case's regression problem in Spark.
-
-    The same features, targets, exclusions and checks as :func:`marketing.regression.regression_problem`.
-
-    Parameters
-    ----------
-    data : SparkCaseData
-        From :func:`marketing.engines.load_data` with ``engine="spark"``.
-    case : str or CaseStudy, optional
-        Defaults to ``data.case``.
-
-    Raises
-    ------
-    DataValidationError
-        A leakage column listed as a feature; a target column missing, non-numeric, with missing
-        values, constant, or (binary) not 0/1 or a single class; a feature of dates, of another
-        type, or without any value.
+def problem_of(data, case: CaseStudy) -> SparkRegressionProblem:
+    """The Spark table of a case's regression problem; ``case`` and the targets checked by
+    :func:`marketing.regression.regression_problem`, which calls this for Spark data.
 
     Examples
     --------
+    >>> from marketing.regression import regression_problem
     >>> from marketing.spark.data import load_spark_data
     >>> problem = regression_problem(load_spark_data("finance", spark))
     >>> problem.features, problem.levels["region"][0], problem.n_customers
@@ -227,23 +122,23 @@ def regression_problem(data, case: str | CaseStudy | None = None) -> SparkRegres
     True
     """
     from marketing.features import customer_table
+    from marketing.regression.problem import check_feature_table, excluded_columns
 
     F = _F()
-    case = regression_case(data, case)
     customers = data.customers
-    targets = _check_targets(customers, case)
+    targets = {kind: case.targets[kind].column for kind in KINDS}
     features = list(case.regression_features)
-    if not features:
-        raise DataValidationError(
-            "features: the table has no column; a model needs at least one. Check the case's regression_features."
-        )
-    table = customer_table(data, features)
-    numeric, boolean, text = _kinds_of_columns(table, features, "features")
     time = SIGNUP if SIGNUP in customers.columns else None
     extra = [F.col(targets["continuous"]).cast("double"), F.col(targets["binary"]).cast("int")]
-    joined = table.join(
+    # persisted: the features aggregate the event log, and every later step reads them
+    joined = customer_table(data, features).join(
         customers.select(CUSTOMER, *extra, *([F.col(time)] if time else [])), on=CUSTOMER, how="inner"
-    )
+    ).persist()
+    try:
+        n, numeric, boolean, text = check_feature_table(joined, features)
+    except DataValidationError:
+        joined.unpersist()
+        raise
     # numbers as doubles, booleans as 0/1 (as check_features does), text as it is
     typed = [
         F.col(c).cast("int").cast("double").alias(c) if c in boolean
@@ -251,22 +146,7 @@ def regression_problem(data, case: str | CaseStudy | None = None) -> SparkRegres
         else F.col(c)
         for c in features
     ]
-    # persisted: the features aggregate the event log, and every later step reads them
-    table = joined.select(CUSTOMER, *typed, *targets.values(), *([time] if time else [])).persist()
-    present = table.agg(F.count(F.lit(1)).alias("_rows"), *[F.count(c).alias(c) for c in features]).first()
-    n = present["_rows"]
-    if n == 0:
-        table.unpersist()
-        raise DataValidationError(
-            "features: the table has 0 row(s); a model needs at least one. Check the case's regression_features."
-        )
-    empty = [c for c in features if not present[c]]
-    if empty:
-        table.unpersist()
-        raise DataValidationError(
-            f"features: column '{empty[0]}' has no values at all (every row is missing). Drop it "
-            "from the case's regression_features or fix how it is loaded."
-        )
+    table = joined.select(CUSTOMER, *typed, *targets.values(), *([time] if time else []))
     levels = {}
     unknown_levels = [c for c in text if c not in data.levels]
     if unknown_levels:
@@ -275,13 +155,8 @@ def regression_problem(data, case: str | CaseStudy | None = None) -> SparkRegres
         levels.update({c: [str(v) for v in row[c]] for c in unknown_levels})
     levels.update({c: [str(v) for v in data.levels[c]] for c in text if c in data.levels})
     levels = {c: levels[c] for c in text}
-    excluded = pd.DataFrame(
-        {
-            "reason": pd.Series(case.leakage, dtype="str"),
-            "in_data": pd.Series({c: c in customers.columns for c in case.leakage}, dtype=bool),
-        }
-    ).rename_axis("column")
     meanings = {kind: case.targets[kind].meaning for kind in KINDS}
+    excluded = excluded_columns(case, customers.columns)
     return SparkRegressionProblem(table, tuple(features), levels, targets, meanings, time, excluded, int(n))
 
 
@@ -355,6 +230,7 @@ def holdout(
 
     Examples
     --------
+    >>> from marketing.regression import regression_problem
     >>> from marketing.spark.data import load_spark_data
     >>> split = holdout(regression_problem(load_spark_data("finance", spark)), test_size=0.2)
     >>> split.method, split.n_train, split.n_test
@@ -508,7 +384,7 @@ class DesignEncoder:
         """Learn fill values, term names and their standard deviations from ``frame`` (the training part)."""
         F = _F()
         features = list(self.features)
-        _require_columns(frame, features, "features")
+        as_frame(frame, features, "features")
         unknown = [c for c in self.levels if c not in features]
         if unknown:
             raise ValueError(f"levels given for {unknown}, which are not among the features {features}.")
@@ -738,6 +614,7 @@ def fit_suite(
 
     Examples
     --------
+    >>> from marketing.regression import regression_problem
     >>> from marketing.spark.data import load_spark_data
     >>> problem = regression_problem(load_spark_data("ecommerce", spark))
     >>> result = fit_suite("continuous", problem, holdout(problem, "continuous"))

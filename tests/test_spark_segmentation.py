@@ -26,6 +26,7 @@ from marketing import segmentation as pandas_seg
 from marketing.features import customer_table as pandas_customer_table
 from marketing.notebook import read_metrics
 from marketing.privacy import write_crm_export
+from marketing.segmentation.rfm import quantile_score_table
 
 require_spark()  # skips with the reason without pyspark or Java (fails in CI)
 
@@ -157,7 +158,7 @@ def test_cluster_quality_equals_scikit_learn_for_any_label_type(spark):
 @pytest.mark.parametrize("name", CASES)
 def test_rfm_scores_and_segments_equal_pandas_exactly(both, name):
     _, _, ptable, stable = both[name]
-    ours = _collect(pandas_seg.rfm_segments(spark_seg.rfm_scores(stable))).reindex(ptable.index)
+    ours = _collect(pandas_seg.rfm_segments(pandas_seg.rfm_scores(stable))).reindex(ptable.index)
     theirs = pandas_seg.rfm_scores(ptable)
     pd.testing.assert_frame_equal(ours[["R", "F", "M", "RFM"]], theirs, check_dtype=False, check_names=False)
     assert (ours["rfm_segment"].to_numpy() == pandas_seg.rfm_segments(theirs).to_numpy()).all()
@@ -169,7 +170,7 @@ def test_quantile_scores_with_ties_spread_over_partitions(spark, n_bins):
     values = np.random.default_rng(2).integers(0, 40, 1000) ** 2
     frame = spark.createDataFrame(pd.DataFrame({"customer_id": np.arange(1000), "x": values})).repartition(5)
     for higher in (True, False):
-        got = _collect(frame.select("customer_id", spark_seg.quantile_scores(frame, "x", n_bins, higher).alias("s")))
+        got = _collect(quantile_score_table(frame, {"s": ("x", higher)}, n_bins))
         expected = pandas_seg.quantile_scores(pd.Series(values), n_bins, higher_is_better=higher)
         assert (got["s"].to_numpy() == expected.to_numpy()).all()
 
@@ -178,7 +179,7 @@ def test_quantile_scores_with_ties_spread_over_partitions(spark, n_bins):
 def test_baseline_comparison_judges_rfm_as_the_pandas_notebook_does(both, fits):
     _, data, ptable, stable = both["education"]
     theirs, ours = fits("education")
-    rfm = pandas_seg.rfm_segments(spark_seg.rfm_scores(stable))
+    rfm = pandas_seg.rfm_segments(pandas_seg.rfm_scores(stable))
     comparison = spark_seg.baseline_comparison(ours, stable, rfm, data.truth, random_state=SEED)
     codes = pd.factorize(pandas_seg.rfm_segments(pandas_seg.rfm_scores(ptable)))[0]
     expected = pandas_seg.cluster_quality(theirs.X_, codes, random_state=SEED)
@@ -270,7 +271,7 @@ def test_bad_tables_are_named(spark):
     with pytest.raises(DataValidationError, match="missing feature"):
         spark_seg.SparkSegmentPreprocessor().fit(table).transform(table.drop("age"))
     with pytest.raises(DataValidationError, match="no column 'recency_days' for RFM"):
-        spark_seg.rfm_scores(table)
+        pandas_seg.rfm_scores(table)
     labels = _frame(spark, segment=[0, 0, 1])
     with pytest.raises(ValueError, match="no segment for 1 of the table's customers"):
         pandas_seg.segment_profiles(table, labels, value=None)

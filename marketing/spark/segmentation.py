@@ -11,8 +11,6 @@ there, in narwhals; here are only:
 - :class:`SparkSegmenter`: Spark ML ``KMeans`` (k-means|| start, ``seed=random_state``), k chosen
   by :func:`~marketing.segmentation.select_k` on :func:`cluster_quality` per k, segments
   renumbered by size as on the in-memory path;
-- :func:`rfm_scores`: the average-rank quantile rule, by a distributed sort (a global rank would
-  put every customer in one partition);
 - :func:`cluster_quality`, :func:`stability`, :func:`baseline_comparison`:
   exact indices from per-segment aggregates, the silhouette and comparisons on bounded samples;
 - :func:`describe` and :func:`collect_sample`: a summary in one pass (approximate quartiles) and
@@ -24,7 +22,7 @@ however the data is partitioned. Only k-means runs on Spark (:mod:`marketing.cap
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from itertools import combinations
 from typing import Any
@@ -36,9 +34,7 @@ from sklearn.metrics import adjusted_rand_score, pairwise_distances_argmin, silh
 from sklearn.utils import check_random_state
 
 from marketing.columns import CUSTOMER, SEGMENT
-from marketing.segmentation import (
-    LOG_FEATURES, RFM_DEFAULT, RFM_RULES, check_segment_count, check_segment_count_fits, select_k,
-)
+from marketing.segmentation import LOG_FEATURES, check_segment_count, check_segment_count_fits, select_k
 from marketing.frames import hash_uniform, sample_rows
 from marketing.spark.data import require_frame
 from marketing.validation import DataValidationError
@@ -724,147 +720,6 @@ def stability(
         index=pd.MultiIndex.from_tuples(pairs, names=["run_a", "run_b"]),
         name="ari",
     )
-
-
-# --------------------------------------------------------------------------- RFM baseline
-
-
-def _score_thresholds(table, columns: Sequence[tuple[str, bool]], n_bins: int) -> list[dict[int, float]]:
-    """For each ``(column, higher_is_better)`` and each score present, the smallest signed value
-    (the value, negated when lower is better) that gets it: exact, without collecting the values.
-
-    The distinct values of every column are counted and range-partitioned by (column, value), a
-    distributed sort; a running count inside each partition plus the counts of the column's
-    values in the partitions before it gives the number of customers below each value, hence
-    its average rank and its score. Only per-partition totals and the thresholds are collected.
-    """
-    from pyspark.sql import Window
-    from pyspark.sql import functions as F
-
-    signed = [
-        F.struct(F.lit(i).alias("_col"), (F.col(c).cast("double") * F.lit(1.0 if up else -1.0)).alias("_v"))
-        for i, (c, up) in enumerate(columns)
-    ]
-    distinct = (
-        table.select(F.explode(F.array(*signed)).alias("_e")).select("_e.*")
-        .groupBy("_col", "_v").agg(F.count(F.lit(1)).alias("_c"))
-        .repartitionByRange("_col", "_v").withColumn("_p", F.spark_partition_id()).persist()
-    )
-    try:
-        totals = distinct.groupBy("_col", "_p").agg(
-            F.sum("_c").alias("_t"),
-            F.sum(F.when(F.col("_v").isNull() | F.isnan("_v"), F.col("_c"))).alias("_na"),
-        ).toPandas().sort_values(["_col", "_p"])
-        missing = totals.groupby("_col")["_na"].sum()
-        if missing.any():
-            bad = {columns[i][0]: int(v) for i, v in missing.items() if v}
-            raise DataValidationError(
-                f"customer table: column(s) {list(bad)} have missing values ({sum(bad.values())} cells); RFM "
-                "scores need every customer's value. Fill or drop them first and count what you dropped."
-            )
-        totals["_offset"] = totals.groupby("_col")["_t"].cumsum() - totals["_t"]
-        n = int(totals.loc[totals["_col"] == 0, "_t"].sum())
-        key = F.concat_ws("|", F.col("_col").cast("string"), F.col("_p").cast("string"))
-        offsets = F.create_map(*[
-            F.lit(v) for c, p, o in zip(totals["_col"], totals["_p"], totals["_offset"]) for v in (f"{c}|{p}", int(o))
-        ])
-        running = (Window.partitionBy("_col", "_p").orderBy("_v")
-                   .rowsBetween(Window.unboundedPreceding, Window.currentRow))
-        below = F.element_at(offsets, key) + F.sum("_c").over(running) - F.col("_c")
-        average_rank = below + (F.col("_c") + F.lit(1)) / F.lit(2.0)
-        score = F.least(
-            F.greatest(F.ceil(F.lit(float(n_bins)) * average_rank / F.lit(float(n))), F.lit(1)), F.lit(n_bins)
-        )
-        found = (
-            distinct.select("_col", "_v", score.cast("int").alias("_s"))
-            .groupBy("_col", "_s").agg(F.min("_v").alias("_from")).collect()
-        )
-    finally:
-        distinct.unpersist()
-    thresholds: list[dict[int, float]] = [{} for _ in columns]
-    for row in found:
-        thresholds[row["_col"]][int(row["_s"])] = float(row["_from"])
-    return thresholds
-
-
-def _score_column(column: str, higher_is_better: bool, thresholds: dict[int, float]):
-    """The score of each customer: the highest score whose smallest value it reaches."""
-    from pyspark.sql import functions as F
-
-    value = F.col(column).cast("double") * F.lit(1.0 if higher_is_better else -1.0)
-    lowest = min(thresholds)
-    steps = [F.when(value >= F.lit(start), F.lit(s)) for s, start in sorted(thresholds.items()) if s != lowest]
-    return F.greatest(F.lit(lowest), *steps) if steps else F.lit(lowest)
-
-
-def quantile_scores(table, column: str, n_bins: int = 5, higher_is_better: bool = True):
-    """A Spark column scoring ``column`` 1..``n_bins`` by quantile; tied values share one score.
-
-    Exactly the rule of :func:`marketing.segmentation.quantile_scores`: the score is
-    ``ceil(n_bins * r / n)`` where ``r`` is the value's average rank among the ``n`` customers.
-    The ranks come from a distributed sort (never collected); since the score never decreases
-    with the value, only the smallest value of each score is collected, and the returned column
-    compares each customer's value with those thresholds.
-
-    Examples
-    --------
-    >>> table = spark.createDataFrame(pd.DataFrame({"customer_id": range(5), "x": [1, 1, 1, 1, 9]}))
-    >>> table.select(quantile_scores(table, "x").alias("score")).toPandas()["score"].tolist()
-    [3, 3, 3, 3, 5]
-    """
-    if n_bins < 2:
-        raise ValueError(f"n_bins must be at least 2, got {n_bins}.")
-    _require_frame(table, "customer table", [column])
-    [thresholds] = _score_thresholds(table, [(column, higher_is_better)], n_bins)
-    return _score_column(column, higher_is_better, thresholds)
-
-
-def rfm_scores(
-    table, n_bins: int = 5, *, recency: str = "recency_days", frequency: str = "frequency",
-    monetary: str = "monetary",
-):
-    """Classic RFM scores 1..``n_bins`` per customer (5 = best), computed in Spark.
-
-    The same scores as :func:`marketing.segmentation.rfm_scores` (see :func:`quantile_scores`):
-    ``R`` is higher for fewer days since the last purchase, ``F`` and ``M`` for more; ``RFM`` is
-    the three digits as a string.
-
-    Returns
-    -------
-    pyspark.sql.DataFrame
-        ``customer_id``, ``R``, ``F``, ``M``, ``RFM`` (lazy; the score thresholds are computed now).
-
-    Examples
-    --------
-    >>> table = spark.createDataFrame(pd.DataFrame({"customer_id": range(5), "recency_days": [5, 40, 200, 90, 10],
-    ...                                             "frequency": [12, 3, 1, 6, 2],
-    ...                                             "monetary": [900.0, 80.0, 20.0, 300.0, 150.0]}))
-    >>> rfm_scores(table).orderBy("customer_id").toPandas()
-       customer_id  R  F  M  RFM
-    0            0  5  5  5  555
-    1            1  3  3  2  332
-    2            2  1  1  1  111
-    3            3  2  4  4  244
-    4            4  4  2  3  423
-    """
-    from pyspark.sql import functions as F
-
-    _require_frame(table, "customer table", [CUSTOMER])
-    for col in (recency, frequency, monetary):
-        if col not in table.columns:
-            raise DataValidationError(
-                f"customer table has no column '{col}' for RFM scoring; it has {table.columns}. Include it in "
-                "the features, or name the column with recency=/frequency=/monetary=."
-            )
-    if n_bins < 2:
-        raise ValueError(f"n_bins must be at least 2, got {n_bins}.")
-    wanted = [(recency, False), (frequency, True), (monetary, True)]
-    thresholds = _score_thresholds(table, wanted, n_bins)
-    scores = table.select(
-        CUSTOMER, *[_score_column(c, up, t).alias(name) for (c, up), t, name in zip(wanted, thresholds, "RFM")]
-    )
-    digits = [F.col(s).cast("string") for s in ("R", "F", "M")]
-    return scores.withColumn("RFM", F.concat(*digits))
 
 
 # --------------------------------------------------------------------------- profiles, comparison, export

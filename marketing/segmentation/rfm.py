@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 import narwhals as nw
-import numpy as np
 import pandas as pd
 
 from marketing.columns import CUSTOMER

@@ -284,6 +284,26 @@ def hash_uniform(seed: int):
     return bits.cast("double") / F.lit(float(1 << 53))
 
 
+def random_uniform(table, seed: int, name: str = "_hash"):
+    """``table`` (narwhals) with a seeded number in [0, 1) per customer in column ``name``, from a hash of its id.
+
+    On Spark :func:`hash_uniform`; in memory pandas' hash of the ids with the seed as key. The
+    same customer gets the same number on every run and partitioning.
+
+    Examples
+    --------
+    >>> t = random_uniform(frame(pd.DataFrame({"customer_id": [1, 2]})), 0)
+    >>> t["_hash"].to_list() == random_uniform(frame(pd.DataFrame({"customer_id": [1, 2]})), 0)["_hash"].to_list()
+    True
+    """
+    native = table.to_native()
+    if engine_of(native) == "spark":
+        return nw.from_native(native.withColumn(name, hash_uniform(seed)))
+    frame_ = table.collect("pandas").to_native() if isinstance(table, nw.LazyFrame) else native
+    bits = pd.util.hash_array(frame_[CUSTOMER].to_numpy(), hash_key=f"{seed:016d}"[-16:]) >> np.uint64(11)
+    return nw.from_native(frame_.assign(**{name: bits.astype(float) / float(1 << 53)}))
+
+
 def sample_rows(table, n: int, random_state: int | None = 0) -> pd.DataFrame:
     """At most ``n`` rows of ``table`` in pandas (all of them when there are no more), for plots and samples.
 

@@ -30,6 +30,7 @@ from conftest import CASES, execute_template, require_spark
 from marketing import get_case, load_case_data
 from marketing import regression
 from marketing.frames import positions, running_sums
+from marketing.regression.splits import frame_holdout
 from marketing.regression import report
 from marketing.validation import DataValidationError
 
@@ -223,7 +224,7 @@ def finance(spark):
 
 def test_stratified_holdout_without_time_is_reproducible_and_keeps_the_class_mix(finance):
     problem = dataclasses.replace(finance, time=None)
-    split = spark_engine.holdout(problem, "binary", test_size=0.25, random_state=3)
+    split = frame_holdout(problem, "binary", test_size=0.25, random_state=3)
     assert split.method == "stratified" and split.cutoff is None
     counts = problem.table.groupBy("campaign_response").count().toPandas().set_index("campaign_response")["count"]
     test_counts = split.test.groupBy("campaign_response").count().toPandas().set_index("campaign_response")["count"]
@@ -231,9 +232,9 @@ def test_stratified_holdout_without_time_is_reproducible_and_keeps_the_class_mix
     test, train = _ids(split.test), _ids(split.train)
     assert (len(test), len(train)) == (split.n_test, split.n_train)
     assert not set(test) & set(train) and len(test) + len(train) == problem.n_customers
-    assert _ids(spark_engine.holdout(problem, "binary", test_size=0.25, random_state=3).test) == test
-    assert _ids(spark_engine.holdout(problem, "binary", test_size=0.25, random_state=4).test) != test
-    continuous = spark_engine.holdout(problem, "continuous", test_size=0.25, random_state=3)
+    assert _ids(frame_holdout(problem, "binary", test_size=0.25, random_state=3).test) == test
+    assert _ids(frame_holdout(problem, "binary", test_size=0.25, random_state=4).test) != test
+    continuous = frame_holdout(problem, "continuous", test_size=0.25, random_state=3)
     assert continuous.n_test == 500 and len(_ids(continuous.test)) == 500   # five equal fifths of 2,000
 
 
@@ -268,13 +269,13 @@ def test_bad_parameters_and_constant_terms_are_refused(finance):
     from pyspark.sql import functions as F
 
     with pytest.raises(DataValidationError, match="a test_size of 0.9995 leaves 1 training"):
-        spark_engine.holdout(finance, test_size=0.9995)
+        frame_holdout(finance, test_size=0.9995)
     with pytest.raises(ValueError, match="kind must be one of"):
-        spark_engine.holdout(finance, kind="ordinal")
+        frame_holdout(finance, kind="ordinal")
     undated = finance.table.withColumn("signup_date", F.when(F.col("customer_id") != 5, F.col("signup_date")))
     with pytest.raises(DataValidationError, match="time column 'signup_date' has 1 missing"):
-        spark_engine.holdout(dataclasses.replace(finance, table=undated))
-    split = spark_engine.holdout(finance)
+        frame_holdout(dataclasses.replace(finance, table=undated))
+    split = frame_holdout(finance)
     constant = dataclasses.replace(split, train=split.train.withColumn("region", F.lit("north")))
     with pytest.raises(DataValidationError, match=r"constant terms: \['region_east', 'region_south', 'region_west'\]"):
         regression.fit_suite("binary", finance, constant)

@@ -1,17 +1,15 @@
 """Regression on the Spark engine: what is Spark-specific, behind the API of :mod:`marketing.regression`.
 
 The public steps (``regression_problem``, ``holdouts``, ``fit_suite`` and the relational tables)
-live in :mod:`marketing.regression` and dispatch here for Spark data. What stays here:
+live in :mod:`marketing.regression` and dispatch here for Spark data; the checks, the splits and
+the tables are written once there, in narwhals. What stays here:
 
 1. :func:`problem_of`: the problem table in Spark (the case's features and targets, checked once
    for every engine by :func:`marketing.regression.regression_problem`);
-2. :func:`holdouts`: the latest ``test_size`` share of sign-ups held out, ties on the sign-up date
-   broken by customer id (the in-memory path breaks them by row order, which is customer id order
-   for the built-in data): the same customers; without time, a stratified draw in Spark;
-3. :class:`DesignEncoder`: median / most-frequent imputation and one-hot encoding against the
+2. :class:`DesignEncoder`: median / most-frequent imputation and one-hot encoding against the
    reference level (``levels[column][0]``), the terms :func:`marketing.regression.coefficient_table`
    names (``region_east``);
-4. :func:`fit_suite`: the baseline (training mean / positive rate) and an unpenalized GLM, Spark ML's
+3. :func:`fit_suite`: the baseline (training mean / positive rate) and an unpenalized GLM, Spark ML's
    ``GeneralizedLinearRegression`` (gaussian-identity: OLS; binomial-logit: logistic regression);
    its standard errors give :meth:`SparkSuiteResult.coefficient_table`. The held-out metrics are
    :func:`marketing.regression.metric_table`, the one implementation for both engines;
@@ -34,11 +32,11 @@ import pandas as pd
 from marketing.cases import CaseStudy
 from marketing.columns import CUSTOMER, SIGNUP
 from marketing.capabilities import unavailable
-from marketing.frames import as_frame, positions, running_sums
+from marketing.frames import as_frame
 from marketing.regression.metrics import metric_table
 from marketing.regression.models import PRIMARY_METRIC, best_model
 from marketing.regression.problem import KINDS
-from marketing.regression.splits import check_test_size
+from marketing.regression.splits import FrameSplit
 from marketing.validation import DataValidationError
 
 #: The models of the Spark suite: the baseline and the unpenalized GLM of each target.
@@ -80,7 +78,7 @@ class SparkRegressionProblem:
     meanings : dict of str to str
         The business meaning of each target.
     time : str or None
-        The sign-up date column used by :func:`holdout`, when the data has one.
+        The sign-up date column used by :func:`marketing.regression.holdouts`, when the data has one.
     excluded : DataFrame
         The case's leakage columns with the reason and whether the data has the column.
     n_customers : int
@@ -158,170 +156,6 @@ def problem_of(data, case: CaseStudy) -> SparkRegressionProblem:
     meanings = {kind: case.targets[kind].meaning for kind in KINDS}
     excluded = excluded_columns(case, customers.columns)
     return SparkRegressionProblem(table, tuple(features), levels, targets, meanings, time, excluded, int(n))
-
-
-# --------------------------------------------------------------------------------------------
-# the split
-# --------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class SparkSplit:
-    """A train/test split of the problem table, as two Spark DataFrames.
-
-    Attributes
-    ----------
-    train, test : pyspark.sql.DataFrame
-        The rows of each part (all columns of the problem table).
-    method : str
-        ``"time"`` or ``"stratified"``.
-    description : str
-        One sentence for the report, worded as on the pandas path.
-    cutoff : Timestamp or None
-        For a time split: the first sign-up date in the test part.
-    n_train, n_test : int
-    """
-
-    train: object
-    test: object
-    method: str
-    description: str
-    cutoff: pd.Timestamp | None
-    n_train: int
-    n_test: int
-
-    engine = "spark"  # what :func:`marketing.engines.engine_of` reads
-
-
-def holdout(
-    problem: SparkRegressionProblem,
-    kind: str = "continuous",
-    test_size: float = 0.2,
-    random_state: int | None = 0,
-) -> SparkSplit:
-    """The held-out customers: the latest sign-ups when there is a time column, else stratified.
-
-    With time, the rows are ordered by sign-up date, ties by customer id, and the last
-    ``ceil(test_size * n)`` form the test part: the split of
-    :func:`marketing.regression.time_holdout` (whose ties follow the row order, which is customer
-    id order for the built-in data). The order is found without sorting the customers: the
-    counts per sign-up date are cumulated from the latest date back, which fixes the cutoff date,
-    and only the customers who signed up on the cutoff date are ordered by id.
-
-    Without time, a stratified random holdout drawn in Spark: within each class of the binary
-    target (each fifth of the continuous one), the ``ceil(test_size * n_class)`` customers with
-    the smallest hash of (``random_state``, id). The same design as
-    :func:`marketing.regression.stratified_holdout`, but not the same random draw.
-
-    Parameters
-    ----------
-    problem : SparkRegressionProblem
-    kind : {"continuous", "binary"}
-        The target that stratifies a split without time (a time split is the same for both).
-    test_size : float
-        Share of customers held out.
-    random_state : int, optional
-        Seeds the stratified draw.
-
-    Raises
-    ------
-    DataValidationError
-        Missing sign-up dates, or a ``test_size`` that leaves fewer than two rows in a part.
-
-    Examples
-    --------
-    >>> from marketing.regression import regression_problem
-    >>> from marketing.spark.data import load_spark_data
-    >>> split = holdout(regression_problem(load_spark_data("finance", spark)), test_size=0.2)
-    >>> split.method, split.n_train, split.n_test
-    ('time', 1600, 400)
-    """
-    if kind not in KINDS:
-        raise ValueError(f"kind must be one of {list(KINDS)}, not {kind!r}.")
-    n_test = check_test_size(test_size, problem.n_customers)
-    if problem.time is not None:
-        return _time_holdout(problem, n_test, test_size)
-    return _stratified_holdout(problem, kind, test_size, random_state)
-
-
-def holdouts(
-    problem: SparkRegressionProblem, test_size: float = 0.2, random_state: int | None = 0
-) -> dict[str, SparkSplit]:
-    """:func:`holdout` for both targets: ``{"continuous": ..., "binary": ...}``.
-
-    A split by time is the same for both targets, so it is computed once.
-    """
-    if problem.time is not None:
-        return dict.fromkeys(KINDS, holdout(problem, "continuous", test_size, random_state))
-    return {kind: holdout(problem, kind, test_size, random_state) for kind in KINDS}
-
-
-def _time_holdout(problem: SparkRegressionProblem, n_test: int, test_size: float) -> SparkSplit:
-    F = _F()
-    time = problem.time
-    t = problem.table
-    # microseconds since the epoch: comparisons and the printed date do not depend on time zones
-    micros = F.unix_micros(F.col(time).cast("timestamp"))
-    missing = t.filter(micros.isNull()).count()
-    if missing:
-        raise DataValidationError(
-            f"time column '{time}' has {missing} missing (or unreadable) value(s); a time-based holdout "
-            "needs every date. Fill them, or split without time."
-        )
-    per_time = t.groupBy(micros.alias("_t")).agg(F.count(F.lit(1)).cast("long").alias("_n"))
-    cumulated = running_sums(per_time, ["_t"], [True], ["_n"])[0].to_native()
-    # the cutoff: the latest date from which on (inclusive) at least n_test customers signed up
-    cutoff, on_date, up_to = (
-        cumulated.filter(F.col("_cum__n") >= n_test).orderBy(F.col("_t").desc()).select("_t", "_n", "_cum__n").first()
-    )
-    later = up_to - on_date   # customers who signed up after the cutoff date
-    on_cutoff = t.filter(micros == F.lit(cutoff))
-    # of the customers who signed up on the cutoff date, the ones with the largest ids go to test
-    first_id = on_cutoff.orderBy(F.col(CUSTOMER).desc()).limit(n_test - later).agg(F.min(CUSTOMER)).first()[0]
-    is_test = (micros > F.lit(cutoff)) | ((micros == F.lit(cutoff)) & (F.col(CUSTOMER) >= F.lit(first_id)))
-    cutoff = pd.Timestamp(cutoff, unit="us")
-    n_train = problem.n_customers - n_test
-    description = (
-        f"time-based holdout: trained on the {n_train} customers who signed up before "
-        f"{cutoff.date()}, tested on the {n_test} latest sign-ups ({test_size:.0%})."
-    )
-    return SparkSplit(t.filter(~is_test), t.filter(is_test), "time", description, cutoff, n_train, n_test)
-
-
-def _stratified_holdout(
-    problem: SparkRegressionProblem, kind: str, test_size: float, random_state: int | None
-) -> SparkSplit:
-    F = _F()
-    t = problem.table
-    target = problem.targets[kind]
-    if kind == "binary":
-        strata = t.withColumn("_stratum", F.col(target).cast("long"))
-    else:
-        ranks, n = positions(t, [target, CUSTOMER], [False, False])
-        ranks = ranks.to_native()
-        # the fifth of the target's order, as the in-memory path's quantile bins
-        strata = ranks.withColumn("_stratum", F.expr(f"(_position - 1) * 5 div {int(n)}").cast("long")).drop("_position")
-    seed = F.lit(0 if random_state is None else int(random_state))
-    hashed = strata.withColumn("_hash", F.xxhash64(seed, F.col(CUSTOMER)))
-    ranks = positions(hashed, ["_stratum", "_hash", CUSTOMER], [False, False, False])[0].to_native()
-    sizes = hashed.groupBy("_stratum").count().toPandas().set_index("_stratum")["count"].sort_index()
-    starts = sizes.cumsum().shift(1, fill_value=0)
-    quota = np.ceil(test_size * sizes).astype("int64")
-    start_of = F.create_map(*[F.lit(x) for s in sizes.index for x in (int(s), int(starts[s]))])
-    quota_of = F.create_map(*[F.lit(x) for s in sizes.index for x in (int(s), int(quota[s]))])
-    within = F.col("_position") - 1 - start_of[F.col("_stratum")]
-    assigned = ranks.withColumn("_test", within < quota_of[F.col("_stratum")]).drop("_stratum", "_hash", "_position")
-    assigned = assigned.localCheckpoint(eager=True)
-    n_test = int(quota.sum())
-    n_train = problem.n_customers - n_test
-    description = (
-        f"stratified random holdout (the data has no time column): {n_train} training and "
-        f"{n_test} test customers ({test_size:.0%}) with the same outcome mix."
-    )
-    return SparkSplit(
-        assigned.filter(~F.col("_test")).drop("_test"), assigned.filter(F.col("_test")).drop("_test"),
-        "stratified", description, None, n_train, n_test,
-    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -585,7 +419,7 @@ def _require_full_rank(encoder: DesignEncoder, frame) -> None:
 def fit_suite(
     kind: str,
     problem: SparkRegressionProblem,
-    split: SparkSplit,
+    split: FrameSplit,
     *,
     random_state: int | None = 0,
     n_boot: int = 200,
@@ -601,8 +435,8 @@ def fit_suite(
     ----------
     kind : {"continuous", "binary"}
     problem : SparkRegressionProblem
-    split : SparkSplit
-        From :func:`holdouts`.
+    split : FrameSplit
+        From :func:`marketing.regression.holdouts`.
     random_state, n_boot : unused on Spark
     names : sequence of str, optional
 
@@ -615,9 +449,10 @@ def fit_suite(
     Examples
     --------
     >>> from marketing.regression import regression_problem
+    >>> from marketing.regression.splits import frame_holdout
     >>> from marketing.spark.data import load_spark_data
     >>> problem = regression_problem(load_spark_data("ecommerce", spark))
-    >>> result = fit_suite("continuous", problem, holdout(problem, "continuous"))
+    >>> result = fit_suite("continuous", problem, frame_holdout(problem, "continuous"))
     >>> result.best, list(result.metrics.index)
     ('linear', ['baseline', 'linear'])
     >>> result.coefficient_table().loc["channel_app", ["estimate", "std_err"]].round(2).tolist()

@@ -16,7 +16,8 @@ This module holds the few things narwhals does not do the same way on every back
   partition; on Spark the rows are sorted by range partitions instead, and each partition adds the
   totals of the partitions before it (one row per partition is all that is collected);
 - :func:`sample_rows`: at most ``n`` rows chosen by a seeded hash of the customer id, the same
-  customers however a Spark table is partitioned.
+  customers however a Spark table is partitioned;
+- :func:`quantiles`: exact in memory, approximate (one pass, bounded memory) on Spark.
 """
 
 from __future__ import annotations
@@ -273,6 +274,27 @@ def _offset(before: pd.Series):
     from pyspark.sql import functions as F
 
     return F.element_at(F.array(*[F.lit(v) for v in before.tolist()]), F.col("_part") + 1)
+
+
+def quantiles(table, columns: Sequence[str], qs: Sequence[float]) -> dict[str, list[float | None]]:
+    """The ``qs`` quantiles of each of ``columns``: pandas' linear interpolation in memory; on Spark
+    ``percentile_approx`` (a value of the data within 1/10,000 of the rank) in one pass, since an
+    exact percentile holds every value of a column in one task.
+
+    Examples
+    --------
+    >>> quantiles(pd.DataFrame({"x": [1.0, 2.0, 3.0, 10.0]}), ["x"], [0.5])
+    {'x': [2.5]}
+    """
+    native = as_frame(table, columns).to_native()
+    if engine_of(native) != "spark":
+        values = collect(native)[list(columns)].astype(float)
+        return {c: [None if pd.isna(v) else float(v) for v in values[c].quantile(list(qs))] for c in columns}
+    from pyspark.sql import functions as F
+
+    row = native.agg(*[F.percentile_approx(F.col(c).cast("double"), list(qs), 10_000).alias(f"_{i}")
+                       for i, c in enumerate(columns)]).first()
+    return {c: list(row[f"_{i}"] or [None] * len(qs)) for i, c in enumerate(columns)}
 
 
 def hash_uniform(seed: int):

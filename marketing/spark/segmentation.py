@@ -13,8 +13,7 @@ there, in narwhals; here are only:
   renumbered by size as on the in-memory path;
 - :func:`cluster_quality`, :func:`stability`, :func:`baseline_comparison`:
   exact indices from per-segment aggregates, the silhouette and comparisons on bounded samples;
-- :func:`describe` and :func:`collect_sample`: a summary in one pass (approximate quartiles) and
-  bounded seeded samples for the figures.
+- :func:`collect_sample`: bounded seeded samples for the figures.
 
 Samples are chosen by a seeded hash of ``customer_id``, so the same seed picks the same customers
 however the data is partitioned. Only k-means runs on Spark (:mod:`marketing.capabilities`).
@@ -104,39 +103,6 @@ def collect_sample(table, max_rows: int, random_state: int | None = 0) -> pd.Dat
     (10, 'customer_id', True)
     """
     return sample_rows(table, max_rows, random_state).set_index(CUSTOMER)
-
-
-def describe(table) -> pd.DataFrame:
-    """Count, mean, standard deviation, min, quartiles and max of every feature, from one Spark pass.
-
-    Shaped like pandas' ``table.describe().T`` (sample standard deviation, as pandas); the
-    quartiles are Spark's ``percentile_approx`` (a value of the data, within 1/10,000 of the
-    rank), not pandas' interpolated ones.
-
-    Examples
-    --------
-    >>> table = spark.createDataFrame(pd.DataFrame({"customer_id": [1, 2, 3, 4], "x": [1.0, 2.0, 3.0, 10.0]}))
-    >>> describe(table)[["count", "mean", "min", "50%", "max"]]
-       count  mean  min  50%   max
-    x    4.0   4.0  1.0  2.0  10.0
-    """
-    from pyspark.sql import functions as F
-
-    features = _numeric_features(table)
-    aggregates = []
-    for i, c in enumerate(features):
-        x = F.col(c).cast("double")
-        aggregates += [
-            F.count(x).alias(f"count{i}"), F.avg(x).alias(f"mean{i}"), F.stddev_samp(x).alias(f"std{i}"),
-            F.min(x).alias(f"min{i}"), F.percentile_approx(x, [0.25, 0.5, 0.75], 10_000).alias(f"q{i}"),
-            F.max(x).alias(f"max{i}"),
-        ]
-    row = table.agg(*aggregates).first()
-    out = {}
-    for i, c in enumerate(features):
-        quartiles = row[f"q{i}"] or [None] * 3
-        out[c] = [row[f"count{i}"], row[f"mean{i}"], row[f"std{i}"], row[f"min{i}"], *quartiles, row[f"max{i}"]]
-    return pd.DataFrame(out, index=["count", "mean", "std", "min", "25%", "50%", "75%", "max"], dtype=float).T
 
 
 # --------------------------------------------------------------------------- preprocessing

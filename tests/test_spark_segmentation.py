@@ -26,6 +26,7 @@ from marketing import segmentation as pandas_seg
 from marketing.features import customer_table as pandas_customer_table
 from marketing.notebook import read_metrics
 from marketing.privacy import write_crm_export
+from marketing.segmentation.quality import frame_quality
 from marketing.segmentation.rfm import quantile_score_table
 
 require_spark()  # skips with the reason without pyspark or Java (fails in CI)
@@ -142,13 +143,13 @@ def test_cluster_quality_equals_scikit_learn_for_any_label_type(spark):
     frame = pd.DataFrame(X, columns=["a", "b", "c"]).assign(customer_id=np.arange(len(X)))
     for name, values in (("numbers", labels), ("names", np.array(["w", "x", "y", "z"])[labels])):
         points = spark.createDataFrame(frame.assign(segment=values)).repartition(3)
-        quality = spark_seg.cluster_quality(points, "segment", ["a", "b", "c"])
+        quality = frame_quality(points, "segment", ["a", "b", "c"])
         assert quality["calinski_harabasz"] == pytest.approx(calinski_harabasz_score(X, values), rel=1e-9), name
         assert quality["davies_bouldin"] == pytest.approx(davies_bouldin_score(X, values), rel=1e-9), name
         assert quality["silhouette"] == pytest.approx(silhouette_score(X, values), rel=1e-9), name
     # noise (-1) is left out; one segment has no index
     one = spark.createDataFrame(frame.assign(segment=np.where(labels == 0, -1, 1)))
-    assert all(np.isnan(v) for v in spark_seg.cluster_quality(one, "segment", ["a", "b", "c"]).values())
+    assert all(np.isnan(v) for v in frame_quality(one, "segment", ["a", "b", "c"]).values())
 
 
 

@@ -1,18 +1,19 @@
-"""What segmentation needs from Spark itself: Spark ML k-means, its feature space, and the
-Spark-side statistics that cannot be written once for every engine.
+"""What segmentation needs from Spark itself: Spark ML k-means and its feature space.
 
 :mod:`marketing.segmentation` is the API on every engine; it calls these for a Spark table.
-The relational steps (RFM segment names, profiles, the cross-tab, the audience) are written once
-there, in narwhals; here are only:
+The relational steps (RFM scores and names, profiles, the cross-tab, the quality indices
+(:mod:`marketing.segmentation.quality`), the summary, the audience) are written once there, in
+narwhals; here are only:
 
 - :class:`SparkSegmentPreprocessor`: the log rule of :data:`~marketing.segmentation.LOG_FEATURES`
   and the standardisation (mean and *population* standard deviation, one aggregate pass) of
   :class:`~marketing.segmentation.SegmentPreprocessor`, as a ``SQLTransformer`` stage;
 - :class:`SparkSegmenter`: Spark ML ``KMeans`` (k-means|| start, ``seed=random_state``), k chosen
-  by :func:`~marketing.segmentation.select_k` on :func:`cluster_quality` per k, segments
-  renumbered by size as on the in-memory path;
-- :func:`cluster_quality`, :func:`stability`, :func:`baseline_comparison`:
-  exact indices from per-segment aggregates, the silhouette and comparisons on bounded samples;
+  by :func:`~marketing.segmentation.select_k` on
+  :func:`~marketing.segmentation.quality.frame_quality` per k, segments renumbered by size as on
+  the in-memory path;
+- :func:`stability` and :func:`baseline_comparison`: Spark k-means refits on bootstrap samples,
+  and the clusters against the RFM baseline;
 - :func:`collect_sample`: bounded seeded samples for the figures.
 
 Samples are chosen by a seeded hash of ``customer_id``, so the same seed picks the same customers
@@ -29,18 +30,17 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
-from sklearn.metrics import adjusted_rand_score, pairwise_distances_argmin, silhouette_score
+from sklearn.metrics import adjusted_rand_score, pairwise_distances_argmin
 from sklearn.utils import check_random_state
 
 from marketing.columns import CUSTOMER, SEGMENT
 from marketing.segmentation import LOG_FEATURES, check_segment_count, check_segment_count_fits, select_k
 from marketing.frames import hash_uniform, sample_rows
+from marketing.segmentation.quality import SILHOUETTE_SAMPLE, frame_qualities, frame_quality
 from marketing.spark.data import require_frame
 from marketing.validation import DataValidationError
 
 METHODS = ("kmeans",)
-#: The silhouette needs every pairwise distance: it is computed on at most this many customers.
-SILHOUETTE_SAMPLE = 5_000
 #: Customers collected to pandas for the figures that draw customers as points.
 PLOT_SAMPLE = 5_000
 #: Customers a stability run's segments are compared on.
@@ -241,133 +241,6 @@ class SparkSegmentPreprocessor(BaseEstimator):
         return self.stage_.transform(table)
 
 
-# --------------------------------------------------------------------------- quality indices
-
-
-def cluster_quality(
-    points, label: str = SEGMENT, features: Sequence[str] | None = None,
-    silhouette_sample: int = SILHOUETTE_SAMPLE, random_state: int | None = 0,
-) -> dict[str, float]:
-    """Silhouette, Calinski-Harabasz, Davies-Bouldin and inertia of a labelling, from Spark aggregates.
-
-    The definitions are scikit-learn's (as :func:`marketing.segmentation.cluster_quality`), in
-    Euclidean distance. Calinski-Harabasz, Davies-Bouldin and inertia are exact, from two passes:
-    each segment's size and feature sums give the centres; then each customer's distance to its
-    centre, summed (Davies-Bouldin's scatter) and squared (inertia, the within-segment sum of
-    squares). The silhouette needs every pairwise distance, so it is scikit-learn's on a bounded
-    seeded sample of ``silhouette_sample`` customers collected to the driver (see
-    :func:`collect_sample`): all of them when there are fewer, as on the pandas path. Spark's
-    ``ClusteringEvaluator`` is not used: its silhouette uses squared distances, another index.
-
-    Parameters
-    ----------
-    points : pyspark.sql.DataFrame
-        ``customer_id``, the feature columns (in the space the segments are judged in, e.g.
-        :meth:`SparkSegmentPreprocessor.transform`) and the ``label`` column.
-    label : str
-        The segment column, of any type; missing and negative labels (noise) are left out.
-    features : sequence of str, optional
-        Default: every column but ``customer_id`` and ``label``.
-    silhouette_sample : int
-    random_state : int or None
-        Seed of the silhouette sample.
-
-    Returns
-    -------
-    dict
-        NaN for every index when there are fewer than two segments, or as many as customers.
-
-    Examples
-    --------
-    >>> points = spark.createDataFrame(pd.DataFrame({"customer_id": [1, 2, 3, 4], "x": [0.0, 0.0, 10.0, 10.0],
-    ...                                              "y": [0.0, 1.0, 0.0, 1.0], "segment": [0, 0, 1, 1]}))
-    >>> {k: round(v, 3) for k, v in cluster_quality(points).items()}
-    {'silhouette': 0.9, 'calinski_harabasz': 200.0, 'davies_bouldin': 0.1, 'inertia': 1.0}
-    """
-    _require_frame(points, "points", [CUSTOMER, label])
-    features = [c for c in points.columns if c not in (CUSTOMER, label)] if features is None else list(features)
-    _require_frame(points, "points", features)
-    [quality], _ = _qualities(points, [label], features, silhouette_sample, random_state)
-    return quality
-
-
-def _qualities(
-    points, labels: Sequence[str], features: Sequence[str], silhouette_sample: int, random_state: int | None,
-) -> tuple[list[dict[str, float]], list[pd.Series]]:
-    """:func:`cluster_quality` of several labellings of the same points (label columns of one type)
-    in two Spark passes and one sample, and the size of each segment.
-
-    Each customer is repeated once per labelling (``explode``), so one grouped aggregate gives
-    every labelling's centres and a second one every distance to them.
-    """
-    from pyspark.sql import functions as F
-    from pyspark.sql.types import NumericType
-
-    x = [F.col(c).cast("double") for c in features]
-    keyed = []
-    for i, label in enumerate(labels):
-        keep = F.col(label).isNotNull()
-        if isinstance(points.schema[label].dataType, NumericType):
-            keep = keep & (F.col(label) >= 0)
-        key = F.concat(F.lit(f"{i}|"), F.col(label).cast("string"))
-        keyed.append(F.when(keep, F.struct(F.lit(i).alias("_i"), F.col(label).alias("_l"), key.alias("_key"))))
-    stacked = points.select(*[v.alias(f"_x{j}") for j, v in enumerate(x)], F.explode(F.array(*keyed)).alias("_g"))
-    stacked = stacked.filter(F.col("_g").isNotNull()).select("_g.*", *[f"_x{j}" for j in range(len(features))])
-    sums = stacked.groupBy("_i", "_l", "_key").agg(
-        F.count(F.lit(1)).alias("_n"), *[F.sum(f"_x{j}").alias(f"_s{j}") for j in range(len(features))]
-    ).toPandas()
-    sums["_centre"] = list(sums[[f"_s{j}" for j in range(len(features))]].to_numpy(dtype=float)
-                           / sums["_n"].to_numpy(dtype=float)[:, None])
-
-    def centre_of(j: int):
-        pairs = [F.lit(v) for key, centre in zip(sums["_key"], sums["_centre"]) for v in (key, float(centre[j]))]
-        return F.element_at(F.create_map(*pairs), F.col("_key"))
-
-    squared = sum((F.col(f"_x{j}") - centre_of(j)) ** 2 for j in range(len(features)))
-    spread = (
-        stacked.select("_key", squared.alias("_d2")).groupBy("_key")
-        .agg(F.sum(F.sqrt("_d2")).alias("_d"), F.sum("_d2").alias("_d2"))
-        .toPandas().set_index("_key")
-    )
-    sums = sums.join(spread, on="_key")
-    sample = collect_sample(points.select(CUSTOMER, *labels, *features), silhouette_sample, random_state)
-    X = sample[list(features)].to_numpy(dtype=float)
-    qualities, sizes = [], []
-    for i, label in enumerate(labels):
-        groups = sums[sums["_i"] == i].sort_values("_l")
-        sizes.append(pd.Series(groups["_n"].to_numpy(dtype="int64"), index=groups["_l"].to_numpy(), name="size"))
-        in_sample = sample[label].notna().to_numpy()
-        if isinstance(points.schema[label].dataType, NumericType):
-            in_sample = in_sample & (sample[label].fillna(-1).to_numpy() >= 0)
-        qualities.append(_indices(groups, X[in_sample], sample[label].to_numpy()[in_sample]))
-    return qualities, sizes
-
-
-def _indices(groups: pd.DataFrame, X_sample: np.ndarray, labels_sample: np.ndarray) -> dict[str, float]:
-    """The four indices from per-segment sizes, centres and distance sums (scikit-learn's formulas)."""
-    nan = float("nan")
-    counts = groups["_n"].to_numpy(dtype=float)
-    n, n_labels = counts.sum(), len(groups)
-    if n_labels < 2 or n_labels >= n:
-        return {"silhouette": nan, "calinski_harabasz": nan, "davies_bouldin": nan, "inertia": nan}
-    centres = np.vstack(groups["_centre"].to_numpy())
-    within = float(groups["_d2"].sum())
-    overall = (centres * counts[:, None]).sum(axis=0) / n
-    between = float((counts * ((centres - overall) ** 2).sum(axis=1)).sum())
-    calinski = 1.0 if within == 0.0 else between * (n - n_labels) / (within * (n_labels - 1.0))
-    intra = groups["_d"].to_numpy(dtype=float) / counts
-    distances = np.sqrt(((centres[:, None, :] - centres[None, :, :]) ** 2).sum(axis=2))
-    if np.allclose(intra, 0) or np.allclose(distances, 0):
-        davies = 0.0
-    else:
-        distances[distances == 0] = np.inf
-        davies = float(np.mean(np.max((intra[:, None] + intra[None, :]) / distances, axis=1)))
-    found = len(np.unique(labels_sample))
-    silhouette = float(silhouette_score(X_sample, labels_sample)) if 2 <= found < len(labels_sample) else nan
-    return {"silhouette": silhouette, "calinski_harabasz": float(calinski), "davies_bouldin": davies,
-            "inertia": within}
-
-
 # --------------------------------------------------------------------------- clustering
 
 
@@ -376,7 +249,7 @@ class SparkSegmenter(BaseEstimator):
 
     The Spark counterpart of :class:`marketing.segmentation.Segmenter` with ``method="kmeans"``:
     the same feature space (:class:`SparkSegmentPreprocessor`), the same k rule
-    (:func:`~marketing.segmentation.select_k` on :func:`cluster_quality` for each k in
+    (:func:`~marketing.segmentation.select_k` on :func:`~marketing.segmentation.quality.frame_quality` for each k in
     ``k_range``, on a sample of about ``sample_size`` customers), and segments numbered from the
     largest (0) down. The model is a ``pyspark.ml`` ``PipelineModel``: the scaling
     (``SQLTransformer``), ``VectorAssembler``, ``KMeansModel`` (k-means|| start,
@@ -424,7 +297,7 @@ class SparkSegmenter(BaseEstimator):
     labels_ : pyspark.sql.DataFrame
         ``customer_id`` and ``segment`` (0 = largest) for every customer fitted on; persisted.
     quality_ : dict
-        :func:`cluster_quality` of the final segments.
+        :func:`~marketing.segmentation.quality.frame_quality` of the final segments.
     cluster_centers_ : ndarray
         Segment centres in the scaled feature space, in segment order.
     model_ : pyspark.ml.PipelineModel
@@ -545,7 +418,7 @@ class SparkSegmenter(BaseEstimator):
                 kmeans, quality, sizes = searched[k]
             else:
                 [kmeans] = self._kmeans_many(points, [k], [seed])
-                [quality], [sizes] = _qualities(
+                [quality], [sizes] = frame_qualities(
                     kmeans.transform(points).select(CUSTOMER, _CLUSTER, *features), [_CLUSTER], features,
                     self.silhouette_sample, seed,
                 )
@@ -580,7 +453,7 @@ class SparkSegmenter(BaseEstimator):
             clustered = sample.select(CUSTOMER, *features, _VECTOR)
             for k, model in zip(ks, models):
                 clustered = model.transform(clustered).withColumnRenamed(_CLUSTER, f"_k{k}")
-            qualities, sizes = _qualities(
+            qualities, sizes = frame_qualities(
                 clustered.drop(_VECTOR), [f"_k{k}" for k in ks], features, self.silhouette_sample, seed
             )
         finally:
@@ -697,7 +570,7 @@ def baseline_comparison(
 ) -> pd.DataFrame:
     """Clusters against the RFM baseline, judged the same way, like the pandas notebook's table.
 
-    Rows ``clusters`` and ``RFM baseline``; columns the :func:`cluster_quality` indices in the
+    Rows ``clusters`` and ``RFM baseline``; columns the :func:`~marketing.segmentation.quality.frame_quality` indices in the
     segmenter's scaled feature space, ``segments`` (how many), and with ``truth`` (the planted
     segments: a Series by customer id, or the data's :class:`~marketing.datasets.synthetic.Truth`)
     ``truth_ari`` and ``truth_nmi`` (:func:`marketing.segmentation.truth_agreement`).
@@ -727,7 +600,7 @@ def baseline_comparison(
     features = list(segmenter.preprocessor_.feature_names_in_)
     rfm_labels = rfm.select(CUSTOMER, F.col(rfm_column).alias("_rfm"))
     points = segmenter.scaled(table).join(rfm_labels, CUSTOMER)
-    rfm_quality = cluster_quality(points, "_rfm", features, segmenter.silhouette_sample, random_state)
+    rfm_quality = frame_quality(points, "_rfm", features, segmenter.silhouette_sample, random_state)
     comparison = pd.DataFrame({"clusters": segmenter.quality_, "RFM baseline": rfm_quality}).T
     n_rfm = rfm_labels.select(F.countDistinct("_rfm")).first()[0]
     comparison["segments"] = [segmenter.n_segments_, int(n_rfm)]

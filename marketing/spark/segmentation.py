@@ -34,7 +34,8 @@ from sklearn.metrics import adjusted_rand_score, pairwise_distances_argmin
 from sklearn.utils import check_random_state
 
 from marketing.columns import CUSTOMER, SEGMENT
-from marketing.segmentation import LOG_FEATURES, check_segment_count, check_segment_count_fits, select_k
+from marketing.segmentation import check_segment_count, check_segment_count_fits, check_table, select_k
+from marketing.segmentation.preprocess import check_ranges, logged_columns
 from marketing.frames import hash_uniform, sample_rows
 from marketing.segmentation.quality import SILHOUETTE_SAMPLE, frame_qualities, frame_quality
 from marketing.spark.data import require_frame
@@ -61,29 +62,6 @@ def _q(name: str) -> str:
 def _double(value: float) -> str:
     # a decimal literal would be parsed as DECIMAL; a string cast keeps every bit of the double
     return f"CAST('{float(value)!r}' AS DOUBLE)"
-
-
-def _require_frame(table, name: str, columns: Sequence[str] = ()) -> None:
-    require_frame(table, name, columns, pandas_module="marketing.segmentation")
-
-
-def _numeric_features(table, name: str = "customer table") -> list[str]:
-    """The feature columns (all but ``customer_id``), checked to be numeric."""
-    from pyspark.sql.types import NumericType
-
-    _require_frame(table, name, [CUSTOMER])
-    features = [c for c in table.columns if c != CUSTOMER]
-    if not features:
-        raise DataValidationError(
-            f"{name} has no feature columns besides '{CUSTOMER}': segmentation needs at least one feature."
-        )
-    bad = [c for c in features if not isinstance(table.schema[c].dataType, NumericType)]
-    if bad:
-        raise DataValidationError(
-            f"{name}: feature(s) {bad} are not numeric. Segment on numeric features only, or "
-            "one-hot encode categorical attributes first."
-        )
-    return features
 
 
 def _seed(random_state: int | None) -> int:
@@ -166,54 +144,22 @@ class SparkSegmentPreprocessor(BaseEstimator):
         """Learn which features to log, and their mean and population standard deviation, in one pass."""
         from pyspark.sql import functions as F
 
-        features = _numeric_features(table)
-        if isinstance(self.log_features, str):
-            if self.log_features != "default":
-                raise ValueError(
-                    f"log_features must be 'default' or a list of feature names, got {self.log_features!r}."
-                )
-            logged = [c for c in features if c in LOG_FEATURES]
-        else:
-            logged = list(self.log_features)
-            unknown = [c for c in logged if c not in features]
-            if unknown:
-                raise DataValidationError(
-                    f"customer table: log_features {unknown} are not among its features {features}."
-                )
+        require_frame(table, "customer table", pandas_module="marketing.segmentation")
+        check_table(table)  # the checks of every engine, in one pass
+        features = [c for c in table.columns if c != CUSTOMER]
+        logged = logged_columns(features, self.log_features)
         aggregates = [F.count(F.lit(1)).alias("n")]
         for i, c in enumerate(features):
             x = F.col(c).cast("double")
             value = F.log1p(x) if c in logged else x
             aggregates += [
-                F.sum((x.isNull() | F.isnan(x)).cast("long")).alias(f"na{i}"),
                 F.min(x).alias(f"min{i}"), F.max(x).alias(f"max{i}"),
                 F.avg(value).alias(f"mean{i}"), F.stddev_pop(value).alias(f"std{i}"),
             ]
         row = table.agg(*aggregates).first()
         n = int(row["n"])
-        if n == 0:
-            raise DataValidationError(
-                f"customer table is empty (0 rows, {len(features)} features): segmentation needs at least "
-                "one customer."
-            )
-        missing = {c: int(row[f"na{i}"]) for i, c in enumerate(features) if row[f"na{i}"]}
-        if missing:
-            raise DataValidationError(
-                f"customer table: feature(s) {list(missing)} have missing values ({sum(missing.values())} "
-                "cells). Fill or drop them first and count what you dropped."
-            )
-        negative = [c for i, c in enumerate(features) if c in logged and row[f"min{i}"] < 0]
-        if negative:
-            raise DataValidationError(
-                f"customer table: feature(s) {negative} have negative values and cannot be log-transformed; "
-                "remove them from log_features or fix the values (returns netted against purchases?)."
-            )
-        constant = [c for i, c in enumerate(features) if row[f"min{i}"] == row[f"max{i}"]]
-        if constant:
-            raise DataValidationError(
-                f"customer table: feature(s) {constant} are constant (every customer has the same value), so "
-                "they cannot separate segments. Drop them from the case's segmentation_features."
-            )
+        check_ranges(features, logged, [row[f"min{i}"] for i in range(len(features))],
+                     [row[f"max{i}"] for i in range(len(features))])
         self.feature_names_in_ = features
         self.log_features_ = logged
         self.mean_ = np.array([row[f"mean{i}"] for i in range(len(features))], dtype=float)
@@ -234,7 +180,7 @@ class SparkSegmentPreprocessor(BaseEstimator):
 
     def transform(self, table):
         """``customer_id`` and the scaled features (same names) as a Spark DataFrame (lazy)."""
-        _require_frame(table, "customer table", [CUSTOMER])
+        require_frame(table, "customer table", [CUSTOMER], pandas_module="marketing.segmentation")
         missing = [c for c in self.feature_names_in_ if c not in table.columns]
         if missing:
             raise DataValidationError(f"customer table is missing feature(s) {missing} seen in fit.")
@@ -596,7 +542,7 @@ def baseline_comparison(
     from pyspark.sql import functions as F
 
     segmenter._check_fitted()
-    _require_frame(rfm, "rfm", [CUSTOMER, rfm_column])
+    require_frame(rfm, "rfm", [CUSTOMER, rfm_column], pandas_module="marketing.segmentation")
     features = list(segmenter.preprocessor_.feature_names_in_)
     rfm_labels = rfm.select(CUSTOMER, F.col(rfm_column).alias("_rfm"))
     points = segmenter.scaled(table).join(rfm_labels, CUSTOMER)

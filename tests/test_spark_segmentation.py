@@ -181,7 +181,7 @@ def test_baseline_comparison_judges_rfm_as_the_pandas_notebook_does(both, fits):
     _, data, ptable, stable = both["education"]
     theirs, ours = fits("education")
     rfm = pandas_seg.rfm_segments(pandas_seg.rfm_scores(stable))
-    comparison = spark_seg.baseline_comparison(ours, stable, rfm, data.truth, random_state=SEED)
+    comparison = pandas_seg.baseline_comparison(ours, stable, rfm, data.truth, random_state=SEED)
     codes = pd.factorize(pandas_seg.rfm_segments(pandas_seg.rfm_scores(ptable)))[0]
     expected = pandas_seg.cluster_quality(theirs.X_, codes, random_state=SEED)
     assert comparison.loc["RFM baseline", list(expected)].to_dict() == pytest.approx(expected, rel=1e-6)

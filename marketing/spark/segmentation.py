@@ -12,8 +12,7 @@ narwhals; here are only:
   by :func:`~marketing.segmentation.select_k` on
   :func:`~marketing.segmentation.quality.frame_quality` per k, segments renumbered by size as on
   the in-memory path;
-- :func:`stability` and :func:`baseline_comparison`: Spark k-means refits on bootstrap samples,
-  and the clusters against the RFM baseline;
+- :func:`stability`: Spark k-means refits on bootstrap samples;
 - :func:`collect_sample`: bounded seeded samples for the figures.
 
 Samples are chosen by a seeded hash of ``customer_id``, so the same seed picks the same customers
@@ -37,7 +36,7 @@ from marketing.columns import CUSTOMER, SEGMENT
 from marketing.segmentation import check_segment_count, check_segment_count_fits, check_table, select_k
 from marketing.segmentation.preprocess import check_ranges, logged_columns
 from marketing.frames import hash_uniform, sample_rows
-from marketing.segmentation.quality import SILHOUETTE_SAMPLE, frame_qualities, frame_quality
+from marketing.segmentation.quality import SILHOUETTE_SAMPLE, frame_qualities
 from marketing.spark.data import require_frame
 from marketing.validation import DataValidationError
 
@@ -505,56 +504,3 @@ def stability(
         index=pd.MultiIndex.from_tuples(pairs, names=["run_a", "run_b"]),
         name="ari",
     )
-
-
-# --------------------------------------------------------------------------- profiles, comparison, export
-
-
-def baseline_comparison(
-    segmenter: SparkSegmenter, table, rfm, truth=None,
-    rfm_column: str = "rfm_segment", random_state: int | None = 0,
-) -> pd.DataFrame:
-    """Clusters against the RFM baseline, judged the same way, like the pandas notebook's table.
-
-    Rows ``clusters`` and ``RFM baseline``; columns the :func:`~marketing.segmentation.quality.frame_quality` indices in the
-    segmenter's scaled feature space, ``segments`` (how many), and with ``truth`` (the planted
-    segments: a Series by customer id, or the data's :class:`~marketing.datasets.synthetic.Truth`)
-    ``truth_ari`` and ``truth_nmi`` (:func:`marketing.segmentation.truth_agreement`).
-
-    Parameters
-    ----------
-    segmenter : SparkSegmenter
-        Fitted on ``table``; the clusters' row is its ``quality_``.
-    table : pyspark.sql.DataFrame
-        The customer table.
-    rfm : pyspark.sql.DataFrame
-        ``customer_id`` and ``rfm_column``, from :func:`rfm_segments`.
-    truth : Series or Truth, optional
-    rfm_column : str
-    random_state : int or None
-        Seed of the RFM baseline's silhouette sample.
-
-    Returns
-    -------
-    DataFrame
-        Two rows, small: collected.
-    """
-    from pyspark.sql import functions as F
-
-    segmenter._check_fitted()
-    require_frame(rfm, "rfm", [CUSTOMER, rfm_column], pandas_module="marketing.segmentation")
-    features = list(segmenter.preprocessor_.feature_names_in_)
-    rfm_labels = rfm.select(CUSTOMER, F.col(rfm_column).alias("_rfm"))
-    points = segmenter.scaled(table).join(rfm_labels, CUSTOMER)
-    rfm_quality = frame_quality(points, "_rfm", features, segmenter.silhouette_sample, random_state)
-    comparison = pd.DataFrame({"clusters": segmenter.quality_, "RFM baseline": rfm_quality}).T
-    n_rfm = rfm_labels.select(F.countDistinct("_rfm")).first()[0]
-    comparison["segments"] = [segmenter.n_segments_, int(n_rfm)]
-    if truth is not None:
-        from marketing.segmentation.evaluation import truth_agreement
-
-        truth = getattr(truth, "segments", truth)
-        found = {"clusters": truth_agreement(segmenter.labels_, truth),
-                 "RFM baseline": truth_agreement(rfm_labels, truth, label="_rfm")}
-        comparison = comparison.join(pd.DataFrame(found).T.add_prefix("truth_"))
-    return comparison

@@ -295,3 +295,43 @@ def test_bad_regression_input_gets_the_same_error_on_every_engine(request, engin
     bad = dataclasses.replace(data, customers=change(data.customers))
     with pytest.raises(DataValidationError, match=message):
         regression_problem(_case_data_on(engine, bad, request))
+
+
+def _customer_table_on(engine: str, table: pd.DataFrame, request):
+    """A per-customer table (index ``customer_id``) as ``engine``'s customer_table returns it
+    (DuckDB hands it to pandas; Spark keeps ``customer_id`` as a column)."""
+    if engine != "spark":
+        return table
+    spark = request.getfixturevalue("spark")
+    if table.empty:  # Spark infers no schema from no rows
+        return spark.createDataFrame(_spark_table(table.reset_index())).limit(0)
+    return spark.createDataFrame(table.reset_index())
+
+
+def _spark_table(frame: pd.DataFrame) -> pd.DataFrame:
+    return pd.concat([frame, pd.DataFrame([dict.fromkeys(frame.columns, 1)])], ignore_index=True).astype(frame.dtypes.to_dict())
+
+
+SEGMENTATION_TABLE = pd.DataFrame(
+    {"recency_days": [5, 40, 200, 90, 10, 7], "frequency": [12, 3, 1, 6, 2, 4],
+     "monetary": [900.0, 80.0, 20.0, 300.0, 150.0, 75.0]},
+    index=pd.Index([1, 2, 3, 4, 5, 6], name="customer_id"),
+)
+
+
+@pytest.mark.parametrize("change, step, message", [
+    (lambda t: t.drop(columns="monetary"), "rfm",
+     r"^customer table has no column 'monetary' for RFM scoring; it has \['recency_days', 'frequency'\]\."),
+    (lambda t: t.assign(frequency=t["frequency"].astype(str)), "rfm", r"^customer table: feature\(s\) \['frequency'\] are not numeric\."),
+    (lambda t: t.assign(frequency=t["frequency"].astype(str)), "fit", r"^customer table: feature\(s\) \['frequency'\] are not numeric\."),
+    (lambda t: t.assign(monetary=t["monetary"].where(t.index != 2)), "fit",
+     r"^customer table: feature\(s\) \['monetary'\] have missing values \(1 cells\)\."),
+    (lambda t: t.iloc[:0], "fit", r"^customer table is empty \(0 rows, 3 features\)"),
+    (lambda t: t.assign(frequency=-t["frequency"]), "fit", r"^customer table: feature\(s\) \['frequency'\] have negative values"),
+], ids=["rfm: no column", "rfm: text", "fit: text", "fit: missing", "fit: empty", "fit: negative"])
+def test_bad_segmentation_input_gets_the_same_error_on_every_engine(request, engine, change, step, message):
+    from marketing.segmentation import Segmenter, rfm_scores
+
+    table = _customer_table_on(engine, change(SEGMENTATION_TABLE), request)
+    with pytest.raises(DataValidationError, match=message):
+        rfm_scores(table) if step == "rfm" else Segmenter(n_segments=2).fit(table)

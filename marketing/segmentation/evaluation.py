@@ -67,7 +67,18 @@ def stability(
         rows = rng.randint(0, n, size)
         seed = int(rng.randint(np.iinfo(np.int32).max))
         runs.append(segmenter.refit_labels(segmenter.X_[rows], seed))
-    pairs = list(combinations(range(n_runs), 2))
+    return pairwise_agreement(runs)
+
+
+def pairwise_agreement(runs) -> pd.Series:
+    """The adjusted Rand index of every pair of labellings of the same customers (index ``run_a``, ``run_b``).
+
+    Examples
+    --------
+    >>> pairwise_agreement([[0, 0, 1], [1, 1, 0], [0, 1, 1]]).round(2).tolist()
+    [1.0, -0.5, -0.5]
+    """
+    pairs = list(combinations(range(len(runs)), 2))
     return pd.Series(
         [adjusted_rand_score(runs[i], runs[j]) for i, j in pairs],
         index=pd.MultiIndex.from_tuples(pairs, names=["run_a", "run_b"]),

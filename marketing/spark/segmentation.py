@@ -23,17 +23,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from itertools import combinations
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
-from sklearn.metrics import adjusted_rand_score, pairwise_distances_argmin
+from sklearn.metrics import pairwise_distances_argmin
 from sklearn.utils import check_random_state
 
 from marketing.columns import CUSTOMER, SEGMENT
 from marketing.segmentation import check_segment_count, check_segment_count_fits, check_table, select_k
+from marketing.segmentation.evaluation import pairwise_agreement
 from marketing.segmentation.preprocess import check_ranges, logged_columns
 from marketing.frames import hash_uniform, sample_rows
 from marketing.segmentation.quality import SILHOUETTE_SAMPLE, frame_qualities
@@ -498,9 +498,4 @@ def stability(
         runs = [pairwise_distances_argmin(X, np.asarray(m.clusterCenters())) for m in models]
     finally:
         points.unpersist()
-    pairs = list(combinations(range(n_runs), 2))
-    return pd.Series(
-        [adjusted_rand_score(runs[i], runs[j]) for i, j in pairs],
-        index=pd.MultiIndex.from_tuples(pairs, names=["run_a", "run_b"]),
-        name="ari",
-    )
+    return pairwise_agreement(runs)

@@ -8,17 +8,30 @@ This module holds the few things narwhals does not do the same way on every back
   (narwhals has no duration arithmetic on PySpark, and DuckDB's interval parts are not floors);
 - :func:`is_empty`: whether a frame has no rows, without counting a lazy one;
 - :func:`collect`: a frame as pandas (the per-customer tables the models read);
-- :func:`to_native`: back to the caller's kind, pandas indexed by the key as the pandas path was.
+- :func:`to_native`: back to the caller's kind, pandas indexed by the key as the pandas path was;
+- :func:`as_frame` and :func:`scalars`: a frame with its columns checked (the one missing-column
+  error of every engine), and one-row aggregates as Python values;
+- :func:`running_sums` and :func:`positions`: running sums and ranks in a global order. narwhals
+  would express them as a window over the whole table, which on Spark moves every row into one
+  partition; on Spark the rows are sorted by range partitions instead, and each partition adds the
+  totals of the partitions before it (one row per partition is all that is collected);
+- :func:`sample_rows`: at most ``n`` rows chosen by a seeded hash of the customer id, the same
+  customers however a Spark table is partitioned;
+- :func:`quantiles`: exact in memory, approximate (one pass, bounded memory) on Spark.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
 import narwhals as nw
+import numpy as np
 import pandas as pd
 
+from marketing.columns import CUSTOMER
 from marketing.engines import engine_of
+from marketing.validation import DataValidationError
 
 MICROS_PER_DAY = 86_400_000_000
 
@@ -141,3 +154,198 @@ def count_where(condition) -> nw.Expr:
     [2]
     """
     return condition.cast(nw.Int64).sum()
+
+
+def as_frame(table, columns: Sequence[str] = (), name: str = "frame"):
+    """``table`` (native or narwhals) as a narwhals frame, with ``columns`` checked: one error on every engine.
+
+    Examples
+    --------
+    >>> as_frame(pd.DataFrame({"a": [1]}), ["b"], "scores")
+    Traceback (most recent call last):
+    ...
+    marketing.validation.DataValidationError: scores: missing column(s) ['b']; it has ['a'].
+    """
+    out = table if isinstance(table, (nw.DataFrame, nw.LazyFrame)) else nw.from_native(table)
+    missing = [c for c in columns if c not in out.columns]
+    if missing:
+        raise DataValidationError(f"{name}: missing column(s) {missing}; it has {list(out.columns)}.")
+    return out
+
+
+def scalars(table, **expressions) -> dict:
+    """Aggregate ``expressions`` (name -> narwhals expression) over ``table`` into one dict of Python values.
+
+    >>> scalars(pd.DataFrame({"a": [1, 2]}), total=nw.col("a").sum(), mean=nw.col("a").mean())
+    {'total': 3, 'mean': 1.5}
+    """
+    row = collect(as_frame(table).select(**expressions))
+    # column by column: a row of mixed types would upcast the integers to floats
+    values = {name: row[name].iloc[0] for name in row.columns}
+    return {name: (None if pd.isna(value) else value.item() if hasattr(value, "item") else value) for name, value in values.items()}
+
+
+def running_sums(table, by: Sequence[str], descending: Sequence[bool], columns: Sequence[str]):
+    """``table`` with inclusive running sums ``_cum_<column>`` in the order ``by``; and each column's total.
+
+    ``by`` must give a total order (end with a unique column, such as the customer id), so that
+    the sums do not depend on how ties fall. The rows of the result are in that order in memory;
+    on Spark they are not (aggregate them, or use :func:`positions` for a list kept in order).
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"customer_id": [1, 2, 3], "s": [0.2, 0.9, 0.5], "one": 1})
+    >>> out, totals = running_sums(t, ["s", "customer_id"], [True, False], ["one"])
+    >>> collect(out)[["customer_id", "_cum_one"]].values.tolist(), totals
+    ([[2, 1], [3, 2], [1, 3]], {'one': 3})
+    """
+    table = as_frame(table)
+    if engine_of(table) != "spark":
+        ordered = table.sort(list(by), descending=list(descending))
+        out = ordered.with_columns(*[nw.col(c).cum_sum().alias(f"_cum_{c}") for c in columns])
+        return out, scalars(ordered, **{c: nw.col(c).sum() for c in columns})
+    from pyspark.sql import Window
+    from pyspark.sql import functions as F
+
+    ordered = _spark_sorted(table.to_native(), by, descending)
+    totals = _partition_totals(ordered, {c: F.sum(c) for c in columns})
+    before = totals.cumsum().shift(1, fill_value=0)
+    window = Window.partitionBy("_part").orderBy("_row").rowsBetween(Window.unboundedPreceding, Window.currentRow)
+    added = [(F.sum(c).over(window) + _offset(before[c])).alias(f"_cum_{c}") for c in columns]
+    out = ordered.select("*", *added).drop("_part", "_row")
+    return nw.from_native(out), {c: totals[c].sum().item() for c in columns}
+
+
+def positions(table, by: Sequence[str], descending: Sequence[bool]):
+    """``table`` in the order ``by`` with each row's 1-based position ``_position``; and the row count.
+
+    ``by`` must be a total order. The rows stay in that order on every engine (on Spark: laid out
+    in it, so collecting, ``limit`` and writing keep it); on Spark the position is the row's place
+    in its partition plus the rows of the partitions before it, no shuffle beyond the sort.
+
+    Examples
+    --------
+    >>> out, n = positions(pd.DataFrame({"k": [3, 1, 2]}), ["k"], [True])
+    >>> collect(out).values.tolist(), n
+    ([[3, 1], [2, 2], [1, 3]], 3)
+    """
+    table = as_frame(table)
+    if engine_of(table) != "spark":
+        out, totals = running_sums(table.with_columns(_one=nw.lit(1).cast(nw.Int64)), by, descending, ["_one"])
+        return out.rename({"_cum__one": "_position"}).drop("_one"), int(totals["_one"] or 0)
+    from pyspark.sql import functions as F
+
+    ordered = _spark_sorted(table.to_native(), by, descending)
+    totals = _partition_totals(ordered, {"_n": F.count(F.lit(1))})
+    before = totals["_n"].cumsum().shift(1, fill_value=0)
+    out = ordered.withColumn("_position", F.col("_row") + _offset(before) + 1).drop("_part", "_row")
+    return nw.from_native(out), int(totals["_n"].sum())
+
+
+def _spark_sorted(table, by: Sequence[str], descending: Sequence[bool]):
+    """A Spark ``table`` sorted by ``by`` with each row's partition ``_part`` and position in it ``_row``.
+
+    Spark sorts by range-partitioning (partition ``i`` holds the ``i``-th range of the order) and
+    sorting within partitions. The frame is checkpointed: the partitions of a sort are only
+    meaningful for that one computation of it, and the totals per partition and the rows must
+    come from the same one.
+    """
+    from pyspark.sql import functions as F
+
+    order = [F.col(c).desc() if d else F.col(c).asc() for c, d in zip(by, descending, strict=True)]
+    ordered = table.orderBy(*order).withColumn("_id", F.monotonically_increasing_id())
+    # monotonically_increasing_id is (partition index << 33) + position within the partition
+    ordered = ordered.withColumn("_part", F.shiftright("_id", 33).cast("int")).withColumn(
+        "_row", F.col("_id").bitwiseAND(F.lit((1 << 33) - 1))
+    )
+    return ordered.drop("_id").localCheckpoint(eager=True)
+
+
+def _partition_totals(ordered, aggregates: dict) -> pd.DataFrame:
+    """``aggregates`` (name -> expression) per partition of ``ordered``, one row per partition index."""
+    totals = ordered.groupBy("_part").agg(*[e.alias(n) for n, e in aggregates.items()]).toPandas()
+    totals = totals.set_index("_part").sort_index()
+    n_parts = int(totals.index.max()) + 1 if len(totals) else 1
+    return totals.reindex(range(n_parts), fill_value=0)
+
+
+def _offset(before: pd.Series):
+    """The value of ``before`` for each row's partition (a literal array indexed by ``_part``)."""
+    from pyspark.sql import functions as F
+
+    return F.element_at(F.array(*[F.lit(v) for v in before.tolist()]), F.col("_part") + 1)
+
+
+def quantiles(table, columns: Sequence[str], qs: Sequence[float]) -> dict[str, list[float | None]]:
+    """The ``qs`` quantiles of each of ``columns``: pandas' linear interpolation in memory; on Spark
+    ``percentile_approx`` (a value of the data within 1/10,000 of the rank) in one pass, since an
+    exact percentile holds every value of a column in one task.
+
+    Examples
+    --------
+    >>> quantiles(pd.DataFrame({"x": [1.0, 2.0, 3.0, 10.0]}), ["x"], [0.5])
+    {'x': [2.5]}
+    """
+    native = as_frame(table, columns).to_native()
+    if engine_of(native) != "spark":
+        values = collect(native)[list(columns)].astype(float)
+        return {c: [None if pd.isna(v) else float(v) for v in values[c].quantile(list(qs))] for c in columns}
+    from pyspark.sql import functions as F
+
+    row = native.agg(*[F.percentile_approx(F.col(c).cast("double"), list(qs), 10_000).alias(f"_{i}")
+                       for i, c in enumerate(columns)]).first()
+    return {c: list(row[f"_{i}"] or [None] * len(qs)) for i, c in enumerate(columns)}
+
+
+def hash_uniform(seed: int):
+    """A Spark column: a number in [0, 1) per customer from a seeded hash of its id, so a sample
+    does not depend on how the data is partitioned."""
+    from pyspark.sql import functions as F
+
+    bits = F.xxhash64(F.col(CUSTOMER), F.lit(int(seed))).bitwiseAND(F.lit((1 << 53) - 1))
+    return bits.cast("double") / F.lit(float(1 << 53))
+
+
+def random_uniform(table, seed: int, name: str = "_hash"):
+    """``table`` (narwhals) with a seeded number in [0, 1) per customer in column ``name``, from a hash of its id.
+
+    On Spark :func:`hash_uniform`; in memory pandas' hash of the ids with the seed as key. The
+    same customer gets the same number on every run and partitioning.
+
+    Examples
+    --------
+    >>> t = random_uniform(frame(pd.DataFrame({"customer_id": [1, 2]})), 0)
+    >>> t["_hash"].to_list() == random_uniform(frame(pd.DataFrame({"customer_id": [1, 2]})), 0)["_hash"].to_list()
+    True
+    """
+    native = table.to_native()
+    if engine_of(native) == "spark":
+        return nw.from_native(native.withColumn(name, hash_uniform(seed)))
+    frame_ = table.collect("pandas").to_native() if isinstance(table, nw.LazyFrame) else native
+    bits = pd.util.hash_array(frame_[CUSTOMER].to_numpy(), hash_key=f"{seed:016d}"[-16:]) >> np.uint64(11)
+    return nw.from_native(frame_.assign(**{name: bits.astype(float) / float(1 << 53)}))
+
+
+def sample_rows(table, n: int, random_state: int | None = 0) -> pd.DataFrame:
+    """At most ``n`` rows of ``table`` in pandas (all of them when there are no more), for plots and samples.
+
+    In memory pandas' seeded ``sample``. On Spark the customers with the smallest
+    :func:`hash_uniform` of their id (a top-k per partition, never the whole table on the driver),
+    ordered by id: the same customers for the same seed on any partitioning.
+
+    Examples
+    --------
+    >>> len(sample_rows(pd.DataFrame({"a": range(5)}), 3)), len(sample_rows(pd.DataFrame({"a": range(5)}), 9))
+    (3, 5)
+    """
+    if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 1:
+        raise ValueError(f"n must be a positive number of rows, not {n!r}.")
+    native = as_frame(table).to_native()
+    if engine_of(native) != "spark":
+        return native if len(native) <= n else native.sample(n, random_state=random_state)
+    from pyspark.sql import functions as F
+
+    seed = int(np.random.default_rng().integers(np.iinfo(np.int32).max)) if random_state is None else int(random_state)
+    as_frame(native, [CUSTOMER], "table")
+    rows = native.orderBy(hash_uniform(seed), F.col(CUSTOMER)).limit(int(n)).toPandas()
+    return rows.sort_values(CUSTOMER, kind="stable").reset_index(drop=True)

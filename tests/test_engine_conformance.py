@@ -255,3 +255,83 @@ def test_missing_ids_are_not_counted_as_a_value_on_any_engine(request, engine):
     log = pd.concat([log, HAND.iloc[[2]].assign(order_id=[np.nan])], ignore_index=True)
     got = _as_pandas(rfm(_on(engine, log, spark), "2024-02-01"))
     assert got["frequency"].to_dict() == {"a": 2, "b": 0} and got["n_items"].to_dict() == {"a": 2, "b": 1}
+
+
+def _case_data_on(engine: str, data, request):
+    """A pandas CaseData handed to ``engine``."""
+    if engine == "spark":
+        from marketing.spark.data import to_spark
+
+        if data.customers.empty:  # Spark infers no schema from no rows: keep the full table's
+            full = to_spark(dataclasses.replace(data, customers=load_case_data(data.case.name, seed=3).customers),
+                            request.getfixturevalue("spark"))
+            return dataclasses.replace(full, customers=full.customers.limit(0))
+        return to_spark(data, request.getfixturevalue("spark"))
+    if engine == "duckdb":
+        from marketing.duckdb_engine import from_pandas
+
+        return from_pandas(data)
+    return data
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda c: c.drop(columns="campaign_response"),
+     r"^table 'customers' has no target column 'campaign_response' \(binary target of case 'finance'\); it has \["),
+    (lambda c: c.assign(campaign_response=c["campaign_response"].astype(str)),
+     r"^target 'campaign_response' must be numeric but has type String, such as '\d'\. Convert"),
+    (lambda c: c.assign(campaign_response=c["campaign_response"] * 2),
+     r"^binary target 'campaign_response' must hold 0/1 but has values \[0, 2\]\. Map"),
+    (lambda c: c.assign(card_spend_next_year=3.0), r"^target 'card_spend_next_year' is constant \(every value is 3\.0\)"),
+    (lambda c: c.assign(card_spend_next_year=c["card_spend_next_year"].where(c["customer_id"] != 5)),
+     r"^target 'card_spend_next_year' has 1 missing value\(s\)\. Rows"),
+    (lambda c: c.iloc[:0], r"^target 'card_spend_next_year' is empty: it needs at least one row\.$"),
+    (lambda c: c.assign(age=c["signup_date"]), r"^features: column 'age' holds dates; models need numbers"),
+    (lambda c: c.assign(income=np.nan), r"^features: column 'income' has no values at all \(every row is missing\)"),
+], ids=["no target", "text target", "not 0/1", "constant", "missing", "empty", "dates", "all missing"])
+def test_bad_regression_input_gets_the_same_error_on_every_engine(request, engine, change, message):
+    from marketing.regression import regression_problem
+
+    data = load_case_data("finance", seed=3)
+    bad = dataclasses.replace(data, customers=change(data.customers))
+    with pytest.raises(DataValidationError, match=message):
+        regression_problem(_case_data_on(engine, bad, request))
+
+
+def _customer_table_on(engine: str, table: pd.DataFrame, request):
+    """A per-customer table (index ``customer_id``) as ``engine``'s customer_table returns it
+    (DuckDB hands it to pandas; Spark keeps ``customer_id`` as a column)."""
+    if engine != "spark":
+        return table
+    spark = request.getfixturevalue("spark")
+    if table.empty:  # Spark infers no schema from no rows
+        return spark.createDataFrame(_spark_table(table.reset_index())).limit(0)
+    return spark.createDataFrame(table.reset_index())
+
+
+def _spark_table(frame: pd.DataFrame) -> pd.DataFrame:
+    return pd.concat([frame, pd.DataFrame([dict.fromkeys(frame.columns, 1)])], ignore_index=True).astype(frame.dtypes.to_dict())
+
+
+SEGMENTATION_TABLE = pd.DataFrame(
+    {"recency_days": [5, 40, 200, 90, 10, 7], "frequency": [12, 3, 1, 6, 2, 4],
+     "monetary": [900.0, 80.0, 20.0, 300.0, 150.0, 75.0]},
+    index=pd.Index([1, 2, 3, 4, 5, 6], name="customer_id"),
+)
+
+
+@pytest.mark.parametrize("change, step, message", [
+    (lambda t: t.drop(columns="monetary"), "rfm",
+     r"^customer table has no column 'monetary' for RFM scoring; it has \['recency_days', 'frequency'\]\."),
+    (lambda t: t.assign(frequency=t["frequency"].astype(str)), "rfm", r"^customer table: feature\(s\) \['frequency'\] are not numeric\."),
+    (lambda t: t.assign(frequency=t["frequency"].astype(str)), "fit", r"^customer table: feature\(s\) \['frequency'\] are not numeric\."),
+    (lambda t: t.assign(monetary=t["monetary"].where(t.index != 2)), "fit",
+     r"^customer table: feature\(s\) \['monetary'\] have missing values \(1 cells\)\."),
+    (lambda t: t.iloc[:0], "fit", r"^customer table is empty \(0 rows, 3 features\)"),
+    (lambda t: t.assign(frequency=-t["frequency"]), "fit", r"^customer table: feature\(s\) \['frequency'\] have negative values"),
+], ids=["rfm: no column", "rfm: text", "fit: text", "fit: missing", "fit: empty", "fit: negative"])
+def test_bad_segmentation_input_gets_the_same_error_on_every_engine(request, engine, change, step, message):
+    from marketing.segmentation import Segmenter, rfm_scores
+
+    table = _customer_table_on(engine, change(SEGMENTATION_TABLE), request)
+    with pytest.raises(DataValidationError, match=message):
+        rfm_scores(table) if step == "rfm" else Segmenter(n_segments=2).fit(table)

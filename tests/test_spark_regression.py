@@ -29,6 +29,8 @@ import pytest
 from conftest import CASES, execute_template, require_spark
 from marketing import get_case, load_case_data
 from marketing import regression
+from marketing.frames import positions, running_sums
+from marketing.regression.splits import frame_holdout
 from marketing.regression import report
 from marketing.validation import DataValidationError
 
@@ -156,7 +158,8 @@ def test_gains_calibration_profit_and_campaign_list_equal_the_pandas_path(sorted
     local = pd.DataFrame({"customer_id": ids, "y": y, "p": p})
     frame = spark.createDataFrame(local).repartition(4)
     # the running sums cross partition boundaries (each partition adds the totals of those before it)
-    ordered, totals = spark_engine.running_sums(frame, ["p", "customer_id"], [True, False], ["y"])
+    ordered, totals = running_sums(frame, ["p", "customer_id"], [True, False], ["y"])
+    ordered = ordered.to_native()
     assert ordered.select(F.spark_partition_id()).distinct().count() == 4
     assert totals == {"y": int(y.sum())}
     got = ordered.toPandas().sort_values(["p", "customer_id"], ascending=[False, True])
@@ -164,8 +167,8 @@ def test_gains_calibration_profit_and_campaign_list_equal_the_pandas_path(sorted
     assert got["customer_id"].tolist() == expected["customer_id"].tolist()
     assert got["_cum_y"].tolist() == expected["y"].cumsum().tolist()
     # ranks keep the sorted layout: collected, the rows come in rank order
-    positions, count = spark_engine.ranked(frame, ["p", "customer_id"], [True, False])
-    assert count == n and positions.toPandas()["customer_id"].tolist() == expected["customer_id"].tolist()
+    ranks, count = positions(frame, ["p", "customer_id"], [True, False])
+    assert count == n and ranks.to_native().toPandas()["customer_id"].tolist() == expected["customer_id"].tolist()
 
     # one implementation: the same tables from the Spark frame and from the pandas frame
     exact = {"check_exact": False, "rtol": 1e-12}
@@ -221,7 +224,7 @@ def finance(spark):
 
 def test_stratified_holdout_without_time_is_reproducible_and_keeps_the_class_mix(finance):
     problem = dataclasses.replace(finance, time=None)
-    split = spark_engine.holdout(problem, "binary", test_size=0.25, random_state=3)
+    split = frame_holdout(problem, "binary", test_size=0.25, random_state=3)
     assert split.method == "stratified" and split.cutoff is None
     counts = problem.table.groupBy("campaign_response").count().toPandas().set_index("campaign_response")["count"]
     test_counts = split.test.groupBy("campaign_response").count().toPandas().set_index("campaign_response")["count"]
@@ -229,9 +232,9 @@ def test_stratified_holdout_without_time_is_reproducible_and_keeps_the_class_mix
     test, train = _ids(split.test), _ids(split.train)
     assert (len(test), len(train)) == (split.n_test, split.n_train)
     assert not set(test) & set(train) and len(test) + len(train) == problem.n_customers
-    assert _ids(spark_engine.holdout(problem, "binary", test_size=0.25, random_state=3).test) == test
-    assert _ids(spark_engine.holdout(problem, "binary", test_size=0.25, random_state=4).test) != test
-    continuous = spark_engine.holdout(problem, "continuous", test_size=0.25, random_state=3)
+    assert _ids(frame_holdout(problem, "binary", test_size=0.25, random_state=3).test) == test
+    assert _ids(frame_holdout(problem, "binary", test_size=0.25, random_state=4).test) != test
+    continuous = frame_holdout(problem, "continuous", test_size=0.25, random_state=3)
     assert continuous.n_test == 500 and len(_ids(continuous.test)) == 500   # five equal fifths of 2,000
 
 
@@ -246,11 +249,11 @@ def _with_customers(data, change):
          r"regression_features \['call_duration'\] are listed under leakage"),
         (lambda d: _with_customers(d, lambda c: c.drop("campaign_response")), r"no target column 'campaign_response'"),
         (lambda d: _with_customers(d, lambda c: c.withColumn("campaign_response", c["campaign_response"] * 2)),
-         r"binary target 'campaign_response' must hold 0/1 but has values \[0.0, 2.0\]"),
+         r"binary target 'campaign_response' must hold 0/1 but has values \[0, 2\]"),
         (lambda d: _with_customers(d, lambda c: c.withColumn("card_spend_next_year", c["age"] * 0 + 3.0)),
          r"target 'card_spend_next_year' is constant"),
         (lambda d: _with_customers(d, lambda c: c.withColumn("campaign_response", c["campaign_response"].cast("string"))),
-         r"target 'campaign_response' must be numeric but has type string, such as '\d'"),
+         r"target 'campaign_response' must be numeric but has type String, such as '\d'"),
         (lambda d: _with_customers(d, lambda c: c.withColumn("age", c["signup_date"])), r"column 'age' holds dates"),
         (lambda d: _with_customers(d, lambda c: c.withColumn("income", c["income"] * None)), r"column 'income' has no values at all"),
     ],
@@ -266,13 +269,13 @@ def test_bad_parameters_and_constant_terms_are_refused(finance):
     from pyspark.sql import functions as F
 
     with pytest.raises(DataValidationError, match="a test_size of 0.9995 leaves 1 training"):
-        spark_engine.holdout(finance, test_size=0.9995)
+        frame_holdout(finance, test_size=0.9995)
     with pytest.raises(ValueError, match="kind must be one of"):
-        spark_engine.holdout(finance, kind="ordinal")
+        frame_holdout(finance, kind="ordinal")
     undated = finance.table.withColumn("signup_date", F.when(F.col("customer_id") != 5, F.col("signup_date")))
     with pytest.raises(DataValidationError, match="time column 'signup_date' has 1 missing"):
-        spark_engine.holdout(dataclasses.replace(finance, table=undated))
-    split = spark_engine.holdout(finance)
+        frame_holdout(dataclasses.replace(finance, table=undated))
+    split = frame_holdout(finance)
     constant = dataclasses.replace(split, train=split.train.withColumn("region", F.lit("north")))
     with pytest.raises(DataValidationError, match=r"constant terms: \['region_east', 'region_south', 'region_west'\]"):
         regression.fit_suite("binary", finance, constant)

@@ -26,6 +26,8 @@ from marketing import segmentation as pandas_seg
 from marketing.features import customer_table as pandas_customer_table
 from marketing.notebook import read_metrics
 from marketing.privacy import write_crm_export
+from marketing.segmentation.quality import frame_quality
+from marketing.segmentation.rfm import quantile_score_table
 
 require_spark()  # skips with the reason without pyspark or Java (fails in CI)
 
@@ -141,13 +143,13 @@ def test_cluster_quality_equals_scikit_learn_for_any_label_type(spark):
     frame = pd.DataFrame(X, columns=["a", "b", "c"]).assign(customer_id=np.arange(len(X)))
     for name, values in (("numbers", labels), ("names", np.array(["w", "x", "y", "z"])[labels])):
         points = spark.createDataFrame(frame.assign(segment=values)).repartition(3)
-        quality = spark_seg.cluster_quality(points, "segment", ["a", "b", "c"])
+        quality = frame_quality(points, "segment", ["a", "b", "c"])
         assert quality["calinski_harabasz"] == pytest.approx(calinski_harabasz_score(X, values), rel=1e-9), name
         assert quality["davies_bouldin"] == pytest.approx(davies_bouldin_score(X, values), rel=1e-9), name
         assert quality["silhouette"] == pytest.approx(silhouette_score(X, values), rel=1e-9), name
     # noise (-1) is left out; one segment has no index
     one = spark.createDataFrame(frame.assign(segment=np.where(labels == 0, -1, 1)))
-    assert all(np.isnan(v) for v in spark_seg.cluster_quality(one, "segment", ["a", "b", "c"]).values())
+    assert all(np.isnan(v) for v in frame_quality(one, "segment", ["a", "b", "c"]).values())
 
 
 
@@ -157,7 +159,7 @@ def test_cluster_quality_equals_scikit_learn_for_any_label_type(spark):
 @pytest.mark.parametrize("name", CASES)
 def test_rfm_scores_and_segments_equal_pandas_exactly(both, name):
     _, _, ptable, stable = both[name]
-    ours = _collect(pandas_seg.rfm_segments(spark_seg.rfm_scores(stable))).reindex(ptable.index)
+    ours = _collect(pandas_seg.rfm_segments(pandas_seg.rfm_scores(stable))).reindex(ptable.index)
     theirs = pandas_seg.rfm_scores(ptable)
     pd.testing.assert_frame_equal(ours[["R", "F", "M", "RFM"]], theirs, check_dtype=False, check_names=False)
     assert (ours["rfm_segment"].to_numpy() == pandas_seg.rfm_segments(theirs).to_numpy()).all()
@@ -169,7 +171,7 @@ def test_quantile_scores_with_ties_spread_over_partitions(spark, n_bins):
     values = np.random.default_rng(2).integers(0, 40, 1000) ** 2
     frame = spark.createDataFrame(pd.DataFrame({"customer_id": np.arange(1000), "x": values})).repartition(5)
     for higher in (True, False):
-        got = _collect(frame.select("customer_id", spark_seg.quantile_scores(frame, "x", n_bins, higher).alias("s")))
+        got = _collect(quantile_score_table(frame, {"s": ("x", higher)}, n_bins))
         expected = pandas_seg.quantile_scores(pd.Series(values), n_bins, higher_is_better=higher)
         assert (got["s"].to_numpy() == expected.to_numpy()).all()
 
@@ -178,8 +180,8 @@ def test_quantile_scores_with_ties_spread_over_partitions(spark, n_bins):
 def test_baseline_comparison_judges_rfm_as_the_pandas_notebook_does(both, fits):
     _, data, ptable, stable = both["education"]
     theirs, ours = fits("education")
-    rfm = pandas_seg.rfm_segments(spark_seg.rfm_scores(stable))
-    comparison = spark_seg.baseline_comparison(ours, stable, rfm, data.truth, random_state=SEED)
+    rfm = pandas_seg.rfm_segments(pandas_seg.rfm_scores(stable))
+    comparison = pandas_seg.baseline_comparison(ours, stable, rfm, data.truth, random_state=SEED)
     codes = pd.factorize(pandas_seg.rfm_segments(pandas_seg.rfm_scores(ptable)))[0]
     expected = pandas_seg.cluster_quality(theirs.X_, codes, random_state=SEED)
     assert comparison.loc["RFM baseline", list(expected)].to_dict() == pytest.approx(expected, rel=1e-6)
@@ -270,7 +272,7 @@ def test_bad_tables_are_named(spark):
     with pytest.raises(DataValidationError, match="missing feature"):
         spark_seg.SparkSegmentPreprocessor().fit(table).transform(table.drop("age"))
     with pytest.raises(DataValidationError, match="no column 'recency_days' for RFM"):
-        spark_seg.rfm_scores(table)
+        pandas_seg.rfm_scores(table)
     labels = _frame(spark, segment=[0, 0, 1])
     with pytest.raises(ValueError, match="no segment for 1 of the table's customers"):
         pandas_seg.segment_profiles(table, labels, value=None)

@@ -15,9 +15,10 @@ The workflow the regression notebook follows, one module per step:
 One API for every engine. The steps dispatch on their input's kind
 (:func:`marketing.engines.engine_of`): pandas (and DuckDB's per-customer tables) run in memory with
 scikit-learn and statsmodels; Spark data runs Spark ML (:mod:`marketing.spark.regression` holds the
-Spark fitting and the one ranking shim). The relational steps (metrics, gains, calibration, the
-profit curve, the campaign list, target and feature summaries) are one narwhals implementation
-(:mod:`~marketing.regression.frames`) for both. What Spark lacks is declared in
+Spark fitting). The checks of the problem, the holdouts of a Spark table and the relational steps
+(metrics, gains, calibration, the profit curve, the campaign list, target and feature summaries) are
+one narwhals implementation (:mod:`~marketing.regression.problem`, :mod:`~marketing.regression.splits`,
+:mod:`~marketing.regression.frames`, with the shims of :mod:`marketing.frames`) for both. What Spark lacks is declared in
 :mod:`marketing.capabilities`.
 """
 
@@ -49,8 +50,10 @@ from marketing.regression.models import (
 )
 from marketing.regression.problem import (
     RegressionProblem,
+    check_feature_table,
     check_features,
     check_target,
+    check_targets,
     feature_overview,
     regression_problem,
     target_summary,
@@ -75,8 +78,10 @@ __all__ = [
     "break_even_probability",
     "calibration_table",
     "campaign_list",
+    "check_feature_table",
     "check_features",
     "check_target",
+    "check_targets",
     "coefficient_table",
     "contact_totals",
     "continuous_metrics",

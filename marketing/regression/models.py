@@ -255,7 +255,7 @@ def fit_suite(
     kind : {"continuous", "binary"}
     problem : RegressionProblem or SparkRegressionProblem
         From :func:`~marketing.regression.regression_problem`.
-    split : Split or SparkSplit
+    split : Split or FrameSplit
         From :func:`~marketing.regression.holdouts`.
     random_state : int, optional
     n_boot : int

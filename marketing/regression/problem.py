@@ -13,21 +13,101 @@ from dataclasses import dataclass
 from functools import cached_property
 
 import narwhals as nw
-import numpy as np
 import pandas as pd
 
 from marketing.cases import CaseStudy, get_case
 from marketing.columns import CUSTOMER, SIGNUP
 from marketing.engines import engine_of
-from marketing.frames import count_where
-from marketing.regression.frames import as_frame, scalars
+from marketing.frames import as_frame, collect, count_where, scalars
 from marketing.validation import DataValidationError
 
 KINDS = ("continuous", "binary")
+#: narwhals types a feature may have as categories
+TEXT = (nw.String, nw.Categorical, nw.Enum, nw.Object)
+
+
+def check_targets(customers, columns: dict[str, str], case: str | None = None) -> None:
+    """Validate target columns of a table on any engine, in one aggregate pass: the one target check.
+
+    Parameters
+    ----------
+    customers : DataFrame (pandas or Spark, native or narwhals)
+        The table holding the targets.
+    columns : dict of str to str
+        ``"continuous"`` and / or ``"binary"`` -> column name.
+    case : str, optional
+        The case the targets belong to, named when a column is missing.
+
+    Raises
+    ------
+    DataValidationError
+        A missing or non-numeric column, missing values, an empty table, a constant continuous
+        target, a binary target with values other than 0/1 or with a single class.
+
+    Examples
+    --------
+    >>> check_targets(pd.DataFrame({"spend": [3.0, 3.0]}), {"continuous": "spend"})
+    Traceback (most recent call last):
+    ...
+    marketing.validation.DataValidationError: target 'spend' is constant (every value is 3.0): there is nothing to predict. Choose another target column or check how it was computed.
+    """
+    frame = as_frame(customers)
+    schema = frame.collect_schema()
+    for kind, column in columns.items():
+        if kind not in KINDS:
+            raise ValueError(f"kind must be one of {list(KINDS)}, not {kind!r}.")
+        if column not in schema:
+            others = [c for c in schema.names() if c != CUSTOMER]
+            raise DataValidationError(
+                f"table 'customers' has no target column '{column}' ({kind} target of case "
+                f"{case!r}); it has {others}. Add it or fix targets.{kind}.column."
+            )
+        if not (schema[column].is_numeric() or schema[column] == nw.Boolean):
+            # an example that is not a number (the first value when they all look like one)
+            examples = collect(frame.filter(~nw.col(column).is_null()).select(column).head(20))[column].tolist()
+            bad = [v for v in examples if pd.isna(pd.to_numeric(pd.Series([v]), errors="coerce").iloc[0])] or examples
+            shown = f", such as {bad[0]!r}" if bad else ""
+            raise DataValidationError(
+                f"target '{column}' must be numeric but has type {schema[column]}{shown}. "
+                "Convert it to numbers (binary targets as 0/1) before modelling."
+            )
+    values = {kind: nw.col(c).cast(nw.Float64) for kind, c in columns.items()}
+    aggregates = {"rows": nw.len()}
+    for kind, v in values.items():
+        aggregates |= {f"{kind}_missing": count_where(v.is_null() | v.is_nan()), f"{kind}_min": v.min(), f"{kind}_max": v.max()}
+    if "binary" in values:
+        aggregates["binary_other"] = count_where(~values["binary"].is_in([0.0, 1.0]))
+    row = scalars(frame, **aggregates)
+    if not row["rows"]:
+        raise DataValidationError(f"target '{next(iter(columns.values()))}' is empty: it needs at least one row.")
+    for kind, column in columns.items():
+        if row[f"{kind}_missing"]:
+            raise DataValidationError(
+                f"target '{column}' has {row[f'{kind}_missing']} missing value(s). Rows without an outcome cannot be "
+                "used for training or evaluation: drop them (and report how many) or fill them first."
+            )
+    if "continuous" in columns and row["continuous_min"] == row["continuous_max"]:
+        raise DataValidationError(
+            f"target '{columns['continuous']}' is constant (every value is {float(row['continuous_min'])}): there is "
+            "nothing to predict. Choose another target column or check how it was computed."
+        )
+    if "binary" in columns:
+        column = columns["binary"]
+        if row["binary_other"]:
+            found = collect(frame.select(column).filter(~nw.col(column).is_null()).unique().sort(column).head(5))
+            raise DataValidationError(
+                f"binary target '{column}' must hold 0/1 but has values {found[column].tolist()}. "
+                "Map the positive outcome to 1 and the rest to 0."
+            )
+        if row["binary_min"] == row["binary_max"]:
+            raise DataValidationError(
+                f"binary target '{column}' has a single class (every value is {int(row['binary_min'])}): a "
+                "classifier needs both outcomes. Use a longer label window or another target."
+            )
 
 
 def check_target(y: pd.Series, kind: str, name: str | None = None) -> pd.Series:
-    """Validate a regression target and return it as float (continuous) or 0/1 int (binary).
+    """Validate a regression target (:func:`check_targets`) and return it as float (continuous) or 0/1 int (binary).
 
     Parameters
     ----------
@@ -37,73 +117,68 @@ def check_target(y: pd.Series, kind: str, name: str | None = None) -> pd.Series:
     name : str, optional
         The column name used in messages (defaults to ``y.name``).
 
-    Raises
-    ------
-    DataValidationError
-        Non-numeric values, missing values, a constant continuous target, a binary target
-        with values other than 0/1 or with a single class.
-
     Examples
     --------
     >>> check_target(pd.Series([0, 1, 1], name="churned"), "binary").tolist()
     [0, 1, 1]
-    >>> check_target(pd.Series([3.0, 3.0], name="spend"), "continuous")
+    >>> check_target(pd.Series(["1", "x"], name="spend"), "continuous")
     Traceback (most recent call last):
     ...
-    marketing.validation.DataValidationError: target 'spend' is constant (every value is 3.0): there is nothing to predict. Choose another target column or check how it was computed.
+    marketing.validation.DataValidationError: target 'spend' must be numeric but has type String, such as 'x'. Convert it to numbers (binary targets as 0/1) before modelling.
     """
     name = name or str(y.name)
-    if kind not in KINDS:
-        raise ValueError(f"kind must be one of {list(KINDS)}, not {kind!r}.")
-    if not pd.api.types.is_numeric_dtype(y) or pd.api.types.is_bool_dtype(y):
-        if pd.api.types.is_bool_dtype(y):
-            y = y.astype("int64")
-        else:
-            coerced = pd.to_numeric(y, errors="coerce")
-            bad = y[coerced.isna() & y.notna()]
-            example = f", such as {bad.iloc[0]!r}" if len(bad) else ""
-            raise DataValidationError(
-                f"target '{name}' must be numeric but has dtype {y.dtype}{example}. "
-                "Convert it to numbers (binary targets as 0/1) before modelling."
-            )
-    missing = int(y.isna().sum())
-    if missing:
-        raise DataValidationError(
-            f"target '{name}' has {missing} missing value(s). Rows without an outcome cannot be "
-            "used for training or evaluation: drop them (and report how many) or fill them first."
-        )
-    if len(y) == 0:
-        raise DataValidationError(f"target '{name}' is empty: it needs at least one row.")
-    if kind == "continuous":
-        if y.nunique() < 2:
-            raise DataValidationError(
-                f"target '{name}' is constant (every value is {float(y.iloc[0])}): there is "
-                "nothing to predict. Choose another target column or check how it was computed."
-            )
-        return y.astype(float)
-    values = set(np.unique(y.to_numpy()).tolist())
-    if not values <= {0, 1}:
-        raise DataValidationError(
-            f"binary target '{name}' must hold 0/1 but has values {sorted(values)[:5]}. "
-            "Map the positive outcome to 1 and the rest to 0."
-        )
-    if len(values) < 2:
-        raise DataValidationError(
-            f"binary target '{name}' has a single class (every value is {values.pop()}): a "
-            "classifier needs both outcomes. Use a longer label window or another target."
-        )
-    return y.astype("int64")
+    check_targets(pd.DataFrame({name: y.to_numpy()}, index=y.index), {kind: name})
+    return y.astype(float) if kind == "continuous" else y.astype("int64")
 
 
-def check_features(X: pd.DataFrame, table: str = "features") -> pd.DataFrame:
-    """Validate a feature table: not empty, no all-missing column, numeric or categorical columns.
-
-    Text columns become pandas categoricals; boolean columns become 0/1 integers.
+def check_feature_table(frame, columns, table: str = "features") -> tuple[int, list[str], list[str], list[str]]:
+    """Check the feature columns of a table on any engine (one aggregate pass): its rows and the
+    (numeric, boolean, text) columns.
 
     Raises
     ------
     DataValidationError
-        An empty table, a column with no values at all, or a column of dates.
+        No rows or no columns, a column with no values at all, a column of dates or durations, or
+        one of another type than numbers, booleans and text.
+
+    Examples
+    --------
+    >>> check_feature_table(pd.DataFrame({"age": [30.0, None], "vip": [True, False], "region": ["n", "s"]}), ["age", "vip", "region"])
+    (2, ['age'], ['vip'], ['region'])
+    """
+    frame = as_frame(frame, columns, table)
+    row = scalars(frame, **{"_rows": nw.len()}, **{f"_{i}": nw.col(c).count() for i, c in enumerate(columns)})
+    if row["_rows"] == 0 or not columns:
+        raise DataValidationError(
+            f"{table}: the table has {row['_rows']} row(s) and {len(columns)} column(s); a model "
+            "needs at least one of each. Check the case's regression_features."
+        )
+    schema, kinds = frame.collect_schema(), ([], [], [])
+    for i, column in enumerate(columns):
+        dtype = schema[column]
+        if not row[f"_{i}"]:
+            raise DataValidationError(
+                f"{table}: column '{column}' has no values at all (every row is missing). Drop it "
+                "from the case's regression_features or fix how it is loaded."
+            )
+        if dtype.is_temporal():
+            raise DataValidationError(
+                f"{table}: column '{column}' holds dates; models need numbers or categories. "
+                "Derive a number from it (for example days since sign-up) instead."
+            )
+        kind = 1 if dtype == nw.Boolean else 0 if dtype.is_numeric() else 2 if dtype in TEXT else None
+        if kind is None:
+            raise DataValidationError(
+                f"{table}: column '{column}' has type {dtype}; models need numbers, booleans or text "
+                "categories. Convert it before modelling."
+            )
+        kinds[kind].append(column)
+    return row["_rows"], *kinds
+
+
+def check_features(X: pd.DataFrame, table: str = "features") -> pd.DataFrame:
+    """Validate a feature table (:func:`check_feature_table`); text columns become pandas categoricals,
+    boolean columns 0/1 integers.
 
     Examples
     --------
@@ -114,29 +189,20 @@ def check_features(X: pd.DataFrame, table: str = "features") -> pd.DataFrame:
     ...
     marketing.validation.DataValidationError: features: column 'age' has no values at all (every row is missing). Drop it from the case's regression_features or fix how it is loaded.
     """
-    if X.shape[0] == 0 or X.shape[1] == 0:
-        raise DataValidationError(
-            f"{table}: the table has {X.shape[0]} row(s) and {X.shape[1]} column(s); a model "
-            "needs at least one of each. Check the case's regression_features."
-        )
-    converted = {}
-    for column in X.columns:
-        values = X[column]
-        if values.isna().all():
-            raise DataValidationError(
-                f"{table}: column '{column}' has no values at all (every row is missing). Drop it "
-                "from the case's regression_features or fix how it is loaded."
-            )
-        if pd.api.types.is_datetime64_any_dtype(values) or pd.api.types.is_timedelta64_dtype(values):
-            raise DataValidationError(
-                f"{table}: column '{column}' holds dates; models need numbers or categories. "
-                "Derive a number from it (for example days since sign-up) instead."
-            )
-        if pd.api.types.is_bool_dtype(values):
-            converted[column] = values.astype("int64")
-        elif not pd.api.types.is_numeric_dtype(values) and not isinstance(values.dtype, pd.CategoricalDtype):
-            converted[column] = values.astype("category")
+    _, _, boolean, text = check_feature_table(X, list(X.columns), table)
+    converted = {c: X[c].astype("int64") for c in boolean}
+    converted |= {c: X[c].astype("category") for c in text if not isinstance(X[c].dtype, pd.CategoricalDtype)}
     return X.assign(**converted) if converted else X
+
+
+def excluded_columns(case: CaseStudy, columns) -> pd.DataFrame:
+    """The case's leakage columns with the reason each is excluded and whether the data (``columns``) has it."""
+    return pd.DataFrame(
+        {
+            "reason": pd.Series(case.leakage, dtype="str"),
+            "in_data": pd.Series({c: c in columns for c in case.leakage}, dtype=bool),
+        }
+    ).rename_axis("column")
 
 
 @dataclass(frozen=True)
@@ -220,8 +286,8 @@ def regression_problem(data, case: str | CaseStudy | None = None) -> RegressionP
     Raises
     ------
     DataValidationError
-        A leakage column listed as a feature, a target column missing from the customers table,
-        or any failure of :func:`check_target` / :func:`check_features`.
+        A leakage column listed as a feature, or any failure of :func:`check_targets` /
+        :func:`check_feature_table` (the same checks and messages on every engine).
 
     Examples
     --------
@@ -232,33 +298,21 @@ def regression_problem(data, case: str | CaseStudy | None = None) -> RegressionP
     >>> problem.excluded.loc["call_duration", "in_data"]
     np.True_
     """
+    case = regression_case(data, case)
+    targets = {kind: case.targets[kind].column for kind in KINDS}
+    check_targets(data.customers, targets, case.name)  # the one check, on every engine
     if engine_of(data) == "spark":
         from marketing.spark import regression as spark_regression
 
-        return spark_regression.regression_problem(data, case)
+        return spark_regression.problem_of(data, case)
     from marketing.features import customer_table
 
-    case = regression_case(data, case)
     customers = data.customers.set_index(CUSTOMER)
-    targets, meanings = {}, {}
-    for kind in KINDS:
-        column = case.targets[kind].column
-        if column not in customers:
-            raise DataValidationError(
-                f"table 'customers' has no target column '{column}' ({kind} target of case "
-                f"{case.name!r}); it has {list(customers.columns)}. Add it or fix targets.{kind}.column."
-            )
-        targets[kind] = check_target(customers[column], kind, column)
-        meanings[kind] = case.targets[kind].meaning
+    y = {kind: customers[c].astype(float) if kind == "continuous" else customers[c].astype("int64") for kind, c in targets.items()}
+    meanings = {kind: case.targets[kind].meaning for kind in KINDS}
     features = check_features(customer_table(data, case.regression_features).loc[customers.index])
-    excluded = pd.DataFrame(
-        {
-            "reason": pd.Series(case.leakage, dtype="str"),
-            "in_data": pd.Series({c: c in customers for c in case.leakage}, dtype=bool),
-        }
-    ).rename_axis("column")
     time = customers[SIGNUP] if SIGNUP in customers else None
-    return RegressionProblem(features, targets, meanings, time, excluded)
+    return RegressionProblem(features, y, meanings, time, excluded_columns(case, customers.columns))
 
 
 def feature_overview(problem) -> pd.DataFrame:

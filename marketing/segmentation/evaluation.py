@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from itertools import combinations
 
+import narwhals as nw
 import numpy as np
 import pandas as pd
 from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
@@ -11,8 +12,12 @@ from sklearn.utils import check_random_state
 
 from marketing.columns import CUSTOMER
 from marketing.engines import engine_of
+from marketing.frames import scalars
 from marketing.segmentation.clustering import Segmenter, cluster_quality
+from marketing.segmentation.quality import frame_quality
 from marketing.validation import DataValidationError
+
+RFM = "rfm_segment"
 
 
 def stability(
@@ -62,7 +67,18 @@ def stability(
         rows = rng.randint(0, n, size)
         seed = int(rng.randint(np.iinfo(np.int32).max))
         runs.append(segmenter.refit_labels(segmenter.X_[rows], seed))
-    pairs = list(combinations(range(n_runs), 2))
+    return pairwise_agreement(runs)
+
+
+def pairwise_agreement(runs) -> pd.Series:
+    """The adjusted Rand index of every pair of labellings of the same customers (index ``run_a``, ``run_b``).
+
+    Examples
+    --------
+    >>> pairwise_agreement([[0, 0, 1], [1, 1, 0], [0, 1, 1]]).round(2).tolist()
+    [1.0, -0.5, -0.5]
+    """
+    pairs = list(combinations(range(len(runs)), 2))
     return pd.Series(
         [adjusted_rand_score(runs[i], runs[j]) for i, j in pairs],
         index=pd.MultiIndex.from_tuples(pairs, names=["run_a", "run_b"]),
@@ -110,7 +126,8 @@ def baseline_comparison(segmenter: Segmenter, table, rfm, truth=None, random_sta
     Parameters
     ----------
     segmenter : Segmenter
-        Fitted on ``table``.
+        Fitted on ``table`` (on Spark, or the :class:`~marketing.spark.segmentation.SparkSegmenter`
+        it wraps; the clusters' row is then its ``quality_``).
     table : DataFrame
         The customer table (a Spark DataFrame on Spark).
     rfm : Series or Spark DataFrame
@@ -130,23 +147,29 @@ def baseline_comparison(segmenter: Segmenter, table, rfm, truth=None, random_sta
     clusters            0.89         2        1.0
     RFM baseline        0.89         2        1.0
     """
-    if getattr(segmenter, "engine_", None) == "spark":
-        from marketing.spark.segmentation import baseline_comparison as spark_comparison
-
-        return spark_comparison(segmenter.spark_, table, rfm, truth, random_state=random_state)
-    rfm_codes = pd.factorize(np.asarray(rfm))[0]
-    comparison = pd.DataFrame(
-        {
+    spark = segmenter.spark_ if getattr(segmenter, "engine_", None) == "spark" else None
+    spark = segmenter if spark is None and engine_of(table) == "spark" else spark  # a SparkSegmenter
+    if spark is not None:
+        # the RFM labels judged in the clusters' scaled feature space, as the clusters were
+        points = nw.from_native(spark.scaled(table)).join(nw.from_native(rfm).select(CUSTOMER, RFM), on=CUSTOMER)
+        features = list(spark.preprocessor_.feature_names_in_)
+        rfm_quality = frame_quality(points, RFM, features, spark.silhouette_sample, random_state)
+        qualities = {"clusters": spark.quality_, "RFM baseline": rfm_quality}
+        n_rfm = scalars(rfm, n=nw.col(RFM).n_unique())["n"]
+        found = {"clusters": (spark.labels_, "segment"), "RFM baseline": (rfm, RFM)}
+    else:
+        rfm_codes = pd.factorize(np.asarray(rfm))[0]
+        qualities = {
             "clusters": cluster_quality(segmenter.X_, segmenter.labels_, random_state=random_state),
             "RFM baseline": cluster_quality(segmenter.X_, rfm_codes, random_state=random_state),
         }
-    ).T
-    comparison["segments"] = [segmenter.n_segments_, len(np.unique(rfm_codes))]
+        n_rfm = len(np.unique(rfm_codes))
+        found = {"clusters": (pd.Series(segmenter.labels_, index=table.index), "segment"),
+                 "RFM baseline": (pd.Series(rfm_codes, index=table.index), "segment")}
+    comparison = pd.DataFrame(qualities).T
+    comparison["segments"] = [segmenter.n_segments_, int(n_rfm)]
     if truth is not None:
         truth = getattr(truth, "segments", truth)
-        found = {
-            "clusters": truth_agreement(pd.Series(segmenter.labels_, index=table.index), truth),
-            "RFM baseline": truth_agreement(pd.Series(rfm_codes, index=table.index), truth),
-        }
-        comparison = comparison.join(pd.DataFrame(found).T.add_prefix("truth_"))
+        agreement = {row: truth_agreement(labels, truth, label=label) for row, (labels, label) in found.items()}
+        comparison = comparison.join(pd.DataFrame(agreement).T.add_prefix("truth_"))
     return comparison

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import narwhals as nw
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 
+from marketing.columns import CUSTOMER
+from marketing.engines import engine_of
+from marketing.frames import as_frame, count_where, scalars
 from marketing.validation import DataValidationError
 
 #: Behavioural features that are logged by default. Counts and money from a transaction log
@@ -19,29 +23,92 @@ from marketing.validation import DataValidationError
 LOG_FEATURES = ("frequency", "monetary", "avg_order_value", "n_items")
 
 
-def check_table(table: pd.DataFrame, name: str = "customer table") -> pd.DataFrame:
-    if not isinstance(table, pd.DataFrame):
-        raise TypeError(f"{name} must be a pandas DataFrame, got {type(table).__name__}.")
-    if len(table) == 0 or table.shape[1] == 0:
-        raise DataValidationError(
-            f"{name} is empty ({table.shape[0]} rows, {table.shape[1]} columns): "
-            "segmentation needs at least one customer and one feature."
-        )
-    bad = [c for c in table if not pd.api.types.is_numeric_dtype(table[c])
-           or pd.api.types.is_bool_dtype(table[c])]
+def check_table(table, name: str = "customer table"):
+    """Check a customer table for segmentation on any engine: not empty, numeric features, no missing values.
+
+    The features are every column (in memory, where the table is indexed by ``customer_id``) or
+    every column but ``customer_id`` (a Spark table, which must have it). One aggregate pass.
+
+    Returns
+    -------
+    The table, unchanged.
+
+    Raises
+    ------
+    TypeError
+        Not a pandas or Spark DataFrame.
+    DataValidationError
+        No ``customer_id`` (Spark), no rows or no features, non-numeric or missing values.
+
+    Examples
+    --------
+    >>> check_table(pd.DataFrame({"x": [1.0, None]}))
+    Traceback (most recent call last):
+    ...
+    marketing.validation.DataValidationError: customer table: feature(s) ['x'] have missing values (1 cells). Fill or drop them first and count what you dropped.
+    """
+    if engine_of(table) == "pandas" and not isinstance(table, pd.DataFrame):
+        raise TypeError(f"{name} must be a pandas or Spark DataFrame, got {type(table).__name__}.")
+    in_memory = isinstance(table, pd.DataFrame)
+    frame = as_frame(table, [] if in_memory else [CUSTOMER], name)
+    features = [c for c in frame.columns if in_memory or c != CUSTOMER]
+    schema = frame.collect_schema()
+    bad = [c for c in features if not schema[c].is_numeric()]
     if bad:
         raise DataValidationError(
             f"{name}: feature(s) {bad} are not numeric. Segment on numeric features only, or "
             "one-hot encode categorical attributes first."
         )
-    missing = table.columns[table.isna().any()].tolist()
+    values = [nw.col(c).cast(nw.Float64) for c in features]
+    row = scalars(frame, _rows=nw.len(), **{f"_{i}": count_where(v.is_null() | v.is_nan()) for i, v in enumerate(values)})
+    if row["_rows"] == 0 or not features:
+        raise DataValidationError(
+            f"{name} is empty ({row['_rows']} rows, {len(features)} features): "
+            "segmentation needs at least one customer and one feature."
+        )
+    missing = {c: row[f"_{i}"] for i, c in enumerate(features) if row[f"_{i}"]}
     if missing:
         raise DataValidationError(
-            f"{name}: feature(s) {missing} have missing values "
-            f"({int(table[missing].isna().sum().sum())} cells). Fill or drop them first and "
-            "count what you dropped."
+            f"{name}: feature(s) {list(missing)} have missing values ({sum(missing.values())} cells). "
+            "Fill or drop them first and count what you dropped."
         )
     return table
+
+
+def logged_columns(features: Sequence[str], log_features: Sequence[str] | str) -> list[str]:
+    """The features to log: those of :data:`LOG_FEATURES` present (``"default"``), or the ones named.
+
+    Examples
+    --------
+    >>> logged_columns(["recency_days", "monetary"], "default")
+    ['monetary']
+    """
+    if isinstance(log_features, str):
+        if log_features != "default":
+            raise ValueError(f"log_features must be 'default' or a list of feature names, got {log_features!r}.")
+        return [c for c in features if c in LOG_FEATURES]
+    unknown = [c for c in log_features if c not in features]
+    if unknown:
+        raise DataValidationError(f"customer table: log_features {unknown} are not among its features {list(features)}.")
+    return list(log_features)
+
+
+def check_ranges(features: Sequence[str], logged: Sequence[str], low: Sequence[float], high: Sequence[float]) -> None:
+    """Refuse logged features with negative values and constant features, from each feature's minimum and maximum."""
+    negative = [c for c, lo in zip(features, low) if c in logged and lo < 0]
+    if negative:
+        raise DataValidationError(
+            f"customer table: feature(s) {negative} have negative values and cannot be "
+            "log-transformed; remove them from log_features or fix the values (returns "
+            "netted against purchases?)."
+        )
+    constant = [c for c, lo, hi in zip(features, low, high) if lo == hi]
+    if constant:
+        raise DataValidationError(
+            f"customer table: feature(s) {constant} are constant (every customer has the "
+            "same value), so they cannot separate segments. Drop them from the case's "
+            "segmentation_features."
+        )
 
 
 # --------------------------------------------------------------------------- preprocessing
@@ -89,40 +156,13 @@ class SegmentPreprocessor(TransformerMixin, BaseEstimator):
 
     def fit(self, X: pd.DataFrame, y=None) -> SegmentPreprocessor:
         check_table(X)
-        if isinstance(self.log_features, str):
-            if self.log_features != "default":
-                raise ValueError(
-                    f"log_features must be 'default' or a list of feature names, "
-                    f"got {self.log_features!r}."
-                )
-            logged = [c for c in X.columns if c in LOG_FEATURES]
-        else:
-            logged = list(self.log_features)
-            unknown = [c for c in logged if c not in X.columns]
-            if unknown:
-                raise DataValidationError(
-                    f"customer table: log_features {unknown} are not among its features "
-                    f"{list(X.columns)}."
-                )
-        negative = [c for c in logged if (X[c] < 0).any()]
-        if negative:
-            raise DataValidationError(
-                f"customer table: feature(s) {negative} have negative values and cannot be "
-                "log-transformed; remove them from log_features or fix the values (returns "
-                "netted against purchases?)."
-            )
+        logged = logged_columns(list(X.columns), self.log_features)
+        check_ranges(list(X.columns), logged, X.min().tolist(), X.max().tolist())
         self.feature_names_in_ = np.asarray(X.columns, dtype=object)
         self.log_features_ = logged
         values = self._logged(X)
         self.mean_ = values.mean(axis=0)
         self.scale_ = values.std(axis=0)
-        constant = X.columns[values.max(axis=0) == values.min(axis=0)].tolist()
-        if constant:
-            raise DataValidationError(
-                f"customer table: feature(s) {constant} are constant (every customer has the "
-                "same value), so they cannot separate segments. Drop them from the case's "
-                "segmentation_features."
-            )
         return self
 
     def _logged(self, X: pd.DataFrame) -> np.ndarray:

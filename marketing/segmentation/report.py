@@ -6,10 +6,13 @@ figures that draw customers as points, and each such function says so in one pri
 
 from __future__ import annotations
 
+import narwhals as nw
 import numpy as np
 import pandas as pd
 
+from marketing.columns import CUSTOMER
 from marketing.engines import engine_of
+from marketing.frames import quantiles, scalars
 from marketing.segmentation.preprocess import SegmentPreprocessor
 
 #: Customers collected from Spark for a figure that draws customers as points.
@@ -17,10 +20,10 @@ PLOT_SAMPLE = 5_000
 
 
 def describe_features(table) -> pd.DataFrame:
-    """Count, mean, sd, min, quartiles and max of every feature (one row per feature).
+    """Count, mean, sd, min, quartiles and max of every feature (one row per feature), on any engine.
 
-    pandas' ``describe().T``; on Spark one aggregate pass, whose quartiles are Spark's
-    approximate percentiles.
+    Shaped like pandas' ``describe().T`` (sample standard deviation); the quartiles are
+    :func:`marketing.frames.quantiles` (on Spark approximate, a value of the data).
 
     Examples
     --------
@@ -28,11 +31,15 @@ def describe_features(table) -> pd.DataFrame:
        count  mean  max
     x    3.0   2.0  3.0
     """
-    if engine_of(table) == "spark":
-        from marketing.spark.segmentation import describe
-
-        return describe(table)
-    return table.describe().T
+    frame = nw.from_native(table)
+    features = [c for c in frame.columns if c != CUSTOMER]
+    stats = {"count": "count", "mean": "mean", "std": "std", "min": "min", "max": "max"}
+    aggregates = {f"{name}{i}": getattr(nw.col(c).cast(nw.Float64), method)() for i, c in enumerate(features)
+                  for name, method in stats.items()}
+    row, quartiles = scalars(frame, **aggregates), quantiles(frame, features, [0.25, 0.5, 0.75])
+    out = {c: [row[f"count{i}"], row[f"mean{i}"], row[f"std{i}"], row[f"min{i}"], *quartiles[c], row[f"max{i}"]]
+           for i, c in enumerate(features)}
+    return pd.DataFrame(out, index=["count", "mean", "std", "min", "25%", "50%", "75%", "max"], dtype=float).T
 
 
 def logged_features(table) -> list[str]:

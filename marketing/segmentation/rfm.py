@@ -5,13 +5,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 import narwhals as nw
-import numpy as np
 import pandas as pd
 
+from marketing.columns import CUSTOMER
 from marketing.engines import engine_of
-from marketing.frames import collect
+from marketing.frames import collect, count_where, running_sums, scalars
 from marketing.segmentation.labels import SEGMENT, segment_pairs
-from marketing.segmentation.preprocess import check_table
 from marketing.validation import DataValidationError
 
 #: Named RFM segments: the first rule whose score ranges all hold wins. Each rule maps a score
@@ -35,6 +34,7 @@ def quantile_scores(values: pd.Series, n_bins: int = 5, higher_is_better: bool =
     arbitrarily between scores (as ranking "first come" would) a tied block gets the single
     score of its average rank, and the score groups are then unequal in size; a feature whose
     values are all equal scores ``ceil(n_bins * (n + 1) / (2 n))`` (the middle) for everyone.
+    The rule is :func:`quantile_score_table`'s (one column of a table on any engine).
 
     Examples
     --------
@@ -45,26 +45,114 @@ def quantile_scores(values: pd.Series, n_bins: int = 5, higher_is_better: bool =
     >>> quantile_scores(pd.Series([3, 30, 300]), higher_is_better=False).tolist()
     [5, 4, 2]
     """
+    frame = pd.DataFrame({"_x": values.to_numpy()}, index=values.index)
+    scores = quantile_score_table(frame, {"_x": ("_x", higher_is_better)}, n_bins, name="values")
+    return scores["_x"].rename(values.name)
+
+
+def quantile_score_table(table, scores: Mapping[str, tuple[str, bool]], n_bins: int = 5, *, name: str = "customer table"):
+    """Quantile scores (the rule of :func:`quantile_scores`) of several columns of a table, on any engine.
+
+    The rank of a value is found without a window over the whole table (which on Spark would put
+    every row in one partition): the distinct values of every column are counted and cumulated
+    in one sort (:func:`marketing.frames.running_sums`), which gives each value's average rank and
+    score. Since the score never decreases with the value, only the smallest value of each score
+    is collected, and each customer's score compares its value with those thresholds.
+
+    Parameters
+    ----------
+    table : DataFrame (pandas, or Spark with ``customer_id``)
+    scores : mapping
+        Score name -> ``(column, higher_is_better)``.
+    n_bins : int
+    name : str
+        The table's name in error messages.
+
+    Returns
+    -------
+    DataFrame
+        In memory the scores, indexed like ``table``; on Spark ``customer_id`` and the scores (lazy).
+
+    Examples
+    --------
+    >>> quantile_score_table(pd.DataFrame({"x": [1, 1, 1, 1, 9]}), {"s": ("x", True)})["s"].tolist()
+    [3, 3, 3, 3, 5]
+    """
     if n_bins < 2:
         raise ValueError(f"n_bins must be at least 2, got {n_bins}.")
-    ranks = (values if higher_is_better else -values).rank(method="average")
-    score = np.ceil(n_bins * ranks.to_numpy() / len(values))
-    score = np.clip(score, 1, n_bins).astype("int64")
-    return pd.Series(score, index=values.index, name=values.name)
+    frame = nw.from_native(table)
+    keys = [] if isinstance(table, pd.DataFrame) else [CUSTOMER]
+    for column in keys + [c for c, _ in scores.values()]:
+        if column not in frame.columns:
+            raise DataValidationError(
+                f"{name} has no column '{column}' for RFM scoring; it has "
+                f"{[c for c in frame.columns if c != CUSTOMER]}. Include it in the features, or name the column with "
+                "recency=/frequency=/monetary=."
+            )
+    wanted = list(dict.fromkeys(c for c, _ in scores.values()))
+    schema = frame.collect_schema()
+    bad = [c for c in wanted if not schema[c].is_numeric()]
+    if bad:
+        raise DataValidationError(
+            f"{name}: feature(s) {bad} are not numeric. Segment on numeric features only, or "
+            "one-hot encode categorical attributes first."
+        )
+    signed = [(nw.col(c).cast(nw.Float64) * (1.0 if up else -1.0)) for c, up in scores.values()]
+    row = scalars(frame, _n=nw.len(), **{f"_{i}": count_where(v.is_null() | v.is_nan()) for i, v in enumerate(signed)})
+    missing = {c: row[f"_{i}"] for i, (c, _) in enumerate(scores.values()) if row[f"_{i}"]}
+    if missing:
+        raise DataValidationError(
+            f"{name}: column(s) {list(missing)} have missing values ({sum(missing.values())} cells); RFM "
+            "scores need every customer's value. Fill or drop them first and count what you dropped."
+        )
+    if not row["_n"]:
+        raise DataValidationError(f"{name} is empty (0 rows): RFM scores need at least one customer.")
+    thresholds = _score_thresholds(frame.select(*[v.alias(f"_{i}") for i, v in enumerate(signed)]), len(signed), row["_n"], n_bins)
+    out = frame.select(*keys, *[_score(v, t).alias(name) for v, t, name in zip(signed, thresholds, scores)])
+    return out.to_native()
+
+
+def _score_thresholds(signed, n_columns: int, n: int, n_bins: int) -> list[dict[int, float]]:
+    """For each signed column ``_i`` and each score present, the smallest signed value that gets it."""
+    stacked = signed.unpivot(on=[f"_{i}" for i in range(n_columns)], variable_name="_col", value_name="_v")
+    counts = stacked.group_by("_col", "_v").agg(nw.len().alias("_c"))
+    cumulated, _ = running_sums(counts, ["_col", "_v"], [False, False], ["_c"])
+    # the running count crosses the columns in order: column i starts after i * n values
+    before = nw.lit(0)
+    for i in range(1, n_columns):
+        before = nw.when(nw.col("_col") == f"_{i}").then(nw.lit(i * n)).otherwise(before)
+    average_rank = nw.col("_cum__c") - nw.col("_c") - before + (nw.col("_c") + 1) / 2.0
+    score = (average_rank * float(n_bins) / float(n)).ceil().clip(1, n_bins).cast(nw.Int64)
+    found = collect(cumulated.with_columns(_s=score).group_by("_col", "_s").agg(nw.col("_v").min()))
+    thresholds: list[dict[int, float]] = [{} for _ in range(n_columns)]
+    for column, s, start in zip(found["_col"], found["_s"], found["_v"]):
+        thresholds[int(column[1:])][int(s)] = float(start)
+    return thresholds
+
+
+def _score(value: nw.Expr, thresholds: dict[int, float]) -> nw.Expr:
+    """The highest score whose smallest value ``value`` reaches (tested from the highest down)."""
+    ordered = sorted(thresholds.items())
+    lowest = nw.lit(ordered[0][0], nw.Int64)
+    score = nw.when(value.is_null()).then(lowest).otherwise(lowest)  # a column, not one literal row
+    for s, start in ordered[1:]:
+        score = nw.when(value >= start).then(nw.lit(s, nw.Int64)).otherwise(score)
+    return score
 
 
 def rfm_scores(
-    table: pd.DataFrame,
+    table,
     n_bins: int = 5,
     *,
     recency: str = "recency_days",
     frequency: str = "frequency",
     monetary: str = "monetary",
-) -> pd.DataFrame:
-    """Classic RFM scores 1..``n_bins`` per customer (5 = best), see :func:`quantile_scores`.
+):
+    """Classic RFM scores 1..``n_bins`` per customer (5 = best), see :func:`quantile_scores`, on any engine.
 
     ``R`` is higher for *fewer* days since the last purchase; ``F`` and ``M`` are higher for
-    more. ``RFM`` is the three digits as a string, e.g. ``"545"``.
+    more. ``RFM`` is the three digits as a string, e.g. ``"545"``. In memory the result is indexed
+    like ``table``; on Spark it is a lazy DataFrame of ``customer_id``, ``R``, ``F``, ``M``, ``RFM``.
 
     Examples
     --------
@@ -79,25 +167,11 @@ def rfm_scores(
     3  2  4  4  244
     4  4  2  3  423
     """
-    if engine_of(table) == "spark":
-        return _spark().rfm_scores(table, n_bins, recency=recency, frequency=frequency, monetary=monetary)
-    check_table(table)
-    for col in (recency, frequency, monetary):
-        if col not in table:
-            raise DataValidationError(
-                f"customer table has no column '{col}' for RFM scoring; it has "
-                f"{list(table.columns)}. Include it in the features, or name the column with "
-                "recency=/frequency=/monetary=."
-            )
-    scores = pd.DataFrame(
-        {
-            "R": quantile_scores(table[recency], n_bins, higher_is_better=False),
-            "F": quantile_scores(table[frequency], n_bins),
-            "M": quantile_scores(table[monetary], n_bins),
-        }
-    )
-    scores["RFM"] = scores["R"].astype(str) + scores["F"].astype(str) + scores["M"].astype(str)
-    return scores
+    wanted = {"R": (recency, False), "F": (frequency, True), "M": (monetary, True)}
+    scores = nw.from_native(quantile_score_table(table, wanted, n_bins))
+    digits = nw.concat_str([nw.col(s).cast(nw.String) for s in "RFM"]).alias("RFM")
+    out = scores.with_columns(digits).to_native()
+    return out.astype({"RFM": "str"}) if isinstance(out, pd.DataFrame) else out
 
 
 def rfm_segments(
@@ -195,10 +269,3 @@ def segment_counts(rfm) -> pd.DataFrame:
     counts = collect(frame.group_by("rfm_segment").agg(nw.len().alias("customers")))
     counts = counts.sort_values(["customers", "rfm_segment"], ascending=[False, True], kind="stable")
     return counts.set_index("rfm_segment")[["customers"]].astype({"customers": "int64"})
-
-
-def _spark():
-    # the Spark implementations, imported only for Spark input (pyspark is optional)
-    from marketing.spark import segmentation
-
-    return segmentation

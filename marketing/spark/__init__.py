@@ -7,11 +7,15 @@ their relational steps are written once in narwhals; they call these modules for
 
 - :mod:`marketing.spark.session`: the session (local mode, a master URL, or an active session);
 - :mod:`marketing.spark.data`: canonical tables read from Parquet or CSV, or handed over from pandas;
-- :mod:`marketing.spark.segmentation`: Spark ML k-means in the in-memory path's feature space, the
-  distributed-sort RFM scores, sampled quality indices;
+- :mod:`marketing.spark.segmentation`: Spark ML k-means in the in-memory path's feature space, and
+  its refits for stability;
 - :mod:`marketing.spark.recommend`: implicit-feedback ALS (Spark ML) and its top-k for every customer;
 - :mod:`marketing.spark.regression`: OLS and logistic regression (Spark ML GLM, with standard
-  errors), the Spark problem and splits, and the rank shim behind the relational tables.
+  errors), the design encoder, and the Spark problem table.
+
+The few operations narwhals does not do the same way on Spark (running sums and ranks without a
+single partition, seeded hash samples, approximate quantiles, whole days) are the shims of
+:mod:`marketing.frames`.
 
 Everything large stays a Spark DataFrame; only small results (profiles, metrics, samples for
 plots) are collected to pandas.

@@ -23,6 +23,7 @@ from marketing.datasets.load import load_case_data
 from marketing.datasets.synthetic import Truth
 from marketing.datasets.cleaning import clean_events
 from marketing.datasets.layout import FORMATS, TABLES, read_tables
+from marketing.frames import as_frame
 from marketing.validation import CleaningReport, DataValidationError
 
 
@@ -75,9 +76,7 @@ def require_frame(frame, name: str, columns=(), *, pandas_module: str = "marketi
             f"{name} must be a Spark DataFrame, got {type(frame).__name__}. On the pandas engine use "
             f"{pandas_module}, or hand the tables to Spark with marketing.spark.data.to_spark."
         )
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        raise DataValidationError(f"{name}: missing column(s) {missing}; it has {frame.columns}.")
+    as_frame(frame, columns, name)
 
 
 def _spark_ready(frame: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, list[str]]]:

@@ -1,36 +1,24 @@
 """Regression on the Spark engine: what is Spark-specific, behind the API of :mod:`marketing.regression`.
 
 The public steps (``regression_problem``, ``holdouts``, ``fit_suite`` and the relational tables)
-live in :mod:`marketing.regression` and dispatch here for Spark data. What stays here:
+live in :mod:`marketing.regression` and dispatch here for Spark data; the checks, the splits and
+the tables are written once there, in narwhals. What stays here:
 
-1. :func:`regression_problem`: the case's ``regression_features`` (from
-   :func:`marketing.features.customer_table`), never a ``leakage`` column, and the two
-   targets, validated in Spark with the in-memory path's rules and messages;
-2. :func:`holdouts`: the latest ``test_size`` share of sign-ups held out, ties on the sign-up date
-   broken by customer id (the in-memory path breaks them by row order, which is customer id order
-   for the built-in data): the same customers; without time, a stratified draw in Spark;
-3. :class:`DesignEncoder`: median / most-frequent imputation and one-hot encoding against the
+1. :func:`problem_of`: the problem table in Spark (the case's features and targets, checked once
+   for every engine by :func:`marketing.regression.regression_problem`);
+2. :class:`DesignEncoder`: median / most-frequent imputation and one-hot encoding against the
    reference level (``levels[column][0]``), the terms :func:`marketing.regression.coefficient_table`
    names (``region_east``);
-4. :func:`fit_suite`: the baseline (training mean / positive rate) and an unpenalized GLM, Spark ML's
+3. :func:`fit_suite`: the baseline (training mean / positive rate) and an unpenalized GLM, Spark ML's
    ``GeneralizedLinearRegression`` (gaussian-identity: OLS; binomial-logit: logistic regression);
    its standard errors give :meth:`SparkSuiteResult.coefficient_table`. The held-out metrics are
    :func:`marketing.regression.metric_table`, the one implementation for both engines;
-5. :func:`running_sums`, the shim behind every rank and running sum of the relational steps
-   (:mod:`marketing.regression.frames`), and :func:`bounded_sample` for plots.
 
 Scaling. The models are unpenalized, so standardizing the inputs changes no prediction; they are
 fitted on the unscaled design, which gives the standard errors on the raw scale directly (the
 scale of the planted truth). The standardized coefficient table multiplies a numeric term by the
 *sample* standard deviation of its training column, exactly as the pandas ``coefficient_table``
 does.
-
-Ranks without one partition. Deciles, gains, calibration bins, the profit curve, ROC AUC and
-average precision need the rows in score order. A window over the whole table (``row_number()
-over (order by score)``, or ``ntile``) would move every row into one partition; instead the rows
-are sorted with Spark's range-partitioned sort, and running sums are taken within each partition
-plus the totals of the partitions before it (the totals, one row per partition, are all that is
-collected). The ranks are exact, so the decile tables equal the in-memory path's.
 """
 
 from __future__ import annotations
@@ -44,10 +32,11 @@ import pandas as pd
 from marketing.cases import CaseStudy
 from marketing.columns import CUSTOMER, SIGNUP
 from marketing.capabilities import unavailable
+from marketing.frames import as_frame
 from marketing.regression.metrics import metric_table
 from marketing.regression.models import PRIMARY_METRIC, best_model
-from marketing.regression.problem import KINDS, regression_case
-from marketing.regression.splits import check_test_size
+from marketing.regression.problem import KINDS
+from marketing.regression.splits import FrameSplit
 from marketing.validation import DataValidationError
 
 #: The models of the Spark suite: the baseline and the unpenalized GLM of each target.
@@ -62,99 +51,6 @@ def _F():
     from pyspark.sql import functions as F
 
     return F
-
-
-# --------------------------------------------------------------------------------------------
-# ranks and running sums without a single-partition window
-# --------------------------------------------------------------------------------------------
-
-
-def _sorted(frame, order: Sequence):
-    """``frame`` sorted by ``order`` with each row's partition ``_part`` and position in it ``_row``.
-
-    Spark sorts by range-partitioning (partition ``i`` holds the ``i``-th range of the order) and
-    sorting within partitions. The frame is checkpointed: the partitions of a sort are only
-    meaningful for that one computation of it, and the totals per partition and the rows must
-    come from the same one.
-    """
-    F = _F()
-    ordered = frame.orderBy(*order).withColumn("_id", F.monotonically_increasing_id())
-    # monotonically_increasing_id is (partition index << 33) + position within the partition
-    ordered = ordered.withColumn("_part", F.shiftright("_id", 33).cast("int")).withColumn(
-        "_row", F.col("_id").bitwiseAND(F.lit((1 << 33) - 1))
-    )
-    return ordered.drop("_id").localCheckpoint(eager=True)
-
-
-def _partition_totals(ordered, aggregates: dict) -> pd.DataFrame:
-    """``aggregates`` (name -> expression) per partition of ``ordered``, one row per partition index."""
-    totals = ordered.groupBy("_part").agg(*[e.alias(n) for n, e in aggregates.items()]).toPandas()
-    totals = totals.set_index("_part").sort_index()
-    n_parts = int(totals.index.max()) + 1 if len(totals) else 1
-    return totals.reindex(range(n_parts), fill_value=0)
-
-
-def _offset(before: pd.Series):
-    """The value of ``before`` for each row's partition (a literal array indexed by ``_part``)."""
-    F = _F()
-    return F.element_at(F.array(*[F.lit(v) for v in before.tolist()]), F.col("_part") + 1)
-
-
-def running_sums(frame, by: Sequence[str], descending: Sequence[bool], columns: Sequence[str]):
-    """``frame`` sorted by ``by`` with inclusive running sums ``_cum_<column>``; and each column's total.
-
-    ``by`` must be a total order (end with a unique column) so the sums do not depend on the
-    partitioning. Each partition's running sums come from a window over that partition only;
-    the totals of the partitions before it (one number per partition and column, the only
-    thing collected) are added. No window spans the whole table, so no single partition holds
-    every row, and the result keeps the sorted layout.
-
-    Examples
-    --------
-    >>> frame = spark.createDataFrame(pd.DataFrame({"k": [3, 1, 2], "x": [10, 20, 30]}))
-    >>> out, totals = running_sums(frame, ["k"], [False], ["x"])
-    >>> [r["_cum_x"] for r in out.collect()], totals
-    ([20, 50, 60], {'x': 60})
-    """
-    from pyspark.sql import Window
-
-    F = _F()
-    order = [F.col(c).desc() if d else F.col(c).asc() for c, d in zip(by, descending, strict=True)]
-    ordered = _sorted(frame, order)
-    totals = _partition_totals(ordered, {c: F.sum(c) for c in columns})
-    before = totals.cumsum().shift(1, fill_value=0)
-    window = Window.partitionBy("_part").orderBy("_row").rowsBetween(Window.unboundedPreceding, Window.currentRow)
-    added = [(F.sum(c).over(window) + _offset(before[c])).alias(f"_cum_{c}") for c in columns]
-    out = ordered.select("*", *added).drop("_part", "_row")
-    return out, {c: totals[c].sum().item() for c in columns}
-
-
-def ranked(frame, by: Sequence[str], descending: Sequence[bool]):
-    """``frame`` sorted by ``by`` with each row's 1-based position ``_position``; and the row count.
-
-    The position is the row's place in its partition plus the rows of the partitions before it,
-    so it needs no shuffle beyond the sort, and the result keeps the sorted layout (collected or
-    written, its rows come in order). ``by`` must be a total order.
-
-    Examples
-    --------
-    >>> frame = spark.createDataFrame(pd.DataFrame({"k": [3, 1, 2]}))
-    >>> out, n = ranked(frame, ["k"], [True])
-    >>> [(r["k"], r["_position"]) for r in out.collect()], n
-    ([(3, 1), (2, 2), (1, 3)], 3)
-    """
-    F = _F()
-    ordered = _sorted(frame, [F.col(c).desc() if d else F.col(c).asc() for c, d in zip(by, descending, strict=True)])
-    totals = _partition_totals(ordered, {"_n": F.count(F.lit(1))})
-    before = totals["_n"].cumsum().shift(1, fill_value=0)
-    out = ordered.withColumn("_position", F.col("_row") + _offset(before) + 1).drop("_part", "_row")
-    return out, int(totals["_n"].sum())
-
-
-def _require_columns(frame, columns: Sequence[str], table: str) -> None:
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        raise DataValidationError(f"{table}: missing column(s) {missing}; it has {frame.columns}.")
 
 
 # --------------------------------------------------------------------------------------------
@@ -182,7 +78,7 @@ class SparkRegressionProblem:
     meanings : dict of str to str
         The business meaning of each target.
     time : str or None
-        The sign-up date column used by :func:`holdout`, when the data has one.
+        The sign-up date column used by :func:`marketing.regression.holdouts`, when the data has one.
     excluded : DataFrame
         The case's leakage columns with the reason and whether the data has the column.
     n_customers : int
@@ -209,121 +105,13 @@ class SparkRegressionProblem:
         return list(self.features)
 
 
-def bounded_sample(frame, n: int, random_state: int | None = 0):
-    """The ``n`` rows with the smallest hash of (seed, customer id), ordered by customer id."""
-    F = _F()
-    if not isinstance(n, int | np.integer) or n < 1:
-        raise ValueError(f"n must be a positive number of rows, not {n!r}.")
-    seed = F.lit(0 if random_state is None else int(random_state))
-    picked = frame.withColumn("_hash", F.xxhash64(seed, F.col(CUSTOMER))).orderBy("_hash", CUSTOMER).limit(int(n))
-    return picked.drop("_hash").orderBy(CUSTOMER)
-
-
-def _kinds_of_columns(frame, columns: Sequence[str], table: str) -> tuple[list[str], list[str], list[str]]:
-    """(numeric, boolean, text) columns among ``columns``; dates and other types are errors."""
-    from pyspark.sql.types import BooleanType, DateType, NumericType, StringType, TimestampNTZType, TimestampType
-
-    numeric, boolean, text = [], [], []
-    for column in columns:
-        dtype = frame.schema[column].dataType
-        if isinstance(dtype, (DateType, TimestampType, TimestampNTZType)):
-            raise DataValidationError(
-                f"{table}: column '{column}' holds dates; models need numbers or categories. "
-                "Derive a number from it (for example days since sign-up) instead."
-            )
-        if isinstance(dtype, BooleanType):
-            boolean.append(column)
-        elif isinstance(dtype, NumericType):
-            numeric.append(column)
-        elif isinstance(dtype, StringType):
-            text.append(column)
-        else:
-            raise DataValidationError(
-                f"{table}: column '{column}' has type {dtype.simpleString()}; models need numbers, "
-                "booleans or text categories. Convert it before modelling."
-            )
-    return numeric, boolean, text
-
-
-def _check_targets(customers, case: CaseStudy) -> dict[str, str]:
-    """Validate both targets in one pass with the rules of :func:`marketing.regression.check_target`."""
-    from pyspark.sql.types import BooleanType, NumericType
-
-    F = _F()
-    columns = {}
-    for kind in KINDS:
-        column = case.targets[kind].column
-        if column not in customers.columns:
-            others = [c for c in customers.columns if c != CUSTOMER]
-            raise DataValidationError(
-                f"table 'customers' has no target column '{column}' ({kind} target of case "
-                f"{case.name!r}); it has {others}. Add it or fix targets.{kind}.column."
-            )
-        dtype = customers.schema[column].dataType
-        if not isinstance(dtype, (NumericType, BooleanType)):
-            example = customers.filter(F.col(column).isNotNull()).select(column).limit(1).collect()
-            shown = f", such as {example[0][0]!r}" if example else ""
-            raise DataValidationError(
-                f"target '{column}' must be numeric but has type {dtype.simpleString()}{shown}. "
-                "Convert it to numbers (binary targets as 0/1) before modelling."
-            )
-        columns[kind] = column
-    values = {kind: F.col(c).cast("double") for kind, c in columns.items()}
-    row = customers.agg(
-        F.count(F.lit(1)).alias("rows"),
-        *[F.sum(F.when(v.isNull() | F.isnan(v), 1).otherwise(0)).alias(f"{k}_missing") for k, v in values.items()],
-        *[F.min(v).alias(f"{k}_min") for k, v in values.items()],
-        *[F.max(v).alias(f"{k}_max") for k, v in values.items()],
-        F.sum(F.when(~values["binary"].isin(0.0, 1.0), 1).otherwise(0)).alias("binary_other"),
-    ).first()
-    if not row["rows"]:
-        raise DataValidationError(f"target '{columns['continuous']}' is empty: it needs at least one row.")
-    for kind, column in columns.items():
-        if row[f"{kind}_missing"]:
-            raise DataValidationError(
-                f"target '{column}' has {row[f'{kind}_missing']} missing value(s). Rows without an outcome cannot "
-                "be used for training or evaluation: drop them (and report how many) or fill them first."
-            )
-    if row["continuous_min"] == row["continuous_max"]:
-        raise DataValidationError(
-            f"target '{columns['continuous']}' is constant (every value is {row['continuous_min']}): there is "
-            "nothing to predict. Choose another target column or check how it was computed."
-        )
-    if row["binary_other"]:
-        found = customers.select(values["binary"].alias("v")).distinct().orderBy("v").limit(5).collect()
-        raise DataValidationError(
-            f"binary target '{columns['binary']}' must hold 0/1 but has values {[r['v'] for r in found]}. "
-            "Map the positive outcome to 1 and the rest to 0."
-        )
-    if row["binary_min"] == row["binary_max"]:
-        raise DataValidationError(
-            f"binary target '{columns['binary']}' has a single class (every value is {int(row['binary_min'])}): a "
-            "classifier needs both outcomes. Use a longer label window or another target."
-        )
-    return columns
-
-
-def regression_problem(data, case: str | CaseStudy | None = None) -> SparkRegressionProblem:
-    """Build and validate a case's regression problem in Spark.
-
-    The same features, targets, exclusions and checks as :func:`marketing.regression.regression_problem`.
-
-    Parameters
-    ----------
-    data : SparkCaseData
-        From :func:`marketing.engines.load_data` with ``engine="spark"``.
-    case : str or CaseStudy, optional
-        Defaults to ``data.case``.
-
-    Raises
-    ------
-    DataValidationError
-        A leakage column listed as a feature; a target column missing, non-numeric, with missing
-        values, constant, or (binary) not 0/1 or a single class; a feature of dates, of another
-        type, or without any value.
+def problem_of(data, case: CaseStudy) -> SparkRegressionProblem:
+    """The Spark table of a case's regression problem; ``case`` and the targets checked by
+    :func:`marketing.regression.regression_problem`, which calls this for Spark data.
 
     Examples
     --------
+    >>> from marketing.regression import regression_problem
     >>> from marketing.spark.data import load_spark_data
     >>> problem = regression_problem(load_spark_data("finance", spark))
     >>> problem.features, problem.levels["region"][0], problem.n_customers
@@ -332,23 +120,23 @@ def regression_problem(data, case: str | CaseStudy | None = None) -> SparkRegres
     True
     """
     from marketing.features import customer_table
+    from marketing.regression.problem import check_feature_table, excluded_columns
 
     F = _F()
-    case = regression_case(data, case)
     customers = data.customers
-    targets = _check_targets(customers, case)
+    targets = {kind: case.targets[kind].column for kind in KINDS}
     features = list(case.regression_features)
-    if not features:
-        raise DataValidationError(
-            "features: the table has no column; a model needs at least one. Check the case's regression_features."
-        )
-    table = customer_table(data, features)
-    numeric, boolean, text = _kinds_of_columns(table, features, "features")
     time = SIGNUP if SIGNUP in customers.columns else None
     extra = [F.col(targets["continuous"]).cast("double"), F.col(targets["binary"]).cast("int")]
-    joined = table.join(
+    # persisted: the features aggregate the event log, and every later step reads them
+    joined = customer_table(data, features).join(
         customers.select(CUSTOMER, *extra, *([F.col(time)] if time else [])), on=CUSTOMER, how="inner"
-    )
+    ).persist()
+    try:
+        n, numeric, boolean, text = check_feature_table(joined, features)
+    except DataValidationError:
+        joined.unpersist()
+        raise
     # numbers as doubles, booleans as 0/1 (as check_features does), text as it is
     typed = [
         F.col(c).cast("int").cast("double").alias(c) if c in boolean
@@ -356,22 +144,7 @@ def regression_problem(data, case: str | CaseStudy | None = None) -> SparkRegres
         else F.col(c)
         for c in features
     ]
-    # persisted: the features aggregate the event log, and every later step reads them
-    table = joined.select(CUSTOMER, *typed, *targets.values(), *([time] if time else [])).persist()
-    present = table.agg(F.count(F.lit(1)).alias("_rows"), *[F.count(c).alias(c) for c in features]).first()
-    n = present["_rows"]
-    if n == 0:
-        table.unpersist()
-        raise DataValidationError(
-            "features: the table has 0 row(s); a model needs at least one. Check the case's regression_features."
-        )
-    empty = [c for c in features if not present[c]]
-    if empty:
-        table.unpersist()
-        raise DataValidationError(
-            f"features: column '{empty[0]}' has no values at all (every row is missing). Drop it "
-            "from the case's regression_features or fix how it is loaded."
-        )
+    table = joined.select(CUSTOMER, *typed, *targets.values(), *([time] if time else []))
     levels = {}
     unknown_levels = [c for c in text if c not in data.levels]
     if unknown_levels:
@@ -380,176 +153,9 @@ def regression_problem(data, case: str | CaseStudy | None = None) -> SparkRegres
         levels.update({c: [str(v) for v in row[c]] for c in unknown_levels})
     levels.update({c: [str(v) for v in data.levels[c]] for c in text if c in data.levels})
     levels = {c: levels[c] for c in text}
-    excluded = pd.DataFrame(
-        {
-            "reason": pd.Series(case.leakage, dtype="str"),
-            "in_data": pd.Series({c: c in customers.columns for c in case.leakage}, dtype=bool),
-        }
-    ).rename_axis("column")
     meanings = {kind: case.targets[kind].meaning for kind in KINDS}
+    excluded = excluded_columns(case, customers.columns)
     return SparkRegressionProblem(table, tuple(features), levels, targets, meanings, time, excluded, int(n))
-
-
-# --------------------------------------------------------------------------------------------
-# the split
-# --------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class SparkSplit:
-    """A train/test split of the problem table, as two Spark DataFrames.
-
-    Attributes
-    ----------
-    train, test : pyspark.sql.DataFrame
-        The rows of each part (all columns of the problem table).
-    method : str
-        ``"time"`` or ``"stratified"``.
-    description : str
-        One sentence for the report, worded as on the pandas path.
-    cutoff : Timestamp or None
-        For a time split: the first sign-up date in the test part.
-    n_train, n_test : int
-    """
-
-    train: object
-    test: object
-    method: str
-    description: str
-    cutoff: pd.Timestamp | None
-    n_train: int
-    n_test: int
-
-    engine = "spark"  # what :func:`marketing.engines.engine_of` reads
-
-
-def holdout(
-    problem: SparkRegressionProblem,
-    kind: str = "continuous",
-    test_size: float = 0.2,
-    random_state: int | None = 0,
-) -> SparkSplit:
-    """The held-out customers: the latest sign-ups when there is a time column, else stratified.
-
-    With time, the rows are ordered by sign-up date, ties by customer id, and the last
-    ``ceil(test_size * n)`` form the test part: the split of
-    :func:`marketing.regression.time_holdout` (whose ties follow the row order, which is customer
-    id order for the built-in data). The order is found without sorting the customers: the
-    counts per sign-up date are cumulated from the latest date back, which fixes the cutoff date,
-    and only the customers who signed up on the cutoff date are ordered by id.
-
-    Without time, a stratified random holdout drawn in Spark: within each class of the binary
-    target (each fifth of the continuous one), the ``ceil(test_size * n_class)`` customers with
-    the smallest hash of (``random_state``, id). The same design as
-    :func:`marketing.regression.stratified_holdout`, but not the same random draw.
-
-    Parameters
-    ----------
-    problem : SparkRegressionProblem
-    kind : {"continuous", "binary"}
-        The target that stratifies a split without time (a time split is the same for both).
-    test_size : float
-        Share of customers held out.
-    random_state : int, optional
-        Seeds the stratified draw.
-
-    Raises
-    ------
-    DataValidationError
-        Missing sign-up dates, or a ``test_size`` that leaves fewer than two rows in a part.
-
-    Examples
-    --------
-    >>> from marketing.spark.data import load_spark_data
-    >>> split = holdout(regression_problem(load_spark_data("finance", spark)), test_size=0.2)
-    >>> split.method, split.n_train, split.n_test
-    ('time', 1600, 400)
-    """
-    if kind not in KINDS:
-        raise ValueError(f"kind must be one of {list(KINDS)}, not {kind!r}.")
-    n_test = check_test_size(test_size, problem.n_customers)
-    if problem.time is not None:
-        return _time_holdout(problem, n_test, test_size)
-    return _stratified_holdout(problem, kind, test_size, random_state)
-
-
-def holdouts(
-    problem: SparkRegressionProblem, test_size: float = 0.2, random_state: int | None = 0
-) -> dict[str, SparkSplit]:
-    """:func:`holdout` for both targets: ``{"continuous": ..., "binary": ...}``.
-
-    A split by time is the same for both targets, so it is computed once.
-    """
-    if problem.time is not None:
-        return dict.fromkeys(KINDS, holdout(problem, "continuous", test_size, random_state))
-    return {kind: holdout(problem, kind, test_size, random_state) for kind in KINDS}
-
-
-def _time_holdout(problem: SparkRegressionProblem, n_test: int, test_size: float) -> SparkSplit:
-    F = _F()
-    time = problem.time
-    t = problem.table
-    # microseconds since the epoch: comparisons and the printed date do not depend on time zones
-    micros = F.unix_micros(F.col(time).cast("timestamp"))
-    missing = t.filter(micros.isNull()).count()
-    if missing:
-        raise DataValidationError(
-            f"time column '{time}' has {missing} missing (or unreadable) value(s); a time-based holdout "
-            "needs every date. Fill them, or split without time."
-        )
-    per_time = t.groupBy(micros.alias("_t")).agg(F.count(F.lit(1)).cast("long").alias("_n"))
-    cumulated, _ = running_sums(per_time, ["_t"], [True], ["_n"])
-    # the cutoff: the latest date from which on (inclusive) at least n_test customers signed up
-    cutoff, on_date, up_to = (
-        cumulated.filter(F.col("_cum__n") >= n_test).orderBy(F.col("_t").desc()).select("_t", "_n", "_cum__n").first()
-    )
-    later = up_to - on_date   # customers who signed up after the cutoff date
-    on_cutoff = t.filter(micros == F.lit(cutoff))
-    # of the customers who signed up on the cutoff date, the ones with the largest ids go to test
-    first_id = on_cutoff.orderBy(F.col(CUSTOMER).desc()).limit(n_test - later).agg(F.min(CUSTOMER)).first()[0]
-    is_test = (micros > F.lit(cutoff)) | ((micros == F.lit(cutoff)) & (F.col(CUSTOMER) >= F.lit(first_id)))
-    cutoff = pd.Timestamp(cutoff, unit="us")
-    n_train = problem.n_customers - n_test
-    description = (
-        f"time-based holdout: trained on the {n_train} customers who signed up before "
-        f"{cutoff.date()}, tested on the {n_test} latest sign-ups ({test_size:.0%})."
-    )
-    return SparkSplit(t.filter(~is_test), t.filter(is_test), "time", description, cutoff, n_train, n_test)
-
-
-def _stratified_holdout(
-    problem: SparkRegressionProblem, kind: str, test_size: float, random_state: int | None
-) -> SparkSplit:
-    F = _F()
-    t = problem.table
-    target = problem.targets[kind]
-    if kind == "binary":
-        strata = t.withColumn("_stratum", F.col(target).cast("long"))
-    else:
-        positions, n = ranked(t, [target, CUSTOMER], [False, False])
-        # the fifth of the target's order, as the in-memory path's quantile bins
-        strata = positions.withColumn("_stratum", F.expr(f"(_position - 1) * 5 div {int(n)}").cast("long")).drop("_position")
-    seed = F.lit(0 if random_state is None else int(random_state))
-    hashed = strata.withColumn("_hash", F.xxhash64(seed, F.col(CUSTOMER)))
-    positions, _ = ranked(hashed, ["_stratum", "_hash", CUSTOMER], [False, False, False])
-    sizes = hashed.groupBy("_stratum").count().toPandas().set_index("_stratum")["count"].sort_index()
-    starts = sizes.cumsum().shift(1, fill_value=0)
-    quota = np.ceil(test_size * sizes).astype("int64")
-    start_of = F.create_map(*[F.lit(x) for s in sizes.index for x in (int(s), int(starts[s]))])
-    quota_of = F.create_map(*[F.lit(x) for s in sizes.index for x in (int(s), int(quota[s]))])
-    within = F.col("_position") - 1 - start_of[F.col("_stratum")]
-    assigned = positions.withColumn("_test", within < quota_of[F.col("_stratum")]).drop("_stratum", "_hash", "_position")
-    assigned = assigned.localCheckpoint(eager=True)
-    n_test = int(quota.sum())
-    n_train = problem.n_customers - n_test
-    description = (
-        f"stratified random holdout (the data has no time column): {n_train} training and "
-        f"{n_test} test customers ({test_size:.0%}) with the same outcome mix."
-    )
-    return SparkSplit(
-        assigned.filter(~F.col("_test")).drop("_test"), assigned.filter(F.col("_test")).drop("_test"),
-        "stratified", description, None, n_train, n_test,
-    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -612,7 +218,7 @@ class DesignEncoder:
         """Learn fill values, term names and their standard deviations from ``frame`` (the training part)."""
         F = _F()
         features = list(self.features)
-        _require_columns(frame, features, "features")
+        as_frame(frame, features, "features")
         unknown = [c for c in self.levels if c not in features]
         if unknown:
             raise ValueError(f"levels given for {unknown}, which are not among the features {features}.")
@@ -813,7 +419,7 @@ def _require_full_rank(encoder: DesignEncoder, frame) -> None:
 def fit_suite(
     kind: str,
     problem: SparkRegressionProblem,
-    split: SparkSplit,
+    split: FrameSplit,
     *,
     random_state: int | None = 0,
     n_boot: int = 200,
@@ -829,8 +435,8 @@ def fit_suite(
     ----------
     kind : {"continuous", "binary"}
     problem : SparkRegressionProblem
-    split : SparkSplit
-        From :func:`holdouts`.
+    split : FrameSplit
+        From :func:`marketing.regression.holdouts`.
     random_state, n_boot : unused on Spark
     names : sequence of str, optional
 
@@ -842,9 +448,11 @@ def fit_suite(
 
     Examples
     --------
+    >>> from marketing.regression import regression_problem
+    >>> from marketing.regression.splits import frame_holdout
     >>> from marketing.spark.data import load_spark_data
     >>> problem = regression_problem(load_spark_data("ecommerce", spark))
-    >>> result = fit_suite("continuous", problem, holdout(problem, "continuous"))
+    >>> result = fit_suite("continuous", problem, frame_holdout(problem, "continuous"))
     >>> result.best, list(result.metrics.index)
     ('linear', ['baseline', 'linear'])
     >>> result.coefficient_table().loc["channel_app", ["estimate", "std_err"]].round(2).tolist()

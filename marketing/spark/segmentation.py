@@ -1,22 +1,19 @@
-"""What segmentation needs from Spark itself: Spark ML k-means, its feature space, and the
-Spark-side statistics that cannot be written once for every engine.
+"""What segmentation needs from Spark itself: Spark ML k-means and its feature space.
 
 :mod:`marketing.segmentation` is the API on every engine; it calls these for a Spark table.
-The relational steps (RFM segment names, profiles, the cross-tab, the audience) are written once
-there, in narwhals; here are only:
+The relational steps (RFM scores and names, profiles, the cross-tab, the quality indices
+(:mod:`marketing.segmentation.quality`), the summary, the audience) are written once there, in
+narwhals; here are only:
 
 - :class:`SparkSegmentPreprocessor`: the log rule of :data:`~marketing.segmentation.LOG_FEATURES`
   and the standardisation (mean and *population* standard deviation, one aggregate pass) of
   :class:`~marketing.segmentation.SegmentPreprocessor`, as a ``SQLTransformer`` stage;
 - :class:`SparkSegmenter`: Spark ML ``KMeans`` (k-means|| start, ``seed=random_state``), k chosen
-  by :func:`~marketing.segmentation.select_k` on :func:`cluster_quality` per k, segments
-  renumbered by size as on the in-memory path;
-- :func:`rfm_scores`: the average-rank quantile rule, by a distributed sort (a global rank would
-  put every customer in one partition);
-- :func:`cluster_quality`, :func:`stability`, :func:`baseline_comparison`:
-  exact indices from per-segment aggregates, the silhouette and comparisons on bounded samples;
-- :func:`describe` and :func:`collect_sample`: a summary in one pass (approximate quartiles) and
-  bounded seeded samples for the figures.
+  by :func:`~marketing.segmentation.select_k` on
+  :func:`~marketing.segmentation.quality.frame_quality` per k, segments renumbered by size as on
+  the in-memory path;
+- :func:`stability`: Spark k-means refits on bootstrap samples;
+- :func:`collect_sample`: bounded seeded samples for the figures.
 
 Samples are chosen by a seeded hash of ``customer_id``, so the same seed picks the same customers
 however the data is partitioned. Only k-means runs on Spark (:mod:`marketing.capabilities`).
@@ -24,27 +21,26 @@ however the data is partitioned. Only k-means runs on Spark (:mod:`marketing.cap
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from itertools import combinations
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
-from sklearn.metrics import adjusted_rand_score, pairwise_distances_argmin, silhouette_score
+from sklearn.metrics import pairwise_distances_argmin
 from sklearn.utils import check_random_state
 
 from marketing.columns import CUSTOMER, SEGMENT
-from marketing.segmentation import (
-    LOG_FEATURES, RFM_DEFAULT, RFM_RULES, check_segment_count, check_segment_count_fits, select_k,
-)
+from marketing.segmentation import check_segment_count, check_segment_count_fits, check_table, select_k
+from marketing.segmentation.evaluation import pairwise_agreement
+from marketing.segmentation.preprocess import check_ranges, logged_columns
+from marketing.frames import hash_uniform, sample_rows
+from marketing.segmentation.quality import SILHOUETTE_SAMPLE, frame_qualities
 from marketing.spark.data import require_frame
 from marketing.validation import DataValidationError
 
 METHODS = ("kmeans",)
-#: The silhouette needs every pairwise distance: it is computed on at most this many customers.
-SILHOUETTE_SAMPLE = 5_000
 #: Customers collected to pandas for the figures that draw customers as points.
 PLOT_SAMPLE = 5_000
 #: Customers a stability run's segments are compared on.
@@ -67,38 +63,6 @@ def _double(value: float) -> str:
     return f"CAST('{float(value)!r}' AS DOUBLE)"
 
 
-def _require_frame(table, name: str, columns: Sequence[str] = ()) -> None:
-    require_frame(table, name, columns, pandas_module="marketing.segmentation")
-
-
-def _numeric_features(table, name: str = "customer table") -> list[str]:
-    """The feature columns (all but ``customer_id``), checked to be numeric."""
-    from pyspark.sql.types import NumericType
-
-    _require_frame(table, name, [CUSTOMER])
-    features = [c for c in table.columns if c != CUSTOMER]
-    if not features:
-        raise DataValidationError(
-            f"{name} has no feature columns besides '{CUSTOMER}': segmentation needs at least one feature."
-        )
-    bad = [c for c in features if not isinstance(table.schema[c].dataType, NumericType)]
-    if bad:
-        raise DataValidationError(
-            f"{name}: feature(s) {bad} are not numeric. Segment on numeric features only, or "
-            "one-hot encode categorical attributes first."
-        )
-    return features
-
-
-def _hash_uniform(seed: int):
-    """A number in [0, 1) per customer from a seeded hash of its id: a sample that does not
-    depend on how the data is partitioned."""
-    from pyspark.sql import functions as F
-
-    bits = F.xxhash64(F.col(CUSTOMER), F.lit(int(seed))).bitwiseAND(F.lit((1 << 53) - 1))
-    return bits.cast("double") / F.lit(float(1 << 53))
-
-
 def _seed(random_state: int | None) -> int:
     if random_state is None:
         return int(np.random.default_rng().integers(np.iinfo(np.int32).max))
@@ -106,11 +70,7 @@ def _seed(random_state: int | None) -> int:
 
 
 def collect_sample(table, max_rows: int, random_state: int | None = 0) -> pd.DataFrame:
-    """At most ``max_rows`` customers of ``table``, collected to pandas (index ``customer_id``).
-
-    The customers with the smallest seeded hash of their id are taken (a top-k per partition,
-    never the whole table on the driver), so the same seed gives the same customers on any
-    partitioning; all of them when the table is smaller.
+    """At most ``max_rows`` customers of ``table`` (:func:`marketing.frames.sample_rows`), indexed by ``customer_id``.
 
     Examples
     --------
@@ -119,47 +79,7 @@ def collect_sample(table, max_rows: int, random_state: int | None = 0) -> pd.Dat
     >>> len(sample), sample.index.name, sample.equals(collect_sample(table.repartition(7), 10, 1))
     (10, 'customer_id', True)
     """
-    from pyspark.sql import functions as F
-
-    _require_frame(table, "table", [CUSTOMER])
-    if max_rows < 1:
-        raise ValueError(f"max_rows must be at least 1, got {max_rows}.")
-    order = _hash_uniform(_seed(random_state))
-    rows = table.orderBy(order, F.col(CUSTOMER)).limit(int(max_rows)).toPandas()
-    return rows.set_index(CUSTOMER).sort_index()
-
-
-def describe(table) -> pd.DataFrame:
-    """Count, mean, standard deviation, min, quartiles and max of every feature, from one Spark pass.
-
-    Shaped like pandas' ``table.describe().T`` (sample standard deviation, as pandas); the
-    quartiles are Spark's ``percentile_approx`` (a value of the data, within 1/10,000 of the
-    rank), not pandas' interpolated ones.
-
-    Examples
-    --------
-    >>> table = spark.createDataFrame(pd.DataFrame({"customer_id": [1, 2, 3, 4], "x": [1.0, 2.0, 3.0, 10.0]}))
-    >>> describe(table)[["count", "mean", "min", "50%", "max"]]
-       count  mean  min  50%   max
-    x    4.0   4.0  1.0  2.0  10.0
-    """
-    from pyspark.sql import functions as F
-
-    features = _numeric_features(table)
-    aggregates = []
-    for i, c in enumerate(features):
-        x = F.col(c).cast("double")
-        aggregates += [
-            F.count(x).alias(f"count{i}"), F.avg(x).alias(f"mean{i}"), F.stddev_samp(x).alias(f"std{i}"),
-            F.min(x).alias(f"min{i}"), F.percentile_approx(x, [0.25, 0.5, 0.75], 10_000).alias(f"q{i}"),
-            F.max(x).alias(f"max{i}"),
-        ]
-    row = table.agg(*aggregates).first()
-    out = {}
-    for i, c in enumerate(features):
-        quartiles = row[f"q{i}"] or [None] * 3
-        out[c] = [row[f"count{i}"], row[f"mean{i}"], row[f"std{i}"], row[f"min{i}"], *quartiles, row[f"max{i}"]]
-    return pd.DataFrame(out, index=["count", "mean", "std", "min", "25%", "50%", "75%", "max"], dtype=float).T
+    return sample_rows(table, max_rows, random_state).set_index(CUSTOMER)
 
 
 # --------------------------------------------------------------------------- preprocessing
@@ -223,54 +143,22 @@ class SparkSegmentPreprocessor(BaseEstimator):
         """Learn which features to log, and their mean and population standard deviation, in one pass."""
         from pyspark.sql import functions as F
 
-        features = _numeric_features(table)
-        if isinstance(self.log_features, str):
-            if self.log_features != "default":
-                raise ValueError(
-                    f"log_features must be 'default' or a list of feature names, got {self.log_features!r}."
-                )
-            logged = [c for c in features if c in LOG_FEATURES]
-        else:
-            logged = list(self.log_features)
-            unknown = [c for c in logged if c not in features]
-            if unknown:
-                raise DataValidationError(
-                    f"customer table: log_features {unknown} are not among its features {features}."
-                )
+        require_frame(table, "customer table", pandas_module="marketing.segmentation")
+        check_table(table)  # the checks of every engine, in one pass
+        features = [c for c in table.columns if c != CUSTOMER]
+        logged = logged_columns(features, self.log_features)
         aggregates = [F.count(F.lit(1)).alias("n")]
         for i, c in enumerate(features):
             x = F.col(c).cast("double")
             value = F.log1p(x) if c in logged else x
             aggregates += [
-                F.sum((x.isNull() | F.isnan(x)).cast("long")).alias(f"na{i}"),
                 F.min(x).alias(f"min{i}"), F.max(x).alias(f"max{i}"),
                 F.avg(value).alias(f"mean{i}"), F.stddev_pop(value).alias(f"std{i}"),
             ]
         row = table.agg(*aggregates).first()
         n = int(row["n"])
-        if n == 0:
-            raise DataValidationError(
-                f"customer table is empty (0 rows, {len(features)} features): segmentation needs at least "
-                "one customer."
-            )
-        missing = {c: int(row[f"na{i}"]) for i, c in enumerate(features) if row[f"na{i}"]}
-        if missing:
-            raise DataValidationError(
-                f"customer table: feature(s) {list(missing)} have missing values ({sum(missing.values())} "
-                "cells). Fill or drop them first and count what you dropped."
-            )
-        negative = [c for i, c in enumerate(features) if c in logged and row[f"min{i}"] < 0]
-        if negative:
-            raise DataValidationError(
-                f"customer table: feature(s) {negative} have negative values and cannot be log-transformed; "
-                "remove them from log_features or fix the values (returns netted against purchases?)."
-            )
-        constant = [c for i, c in enumerate(features) if row[f"min{i}"] == row[f"max{i}"]]
-        if constant:
-            raise DataValidationError(
-                f"customer table: feature(s) {constant} are constant (every customer has the same value), so "
-                "they cannot separate segments. Drop them from the case's segmentation_features."
-            )
+        check_ranges(features, logged, [row[f"min{i}"] for i in range(len(features))],
+                     [row[f"max{i}"] for i in range(len(features))])
         self.feature_names_in_ = features
         self.log_features_ = logged
         self.mean_ = np.array([row[f"mean{i}"] for i in range(len(features))], dtype=float)
@@ -291,138 +179,11 @@ class SparkSegmentPreprocessor(BaseEstimator):
 
     def transform(self, table):
         """``customer_id`` and the scaled features (same names) as a Spark DataFrame (lazy)."""
-        _require_frame(table, "customer table", [CUSTOMER])
+        require_frame(table, "customer table", [CUSTOMER], pandas_module="marketing.segmentation")
         missing = [c for c in self.feature_names_in_ if c not in table.columns]
         if missing:
             raise DataValidationError(f"customer table is missing feature(s) {missing} seen in fit.")
         return self.stage_.transform(table)
-
-
-# --------------------------------------------------------------------------- quality indices
-
-
-def cluster_quality(
-    points, label: str = SEGMENT, features: Sequence[str] | None = None,
-    silhouette_sample: int = SILHOUETTE_SAMPLE, random_state: int | None = 0,
-) -> dict[str, float]:
-    """Silhouette, Calinski-Harabasz, Davies-Bouldin and inertia of a labelling, from Spark aggregates.
-
-    The definitions are scikit-learn's (as :func:`marketing.segmentation.cluster_quality`), in
-    Euclidean distance. Calinski-Harabasz, Davies-Bouldin and inertia are exact, from two passes:
-    each segment's size and feature sums give the centres; then each customer's distance to its
-    centre, summed (Davies-Bouldin's scatter) and squared (inertia, the within-segment sum of
-    squares). The silhouette needs every pairwise distance, so it is scikit-learn's on a bounded
-    seeded sample of ``silhouette_sample`` customers collected to the driver (see
-    :func:`collect_sample`): all of them when there are fewer, as on the pandas path. Spark's
-    ``ClusteringEvaluator`` is not used: its silhouette uses squared distances, another index.
-
-    Parameters
-    ----------
-    points : pyspark.sql.DataFrame
-        ``customer_id``, the feature columns (in the space the segments are judged in, e.g.
-        :meth:`SparkSegmentPreprocessor.transform`) and the ``label`` column.
-    label : str
-        The segment column, of any type; missing and negative labels (noise) are left out.
-    features : sequence of str, optional
-        Default: every column but ``customer_id`` and ``label``.
-    silhouette_sample : int
-    random_state : int or None
-        Seed of the silhouette sample.
-
-    Returns
-    -------
-    dict
-        NaN for every index when there are fewer than two segments, or as many as customers.
-
-    Examples
-    --------
-    >>> points = spark.createDataFrame(pd.DataFrame({"customer_id": [1, 2, 3, 4], "x": [0.0, 0.0, 10.0, 10.0],
-    ...                                              "y": [0.0, 1.0, 0.0, 1.0], "segment": [0, 0, 1, 1]}))
-    >>> {k: round(v, 3) for k, v in cluster_quality(points).items()}
-    {'silhouette': 0.9, 'calinski_harabasz': 200.0, 'davies_bouldin': 0.1, 'inertia': 1.0}
-    """
-    _require_frame(points, "points", [CUSTOMER, label])
-    features = [c for c in points.columns if c not in (CUSTOMER, label)] if features is None else list(features)
-    _require_frame(points, "points", features)
-    [quality], _ = _qualities(points, [label], features, silhouette_sample, random_state)
-    return quality
-
-
-def _qualities(
-    points, labels: Sequence[str], features: Sequence[str], silhouette_sample: int, random_state: int | None,
-) -> tuple[list[dict[str, float]], list[pd.Series]]:
-    """:func:`cluster_quality` of several labellings of the same points (label columns of one type)
-    in two Spark passes and one sample, and the size of each segment.
-
-    Each customer is repeated once per labelling (``explode``), so one grouped aggregate gives
-    every labelling's centres and a second one every distance to them.
-    """
-    from pyspark.sql import functions as F
-    from pyspark.sql.types import NumericType
-
-    x = [F.col(c).cast("double") for c in features]
-    keyed = []
-    for i, label in enumerate(labels):
-        keep = F.col(label).isNotNull()
-        if isinstance(points.schema[label].dataType, NumericType):
-            keep = keep & (F.col(label) >= 0)
-        key = F.concat(F.lit(f"{i}|"), F.col(label).cast("string"))
-        keyed.append(F.when(keep, F.struct(F.lit(i).alias("_i"), F.col(label).alias("_l"), key.alias("_key"))))
-    stacked = points.select(*[v.alias(f"_x{j}") for j, v in enumerate(x)], F.explode(F.array(*keyed)).alias("_g"))
-    stacked = stacked.filter(F.col("_g").isNotNull()).select("_g.*", *[f"_x{j}" for j in range(len(features))])
-    sums = stacked.groupBy("_i", "_l", "_key").agg(
-        F.count(F.lit(1)).alias("_n"), *[F.sum(f"_x{j}").alias(f"_s{j}") for j in range(len(features))]
-    ).toPandas()
-    sums["_centre"] = list(sums[[f"_s{j}" for j in range(len(features))]].to_numpy(dtype=float)
-                           / sums["_n"].to_numpy(dtype=float)[:, None])
-
-    def centre_of(j: int):
-        pairs = [F.lit(v) for key, centre in zip(sums["_key"], sums["_centre"]) for v in (key, float(centre[j]))]
-        return F.element_at(F.create_map(*pairs), F.col("_key"))
-
-    squared = sum((F.col(f"_x{j}") - centre_of(j)) ** 2 for j in range(len(features)))
-    spread = (
-        stacked.select("_key", squared.alias("_d2")).groupBy("_key")
-        .agg(F.sum(F.sqrt("_d2")).alias("_d"), F.sum("_d2").alias("_d2"))
-        .toPandas().set_index("_key")
-    )
-    sums = sums.join(spread, on="_key")
-    sample = collect_sample(points.select(CUSTOMER, *labels, *features), silhouette_sample, random_state)
-    X = sample[list(features)].to_numpy(dtype=float)
-    qualities, sizes = [], []
-    for i, label in enumerate(labels):
-        groups = sums[sums["_i"] == i].sort_values("_l")
-        sizes.append(pd.Series(groups["_n"].to_numpy(dtype="int64"), index=groups["_l"].to_numpy(), name="size"))
-        in_sample = sample[label].notna().to_numpy()
-        if isinstance(points.schema[label].dataType, NumericType):
-            in_sample = in_sample & (sample[label].fillna(-1).to_numpy() >= 0)
-        qualities.append(_indices(groups, X[in_sample], sample[label].to_numpy()[in_sample]))
-    return qualities, sizes
-
-
-def _indices(groups: pd.DataFrame, X_sample: np.ndarray, labels_sample: np.ndarray) -> dict[str, float]:
-    """The four indices from per-segment sizes, centres and distance sums (scikit-learn's formulas)."""
-    nan = float("nan")
-    counts = groups["_n"].to_numpy(dtype=float)
-    n, n_labels = counts.sum(), len(groups)
-    if n_labels < 2 or n_labels >= n:
-        return {"silhouette": nan, "calinski_harabasz": nan, "davies_bouldin": nan, "inertia": nan}
-    centres = np.vstack(groups["_centre"].to_numpy())
-    within = float(groups["_d2"].sum())
-    overall = (centres * counts[:, None]).sum(axis=0) / n
-    between = float((counts * ((centres - overall) ** 2).sum(axis=1)).sum())
-    calinski = 1.0 if within == 0.0 else between * (n - n_labels) / (within * (n_labels - 1.0))
-    intra = groups["_d"].to_numpy(dtype=float) / counts
-    distances = np.sqrt(((centres[:, None, :] - centres[None, :, :]) ** 2).sum(axis=2))
-    if np.allclose(intra, 0) or np.allclose(distances, 0):
-        davies = 0.0
-    else:
-        distances[distances == 0] = np.inf
-        davies = float(np.mean(np.max((intra[:, None] + intra[None, :]) / distances, axis=1)))
-    found = len(np.unique(labels_sample))
-    silhouette = float(silhouette_score(X_sample, labels_sample)) if 2 <= found < len(labels_sample) else nan
-    return {"silhouette": silhouette, "calinski_harabasz": float(calinski), "davies_bouldin": davies,
-            "inertia": within}
 
 
 # --------------------------------------------------------------------------- clustering
@@ -433,7 +194,7 @@ class SparkSegmenter(BaseEstimator):
 
     The Spark counterpart of :class:`marketing.segmentation.Segmenter` with ``method="kmeans"``:
     the same feature space (:class:`SparkSegmentPreprocessor`), the same k rule
-    (:func:`~marketing.segmentation.select_k` on :func:`cluster_quality` for each k in
+    (:func:`~marketing.segmentation.select_k` on :func:`~marketing.segmentation.quality.frame_quality` for each k in
     ``k_range``, on a sample of about ``sample_size`` customers), and segments numbered from the
     largest (0) down. The model is a ``pyspark.ml`` ``PipelineModel``: the scaling
     (``SQLTransformer``), ``VectorAssembler``, ``KMeansModel`` (k-means|| start,
@@ -481,7 +242,7 @@ class SparkSegmenter(BaseEstimator):
     labels_ : pyspark.sql.DataFrame
         ``customer_id`` and ``segment`` (0 = largest) for every customer fitted on; persisted.
     quality_ : dict
-        :func:`cluster_quality` of the final segments.
+        :func:`~marketing.segmentation.quality.frame_quality` of the final segments.
     cluster_centers_ : ndarray
         Segment centres in the scaled feature space, in segment order.
     model_ : pyspark.ml.PipelineModel
@@ -602,7 +363,7 @@ class SparkSegmenter(BaseEstimator):
                 kmeans, quality, sizes = searched[k]
             else:
                 [kmeans] = self._kmeans_many(points, [k], [seed])
-                [quality], [sizes] = _qualities(
+                [quality], [sizes] = frame_qualities(
                     kmeans.transform(points).select(CUSTOMER, _CLUSTER, *features), [_CLUSTER], features,
                     self.silhouette_sample, seed,
                 )
@@ -630,14 +391,14 @@ class SparkSegmenter(BaseEstimator):
         k's (model, quality, segment sizes) so the final fit can reuse the chosen one."""
         features = list(self.preprocessor_.feature_names_in_)
         everyone = n <= self.sample_size
-        sample = points if everyone else points.filter(_hash_uniform(seed) < self.sample_size / n).persist()
+        sample = points if everyone else points.filter(hash_uniform(seed) < self.sample_size / n).persist()
         ks = list(range(self.k_range[0], self.k_range[1] + 1))
         try:
             models = self._kmeans_many(sample, ks, [seed] * len(ks))
             clustered = sample.select(CUSTOMER, *features, _VECTOR)
             for k, model in zip(ks, models):
                 clustered = model.transform(clustered).withColumnRenamed(_CLUSTER, f"_k{k}")
-            qualities, sizes = _qualities(
+            qualities, sizes = frame_qualities(
                 clustered.drop(_VECTOR), [f"_k{k}" for k in ks], features, self.silhouette_sample, seed
             )
         finally:
@@ -737,203 +498,4 @@ def stability(
         runs = [pairwise_distances_argmin(X, np.asarray(m.clusterCenters())) for m in models]
     finally:
         points.unpersist()
-    pairs = list(combinations(range(n_runs), 2))
-    return pd.Series(
-        [adjusted_rand_score(runs[i], runs[j]) for i, j in pairs],
-        index=pd.MultiIndex.from_tuples(pairs, names=["run_a", "run_b"]),
-        name="ari",
-    )
-
-
-# --------------------------------------------------------------------------- RFM baseline
-
-
-def _score_thresholds(table, columns: Sequence[tuple[str, bool]], n_bins: int) -> list[dict[int, float]]:
-    """For each ``(column, higher_is_better)`` and each score present, the smallest signed value
-    (the value, negated when lower is better) that gets it: exact, without collecting the values.
-
-    The distinct values of every column are counted and range-partitioned by (column, value), a
-    distributed sort; a running count inside each partition plus the counts of the column's
-    values in the partitions before it gives the number of customers below each value, hence
-    its average rank and its score. Only per-partition totals and the thresholds are collected.
-    """
-    from pyspark.sql import Window
-    from pyspark.sql import functions as F
-
-    signed = [
-        F.struct(F.lit(i).alias("_col"), (F.col(c).cast("double") * F.lit(1.0 if up else -1.0)).alias("_v"))
-        for i, (c, up) in enumerate(columns)
-    ]
-    distinct = (
-        table.select(F.explode(F.array(*signed)).alias("_e")).select("_e.*")
-        .groupBy("_col", "_v").agg(F.count(F.lit(1)).alias("_c"))
-        .repartitionByRange("_col", "_v").withColumn("_p", F.spark_partition_id()).persist()
-    )
-    try:
-        totals = distinct.groupBy("_col", "_p").agg(
-            F.sum("_c").alias("_t"),
-            F.sum(F.when(F.col("_v").isNull() | F.isnan("_v"), F.col("_c"))).alias("_na"),
-        ).toPandas().sort_values(["_col", "_p"])
-        missing = totals.groupby("_col")["_na"].sum()
-        if missing.any():
-            bad = {columns[i][0]: int(v) for i, v in missing.items() if v}
-            raise DataValidationError(
-                f"customer table: column(s) {list(bad)} have missing values ({sum(bad.values())} cells); RFM "
-                "scores need every customer's value. Fill or drop them first and count what you dropped."
-            )
-        totals["_offset"] = totals.groupby("_col")["_t"].cumsum() - totals["_t"]
-        n = int(totals.loc[totals["_col"] == 0, "_t"].sum())
-        key = F.concat_ws("|", F.col("_col").cast("string"), F.col("_p").cast("string"))
-        offsets = F.create_map(*[
-            F.lit(v) for c, p, o in zip(totals["_col"], totals["_p"], totals["_offset"]) for v in (f"{c}|{p}", int(o))
-        ])
-        running = (Window.partitionBy("_col", "_p").orderBy("_v")
-                   .rowsBetween(Window.unboundedPreceding, Window.currentRow))
-        below = F.element_at(offsets, key) + F.sum("_c").over(running) - F.col("_c")
-        average_rank = below + (F.col("_c") + F.lit(1)) / F.lit(2.0)
-        score = F.least(
-            F.greatest(F.ceil(F.lit(float(n_bins)) * average_rank / F.lit(float(n))), F.lit(1)), F.lit(n_bins)
-        )
-        found = (
-            distinct.select("_col", "_v", score.cast("int").alias("_s"))
-            .groupBy("_col", "_s").agg(F.min("_v").alias("_from")).collect()
-        )
-    finally:
-        distinct.unpersist()
-    thresholds: list[dict[int, float]] = [{} for _ in columns]
-    for row in found:
-        thresholds[row["_col"]][int(row["_s"])] = float(row["_from"])
-    return thresholds
-
-
-def _score_column(column: str, higher_is_better: bool, thresholds: dict[int, float]):
-    """The score of each customer: the highest score whose smallest value it reaches."""
-    from pyspark.sql import functions as F
-
-    value = F.col(column).cast("double") * F.lit(1.0 if higher_is_better else -1.0)
-    lowest = min(thresholds)
-    steps = [F.when(value >= F.lit(start), F.lit(s)) for s, start in sorted(thresholds.items()) if s != lowest]
-    return F.greatest(F.lit(lowest), *steps) if steps else F.lit(lowest)
-
-
-def quantile_scores(table, column: str, n_bins: int = 5, higher_is_better: bool = True):
-    """A Spark column scoring ``column`` 1..``n_bins`` by quantile; tied values share one score.
-
-    Exactly the rule of :func:`marketing.segmentation.quantile_scores`: the score is
-    ``ceil(n_bins * r / n)`` where ``r`` is the value's average rank among the ``n`` customers.
-    The ranks come from a distributed sort (never collected); since the score never decreases
-    with the value, only the smallest value of each score is collected, and the returned column
-    compares each customer's value with those thresholds.
-
-    Examples
-    --------
-    >>> table = spark.createDataFrame(pd.DataFrame({"customer_id": range(5), "x": [1, 1, 1, 1, 9]}))
-    >>> table.select(quantile_scores(table, "x").alias("score")).toPandas()["score"].tolist()
-    [3, 3, 3, 3, 5]
-    """
-    if n_bins < 2:
-        raise ValueError(f"n_bins must be at least 2, got {n_bins}.")
-    _require_frame(table, "customer table", [column])
-    [thresholds] = _score_thresholds(table, [(column, higher_is_better)], n_bins)
-    return _score_column(column, higher_is_better, thresholds)
-
-
-def rfm_scores(
-    table, n_bins: int = 5, *, recency: str = "recency_days", frequency: str = "frequency",
-    monetary: str = "monetary",
-):
-    """Classic RFM scores 1..``n_bins`` per customer (5 = best), computed in Spark.
-
-    The same scores as :func:`marketing.segmentation.rfm_scores` (see :func:`quantile_scores`):
-    ``R`` is higher for fewer days since the last purchase, ``F`` and ``M`` for more; ``RFM`` is
-    the three digits as a string.
-
-    Returns
-    -------
-    pyspark.sql.DataFrame
-        ``customer_id``, ``R``, ``F``, ``M``, ``RFM`` (lazy; the score thresholds are computed now).
-
-    Examples
-    --------
-    >>> table = spark.createDataFrame(pd.DataFrame({"customer_id": range(5), "recency_days": [5, 40, 200, 90, 10],
-    ...                                             "frequency": [12, 3, 1, 6, 2],
-    ...                                             "monetary": [900.0, 80.0, 20.0, 300.0, 150.0]}))
-    >>> rfm_scores(table).orderBy("customer_id").toPandas()
-       customer_id  R  F  M  RFM
-    0            0  5  5  5  555
-    1            1  3  3  2  332
-    2            2  1  1  1  111
-    3            3  2  4  4  244
-    4            4  4  2  3  423
-    """
-    from pyspark.sql import functions as F
-
-    _require_frame(table, "customer table", [CUSTOMER])
-    for col in (recency, frequency, monetary):
-        if col not in table.columns:
-            raise DataValidationError(
-                f"customer table has no column '{col}' for RFM scoring; it has {table.columns}. Include it in "
-                "the features, or name the column with recency=/frequency=/monetary=."
-            )
-    if n_bins < 2:
-        raise ValueError(f"n_bins must be at least 2, got {n_bins}.")
-    wanted = [(recency, False), (frequency, True), (monetary, True)]
-    thresholds = _score_thresholds(table, wanted, n_bins)
-    scores = table.select(
-        CUSTOMER, *[_score_column(c, up, t).alias(name) for (c, up), t, name in zip(wanted, thresholds, "RFM")]
-    )
-    digits = [F.col(s).cast("string") for s in ("R", "F", "M")]
-    return scores.withColumn("RFM", F.concat(*digits))
-
-
-# --------------------------------------------------------------------------- profiles, comparison, export
-
-
-def baseline_comparison(
-    segmenter: SparkSegmenter, table, rfm, truth=None,
-    rfm_column: str = "rfm_segment", random_state: int | None = 0,
-) -> pd.DataFrame:
-    """Clusters against the RFM baseline, judged the same way, like the pandas notebook's table.
-
-    Rows ``clusters`` and ``RFM baseline``; columns the :func:`cluster_quality` indices in the
-    segmenter's scaled feature space, ``segments`` (how many), and with ``truth`` (the planted
-    segments: a Series by customer id, or the data's :class:`~marketing.datasets.synthetic.Truth`)
-    ``truth_ari`` and ``truth_nmi`` (:func:`marketing.segmentation.truth_agreement`).
-
-    Parameters
-    ----------
-    segmenter : SparkSegmenter
-        Fitted on ``table``; the clusters' row is its ``quality_``.
-    table : pyspark.sql.DataFrame
-        The customer table.
-    rfm : pyspark.sql.DataFrame
-        ``customer_id`` and ``rfm_column``, from :func:`rfm_segments`.
-    truth : Series or Truth, optional
-    rfm_column : str
-    random_state : int or None
-        Seed of the RFM baseline's silhouette sample.
-
-    Returns
-    -------
-    DataFrame
-        Two rows, small: collected.
-    """
-    from pyspark.sql import functions as F
-
-    segmenter._check_fitted()
-    _require_frame(rfm, "rfm", [CUSTOMER, rfm_column])
-    features = list(segmenter.preprocessor_.feature_names_in_)
-    rfm_labels = rfm.select(CUSTOMER, F.col(rfm_column).alias("_rfm"))
-    points = segmenter.scaled(table).join(rfm_labels, CUSTOMER)
-    rfm_quality = cluster_quality(points, "_rfm", features, segmenter.silhouette_sample, random_state)
-    comparison = pd.DataFrame({"clusters": segmenter.quality_, "RFM baseline": rfm_quality}).T
-    n_rfm = rfm_labels.select(F.countDistinct("_rfm")).first()[0]
-    comparison["segments"] = [segmenter.n_segments_, int(n_rfm)]
-    if truth is not None:
-        from marketing.segmentation.evaluation import truth_agreement
-
-        truth = getattr(truth, "segments", truth)
-        found = {"clusters": truth_agreement(segmenter.labels_, truth),
-                 "RFM baseline": truth_agreement(rfm_labels, truth, label="_rfm")}
-        comparison = comparison.join(pd.DataFrame(found).T.add_prefix("truth_"))
-    return comparison
+    return pairwise_agreement(runs)

@@ -29,12 +29,8 @@ import numpy as np
 
 from marketing.columns import COLD_START, CUSTOMER, ITEM, RANK, SCORE
 from marketing.recommend.relational import N_CUSTOMERS, WEIGHT, popularity_table
-from marketing.spark.data import require_frame as _require_frame
+from marketing.spark.data import require_frame
 from marketing.validation import DataValidationError
-
-def require_frame(frame, name: str, columns=()) -> None:
-    """Raise unless ``frame`` is a Spark DataFrame holding ``columns``."""
-    _require_frame(frame, name, columns, pandas_module="marketing.recommend")
 
 
 def spark_models(random_state: int = 42) -> dict:
@@ -71,7 +67,7 @@ class Recommender:
         """
         from pyspark.sql import functions as F
 
-        require_frame(interactions, "interactions", [CUSTOMER, ITEM, WEIGHT])
+        require_frame(interactions, "interactions", [CUSTOMER, ITEM, WEIGHT], pandas_module="marketing.recommend")
         if hasattr(self, "interactions_"):  # a refit: release what the last fit cached
             self.interactions_.unpersist()
             self.item_users_.unpersist()
@@ -148,7 +144,7 @@ class Recommender:
         columns = [CUSTOMER, RANK, ITEM, SCORE]
         if customers is None:
             return self._top_k_warm(None, k).select(*columns).withColumn(COLD_START, F.lit(False))
-        require_frame(customers, "customers", [CUSTOMER])
+        require_frame(customers, "customers", [CUSTOMER], pandas_module="marketing.recommend")
         wanted = customers.select(CUSTOMER).distinct()
         known = self.interactions_.select(CUSTOMER).distinct()
         warm = wanted.join(known, on=CUSTOMER, how="left_semi")

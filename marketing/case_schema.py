@@ -351,10 +351,10 @@ TOP: dict[str, Field] = {
         "continuous": Field(TARGET, doc="the 'how much' target, e.g. spend in the next 90 days"),
         "binary": Field(TARGET, doc="the 'who' target, 0/1, e.g. churned in the next 90 days"),
     }), needed_by=("regression",),
-                     doc="targets.continuous and targets.binary: {column, meaning, positive}"),
+                     doc="targets.continuous and/or targets.binary: {column, meaning, positive} (one is enough)"),
     "leakage": Field(MapOf(TEXT, "a mapping of column to reason"), doc="columns never to use as features, with the reason"),
     "playbook": Field(PLAYBOOK, doc="actions per segment and per score band"),
-    "targeting": Field(TARGETING, needed_by=("regression",), doc="{contact_cost, response_value} for choosing whom to contact"),
+    "targeting": Field(TARGETING, doc="{contact_cost, response_value} for choosing whom to contact (needed with a binary target)"),
     "not_applicable": Field(Section({a: Field(TEXT, doc=f"why {a} does not apply") for a in ANALYSES}, noun="analysis"),
                             doc="why an analysis does not apply, shown instead of running it"),
     "synthetic": Field(SYNTHETIC, source="synthetic", doc="the generator's spec (see marketing/case_studies/)"),
@@ -431,6 +431,12 @@ def _cross_checks(raw: dict) -> list[str]:
             if len(both) > 1 and isinstance(column, str):
                 out.append(f"tables.{name}.columns: column {column!r} is mapped to {len(both)} roles ({', '.join(both)}); "
                            "a column plays one role (derive a copy under another name if you need it twice)")
+    targets = raw.get("targets") if isinstance(raw.get("targets"), dict) else {}
+    if "regression" in (raw.get("analyses") or []) and isinstance(raw.get("targets"), dict):
+        if not targets:
+            out.append("targets: empty: give targets.continuous, targets.binary, or both")
+        elif "binary" in targets and "targeting" not in raw:
+            out.append("targeting: missing (needed by the binary target: the contact rule and the campaign list): {contact_cost, response_value}")
     features = raw.get("regression_features") if isinstance(raw.get("regression_features"), list) else []
     if {"tenure_days", "recency_days", "first_to_last_days"} <= set(features):
         out.append("regression_features: first_to_last_days = tenure_days - recency_days, so the three together "

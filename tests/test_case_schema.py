@@ -174,8 +174,13 @@ def test_regression_needs_targets_and_targeting(shop):
     raw, path = shop
     raw = {**segmentation_only(raw), "analyses": ["segmentation", "regression"]}
     problems = problems_of(write(path, raw))
-    assert {p.split(":")[0] for p in problems} == {"regression_features", "targets", "targeting"}
+    assert {p.split(":")[0] for p in problems} == {"regression_features", "targets"}
     assert all("needed by regression (in 'analyses')" in p for p in problems)
+    # one target is enough; a binary one needs the economics of a contact
+    raw = {**raw, "regression_features": ["frequency"], "targets": {"binary": {"column": "Churned_Next90d"}}}
+    assert [p.split(":")[0] for p in problems_of(write(path, raw))] == ["targeting"]
+    raw["targets"] = {"continuous": {"column": "Revenue_Next90d"}}
+    assert load_case_file(write(path, raw)).targets["continuous"].column == "Revenue_Next90d"
 
 
 def test_recommendation_needs_item_kind(shop):

@@ -121,3 +121,28 @@ def test_the_till_log_example_runs_the_segmentation_report(tmp_path):
     _, metrics = execute_template("segmentation", tmp_path, case_study=str(TILL))
     assert metrics["case_study"] == "till" and metrics["n_customers"] == 300
     assert metrics["silhouette"] > 0.2
+
+
+def test_check_the_ratings_example(capsys):
+    # ratings alone, times with summer and winter UTC offsets: explicit feedback for recommendation
+    assert main(["check", str(ROOT / "data" / "examples" / "ratings" / "case.yml")]) == 0
+    out = capsys.readouterr().out
+    assert "customers  2,000 rows" in out and "items      120 rows" in out
+    assert "recommendation  ready: 120 courses with events" in out
+
+
+STUDENTS = ROOT / "data" / "examples" / "students" / "case.yml"
+
+
+def test_the_students_example_runs_the_regression_report(tmp_path, capsys):
+    # one row per person, no ids, no event log: check, then the report, with no pandas step
+    assert main(["check", str(STUDENTS)]) == 0
+    out = capsys.readouterr().out
+    assert "events     none: one row per person" in out and "targets final (continuous), final_positive (binary)" in out
+    from conftest import execute_template
+
+    _, metrics = execute_template("regression", tmp_path, case_study=str(STUDENTS), n_boot=20, n_repeats=2)
+    assert metrics["case_study"] == "students" and metrics["binary"]["target"] == "final_positive"
+    # the models beat the mean on students they were not fitted on
+    models = metrics["continuous"]["models"]
+    assert models[metrics["continuous"]["best_model"]]["rmse"] < models["baseline"]["rmse"]

@@ -140,7 +140,7 @@ def test_derived_columns_allow_arithmetic_only():
 
 
 def test_missing_codes_in_every_column_and_numbers_after_them():
-    table = pd.DataFrame({"x": ["1,5", "?", "-1"], "y": ["a", "unknown", "b"], "z": [999, 3, 999]})
+    table = pd.DataFrame({"x": ["1,5", "?", "-1"], "y": ["a", "unknown", "b"], "z": [999.0, 3.5, 999.0]})
     out, counts = missing_codes(table, ["?", "unknown", 999], "here", decimal=",")
     assert out["x"].tolist()[0] == 1.5 and out["x"].isna().tolist() == [False, True, False]
     assert counts == {"x": 1, "y": 1, "z": 2} and out["z"].isna().sum() == 2

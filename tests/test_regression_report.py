@@ -12,7 +12,7 @@ def test_a_step_the_engine_lacks_prints_the_capability_sentence(capsys):
     assert report.runs(report.TREE, on_spark) is False
     assert capsys.readouterr().out == "the decision tree diagram: not on engine spark (see the engine note at the top).\n"
     assert report.runs(report.TREE, pd.DataFrame()) is True and capsys.readouterr().out == ""
-    report.show_tree(on_spark, target_label="y")
+    report.show_tree(on_spark)
     report.show_partial_dependence(on_spark, on_spark, None, None)
     assert capsys.readouterr().out.splitlines() == [
         "the decision tree diagram: not on engine spark (see the engine note at the top).",
@@ -37,3 +37,53 @@ def test_contact_rule_by_hand():
         "held-out customers: the rule contacts 3 of 4 (75.0%); realised profit 5.00 vs 4.00 contacting everyone; "
         "the best possible cut in hindsight was 3 customers (5.00)",
     ]
+
+
+def test_a_case_with_one_target_runs_that_part_and_says_the_other_is_not_defined(capsys):
+    import dataclasses
+
+    from marketing.cases import get_case
+    from marketing.datasets import load_case_data
+    from marketing.regression import fit_suite, holdouts, regression_problem
+    from marketing.regression.problem import NotDefined, target_summary
+
+    finance = get_case("finance")
+    case = dataclasses.replace(finance, targets={"binary": finance.targets["binary"]})
+    data = dataclasses.replace(load_case_data("finance"), case=case)
+    problem = regression_problem(data, case)
+    assert list(problem.targets) == ["binary"] and set(target_summary(problem)) == {"customers", "positive_rate"}
+    splits = holdouts(problem)
+    assert list(splits) == ["binary"]
+    continuous = fit_suite("continuous", problem, splits)
+    binary = fit_suite("binary", problem, splits, n_boot=5, names=["logistic"])
+    assert isinstance(continuous, NotDefined) and binary.best in ("baseline", "logistic")
+    assert report.show_suite(continuous) is None
+    assert capsys.readouterr().out == (
+        "No continuous model: the case defines no continuous target (add targets.continuous to its case file to model one).\n")
+    # every section of the missing target stays empty
+    for step in (report.show_intervals(continuous, "rmse"), report.show_tree(continuous), report.show_residuals(continuous),
+                 report.show_partial_dependence(continuous, problem, splits, {})):
+        assert step is None
+    assert capsys.readouterr().out == ""
+    assert report.defined({"continuous": continuous, "binary": binary}) == {"binary": binary}
+    gains = report.show_gains(binary)
+    rule = report.contact_rule(binary, 1.0, 5.0)
+    record = report.regression_record(case, data, splits, continuous, binary, gains=gains, rule=rule,
+                                      listed={"contacted": 1, "expected_profit": 2.0}, coef_coverage={})
+    assert record["continuous"] == {"target": None, "not_defined": continuous.reason}
+    assert record["binary"]["target"] == problem.target_column("binary") and "targeting" in record
+
+
+def test_a_case_without_targets_is_refused():
+    import dataclasses
+
+    import pytest
+
+    from marketing.cases import get_case
+    from marketing.datasets import load_case_data
+    from marketing.regression import regression_problem
+    from marketing.validation import DataValidationError
+
+    case = dataclasses.replace(get_case("finance"), targets={})
+    with pytest.raises(DataValidationError, match="defines no target under 'targets': give a continuous one, a binary one, or both"):
+        regression_problem(load_case_data("finance"), case)

@@ -98,9 +98,13 @@ def missing_codes(
     changed, counts = {}, {}
     for column, values in per_column.items():
         values = values if isinstance(values, list) else [values]
-        texts = {str(v) for v in values}
         series = frame[column]
-        hit = series.astype("str").isin(texts) & series.notna()
+        if pd.api.types.is_numeric_dtype(series):
+            # 999 and "999" both match 999.0 in a column read as numbers
+            numbers = pd.to_numeric(pd.Series([str(v) for v in values]), errors="coerce").dropna()
+            hit = series.isin(numbers.to_numpy())
+        else:
+            hit = series.astype("str").isin({str(v) for v in values}) & series.notna()
         if hit.any():
             kept = series.mask(hit)
             if not pd.api.types.is_numeric_dtype(kept):

@@ -225,8 +225,11 @@ def _random_key(pairs: nw.LazyFrame, random_state: int, col_customer: str, col_i
         return lazy(keyed)
     frame = pairs.collect("pandas").to_native()
     # the i-th pair in (customer, item) order gets the i-th draw, whatever order the rows are in
+    # pairs are distinct, so one composite integer code orders them (no stable sort needed)
+    items = _codes(frame[col_item])
     key = np.empty(len(frame))
-    key[_order([_codes(frame[col_customer]), _codes(frame[col_item])])] = np.random.default_rng(random_state).random(len(frame))
+    key[np.argsort(_codes(frame[col_customer]) * (int(items.max(initial=0)) + 1) + items)] = (
+        np.random.default_rng(random_state).random(len(frame)))
     return lazy(frame.assign(_key=key))
 
 
@@ -240,16 +243,13 @@ def _row_number(frame: nw.LazyFrame, by: str, order: list[str], descending: list
         spark = frame.to_native()
         return lazy(spark.withColumn("_position", F.row_number().over(Window.partitionBy(by).orderBy(*keys))))
     pdf = frame.collect("pandas").to_native()
-    # the groups need not be in value order, only together: unsorted codes are cheaper
-    groups = pd.factorize(pdf[by])[0]
     # the last order column is the tie-break key (distinct floats): sorted by value, no codes needed
     last = pdf[order[-1]].to_numpy()
-    ordered = _order([groups, *(_codes(pdf[c], d) for c, d in zip(order[:-1], descending[:-1])), -last if descending[-1] else last])
-    run = groups[ordered]
-    rows = np.arange(len(run))
-    starts = np.maximum.accumulate(np.where(np.r_[True, run[1:] != run[:-1]], rows, 0))
-    position = np.empty(len(run), dtype=np.int64)
-    position[ordered] = rows - starts + 1
+    ordered = _order([*(_codes(pdf[c], d) for c, d in zip(order[:-1], descending[:-1])), -last if descending[-1] else last])
+    # one customer's rows keep their relative places in the global order: count them along it
+    groups = pd.factorize(pdf[by])[0][ordered]
+    position = np.empty(len(groups), dtype=np.int64)
+    position[ordered] = pd.Series(groups).groupby(groups, sort=False).cumcount().to_numpy() + 1
     return lazy(pdf.assign(_position=position))
 
 
@@ -275,7 +275,8 @@ def _order(keys: list[np.ndarray]) -> np.ndarray:
     for key in reversed(keys[:-1]):
         rank = np.empty(n, dtype=np.int64)
         rank[order] = rows
-        order = np.argsort(key.astype(np.int64) * n + rank, kind="stable")
+        # ``code * n + rank`` values are distinct: any sort gives the stable order
+        order = np.argsort(key.astype(np.int64) * n + rank)
     return order
 
 

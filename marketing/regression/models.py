@@ -255,8 +255,9 @@ def fit_suite(
     kind : {"continuous", "binary"}
     problem : RegressionProblem or SparkRegressionProblem
         From :func:`~marketing.regression.regression_problem`.
-    split : Split or FrameSplit
-        From :func:`~marketing.regression.holdouts`.
+    split : Split, FrameSplit, or the dict of :func:`~marketing.regression.holdouts`
+        The dict picks ``kind``'s split, and gives a :class:`~marketing.regression.problem.NotDefined`
+        when the case has no such target.
     random_state : int, optional
     n_boot : int
         Bootstrap resamples for the metric intervals.
@@ -273,13 +274,18 @@ def fit_suite(
     ('linear', ['customer_id', 'card_spend_next_year', 'baseline', 'linear'])
     """
     from marketing.engines import engine_of
+    from marketing.regression.problem import NotDefined
 
+    if kind not in PRIMARY_METRIC:
+        raise ValueError(f"kind must be 'continuous' or 'binary', not {kind!r}.")
+    if isinstance(split, dict):
+        if kind not in split:
+            return NotDefined(kind, f"the case defines no {kind} target (add targets.{kind} to its case file to model one)")
+        split = split[kind]
     if engine_of(problem) == "spark":
         from marketing.spark import regression as spark_regression
 
         return spark_regression.fit_suite(kind, problem, split, random_state=random_state, n_boot=n_boot, names=names)
-    if kind not in PRIMARY_METRIC:
-        raise ValueError(f"kind must be 'continuous' or 'binary', not {kind!r}.")
     return fit_models(kind, problem.features, problem.targets[kind], split, random_state=random_state, n_boot=n_boot, names=names)
 
 

@@ -250,8 +250,25 @@ class RegressionProblem:
         return self.features.assign(**targets).rename_axis(CUSTOMER).reset_index()
 
 
+@dataclass(frozen=True)
+class NotDefined:
+    """What :func:`~marketing.regression.fit_suite` returns for a target the case does not define.
+
+    Every report section of that target takes it and stays empty; :func:`~marketing.regression.report.show_suite`
+    says once why. A case needs one target, not both.
+    """
+
+    kind: str
+    reason: str
+
+
+def defined_kinds(case: CaseStudy) -> list[str]:
+    """The target kinds the case defines, in :data:`KINDS` order."""
+    return [kind for kind in KINDS if kind in case.targets]
+
+
 def regression_case(data, case: str | CaseStudy | None = None) -> CaseStudy:
-    """The case a regression problem is built for, checked: no leaking feature, both targets defined.
+    """The case a regression problem is built for, checked: no leaking feature, at least one target defined.
 
     Shared by both engines (:func:`regression_problem` and its Spark counterpart).
     """
@@ -262,9 +279,10 @@ def regression_case(data, case: str | CaseStudy | None = None) -> CaseStudy:
             f"case {case.name!r}: regression_features {leaking} are listed under leakage "
             f"({'; '.join(case.leakage[f] for f in leaking)}). Remove them from regression_features."
         )
-    missing = [k for k in KINDS if k not in case.targets]
-    if missing:
-        raise DataValidationError(f"case {case.name!r} defines no {missing} target(s) under 'targets'.")
+    if not defined_kinds(case):
+        raise DataValidationError(
+            f"case {case.name!r} defines no target under 'targets': give a continuous one, a binary one, or both."
+        )
     return case
 
 
@@ -299,7 +317,7 @@ def regression_problem(data, case: str | CaseStudy | None = None) -> RegressionP
     np.True_
     """
     case = regression_case(data, case)
-    targets = {kind: case.targets[kind].column for kind in KINDS}
+    targets = {kind: case.targets[kind].column for kind in defined_kinds(case)}
     check_targets(data.customers, targets, case.name)  # the one check, on every engine
     if engine_of(data) == "spark":
         from marketing.spark import regression as spark_regression
@@ -309,7 +327,7 @@ def regression_problem(data, case: str | CaseStudy | None = None) -> RegressionP
 
     customers = data.customers.set_index(CUSTOMER)
     y = {kind: customers[c].astype(float) if kind == "continuous" else customers[c].astype("int64") for kind, c in targets.items()}
-    meanings = {kind: case.targets[kind].meaning for kind in KINDS}
+    meanings = {kind: case.targets[kind].meaning for kind in targets}
     features = check_features(customer_table(data, case.regression_features).loc[customers.index])
     time = customers[SIGNUP] if SIGNUP in customers else None
     return RegressionProblem(features, y, meanings, time, excluded_columns(case, customers.columns))
@@ -365,12 +383,11 @@ def target_summary(problem) -> dict[str, float]:
     >>> summary["customers"], round(summary["positive_rate"], 3)
     (2000, 0.298)
     """
-    amount, outcome = problem.target_column("continuous"), problem.target_column("binary")
-    row = scalars(
-        as_frame(problem.table, [amount, outcome], "targets"),
-        customers=nw.len(),
-        mean=nw.col(amount).mean(),
-        sd=nw.col(amount).std(ddof=1),
-        positive_rate=nw.col(outcome).cast(nw.Float64).mean(),
-    )
-    return {"customers": int(row["customers"]), **{k: float(row[k]) for k in ("mean", "sd", "positive_rate")}}
+    columns = {kind: problem.target_column(kind) for kind in problem.targets}
+    aggregates = {"customers": nw.len()}
+    if "continuous" in columns:
+        aggregates |= {"mean": nw.col(columns["continuous"]).mean(), "sd": nw.col(columns["continuous"]).std(ddof=1)}
+    if "binary" in columns:
+        aggregates["positive_rate"] = nw.col(columns["binary"]).cast(nw.Float64).mean()
+    row = scalars(as_frame(problem.table, list(columns.values()), "targets"), **aggregates)
+    return {"customers": int(row["customers"]), **{k: float(row[k]) for k in aggregates if k != "customers"}}

@@ -19,7 +19,7 @@ from marketing.frames import count_where
 from marketing.regression.frames import as_frame, bounded_sample, head, scalars
 from marketing.regression.interpret import coverage, partial_dependence_frame, permutation_importances, residual_frame
 from marketing.regression.metrics import calibration_table
-from marketing.regression.problem import KINDS, target_summary
+from marketing.regression.problem import KINDS, NotDefined, target_summary
 from marketing.regression.targeting import break_even_probability, profit_curve
 
 #: The capability table's names of the regression steps not every engine runs.
@@ -30,6 +30,11 @@ IMPORTANCE = "permutation importance"
 PARTIAL_DEPENDENCE = "partial dependence"
 #: How the primary metric of each target is named in a sentence.
 PRIMARY = {"continuous": "lowest RMSE", "binary": "lowest log loss"}
+
+
+def defined(results: dict) -> dict:
+    """The suite results of the targets the case defines."""
+    return {kind: result for kind, result in results.items() if not isinstance(result, NotDefined)}
 
 
 def runs(step: str, obj) -> bool:
@@ -47,27 +52,46 @@ def runs(step: str, obj) -> bool:
 
 
 __all__ = [
-    "ContactRule", "calibration_tables", "coefficient_coverage", "contact_rule", "head", "held_out_residuals",
-    "importances", "regression_record", "runs", "show_intervals", "show_partial_dependence", "show_targets",
-    "show_tree", "suite_note",
+    "ContactRule", "NotDefined", "calibration_tables", "coefficient_coverage", "contact_rule", "defined", "head",
+    "held_out_residuals", "importances", "regression_record", "runs", "show_calibration", "show_contact_list",
+    "show_contact_rule", "show_effects", "show_gains", "show_intervals", "show_partial_dependence",
+    "show_residuals", "show_suite", "show_targets", "show_tree", "split_note", "suite_note",
 ]
 
 
 def show_targets(problem) -> None:
-    """Show the two targets with their meaning, and print their summary (:func:`~marketing.regression.target_summary`).
+    """Show the targets with their meaning, and print their summary (:func:`~marketing.regression.target_summary`).
 
     Returns nothing, so that a notebook cell ending with it shows the summary once (as text).
     """
     from IPython.display import Markdown, display
 
     display(Markdown("\n".join(
-        f"- **{kind}**: `{problem.target_column(kind)}`: {problem.meanings[kind]}" for kind in KINDS
+        f"- **{kind}**: `{problem.target_column(kind)}`: {problem.meanings[kind]}" if kind in problem.meanings
+        else f"- **{kind}**: not defined by this case (no `targets.{kind}` in its case file)" for kind in KINDS
     )))
     summary = target_summary(problem)
-    print(
-        f"{summary['customers']} customers; {problem.target_column('continuous')}: mean {summary['mean']:.2f}, "
-        f"sd {summary['sd']:.2f}; {problem.target_column('binary')}: {summary['positive_rate']:.1%} positive"
-    )
+    parts = [f"{summary['customers']} customers"]
+    if "mean" in summary:
+        parts.append(f"{problem.target_column('continuous')}: mean {summary['mean']:.2f}, sd {summary['sd']:.2f}")
+    if "positive_rate" in summary:
+        parts.append(f"{problem.target_column('binary')}: {summary['positive_rate']:.1%} positive")
+    print("; ".join(parts))
+
+
+def split_note(splits: dict) -> str:
+    """How the customers are split for the targets the case defines (one sentence when the split is shared)."""
+    notes = list(dict.fromkeys(split.description for split in splits.values()))
+    return "\n".join(notes)
+
+
+def show_suite(result):
+    """The suite's note (:func:`suite_note`) and its held-out metrics, or why the target has no suite."""
+    if isinstance(result, NotDefined):
+        print(f"No {result.kind} model: {result.reason}.")
+        return None
+    print(suite_note(result))
+    return result.metrics.round(3)
 
 
 def suite_note(result) -> str:
@@ -84,27 +108,45 @@ def suite_note(result) -> str:
     return "\n".join(lines)
 
 
-def show_intervals(result, metric: str, *, unit: str = "") -> None:
-    """Draw the bootstrap intervals of ``metric`` for every model of the suite."""
+def show_intervals(result, metric: str) -> None:
+    """Draw the bootstrap intervals of ``metric`` for every model of the suite (in the target's unit)."""
     from marketing.plots import regression as regplots
 
-    if runs(INTERVALS, result):
-        regplots.model_comparison(result.intervals, metric, unit=unit)
+    if not isinstance(result, NotDefined) and runs(INTERVALS, result):
+        regplots.model_comparison(result.intervals, metric, unit=result.label if result.kind == "continuous" else "")
 
 
-def show_tree(result, *, target_label: str) -> None:
+def show_tree(result) -> None:
     """Draw the suite's depth-3 decision tree."""
     from marketing.plots import regression as regplots
 
-    if runs(TREE, result):
-        regplots.tree_diagram(result.models["tree"], target_label=target_label)
+    if not isinstance(result, NotDefined) and runs(TREE, result):
+        regplots.tree_diagram(result.models["tree"], target_label=result.label)
+
+
+def show_effects(results: dict, problem) -> dict[str, pd.DataFrame]:
+    """Each defined target's standardized coefficients: the effects in words, then drawn; returns the tables."""
+    from IPython.display import Markdown, display
+
+    from marketing.plots import regression as regplots
+    from marketing.regression.interpret import effect_sentences
+
+    per_unit = {"continuous": "change in {} per standard deviation (or vs reference level)",
+                "binary": "change in log-odds of {} per standard deviation (or vs reference level)"}
+    coefs = {kind: result.coefficient_table(scale="standardized") for kind, result in defined(results).items()}
+    for kind, result in defined(results).items():
+        display(Markdown(f"**{result.label}**\n\n" + "\n".join(
+            f"- {line}" for line in effect_sentences(coefs[kind], problem.levels, outcome=result.label, kind=kind))))
+    for kind, result in defined(results).items():
+        regplots.coefficients(coefs[kind], xlabel=per_unit[kind].format(result.label))
+    return coefs
 
 
 def coefficient_coverage(results: dict, truth) -> dict[str, pd.DataFrame]:
     """For each target, whether the planted coefficients lie in the raw-scale intervals; ``{}`` without a truth."""
     if truth is None:
         return {}
-    return {kind: coverage(result.coefficient_table(), truth.coefficients(result.label)) for kind, result in results.items()}
+    return {kind: coverage(result.coefficient_table(), truth.coefficients(result.label)) for kind, result in defined(results).items()}
 
 
 def importances(results: dict, problem, splits: dict, *, n_repeats: int = 5, random_state: int | None = 0):
@@ -117,7 +159,7 @@ def importances(results: dict, problem, splits: dict, *, n_repeats: int = 5, ran
     if not runs(IMPORTANCE, problem):
         return None
     tables = {}
-    for kind, result in results.items():
+    for kind, result in defined(results).items():
         test = splits[kind].test
         tables[kind] = permutation_importances(
             result.models, problem.features.iloc[test], problem.targets[kind].iloc[test], kind,
@@ -127,16 +169,18 @@ def importances(results: dict, problem, splits: dict, *, n_repeats: int = 5, ran
         print(f"{result.label}: the best model ({result.best}) relies most on "
               + ", then ".join(f"{f} ({v:.3f})" for f, v in zip(top["feature"], top["importance"], strict=True)))
     for kind, score_label in (("continuous", "R²"), ("binary", "ROC AUC")):
-        regplots.importances(tables[kind].loc[tables[kind]["model"] != "baseline"], score_label=score_label)
+        if kind in tables:
+            regplots.importances(tables[kind].loc[tables[kind]["model"] != "baseline"], score_label=score_label)
     return tables
 
 
-def show_partial_dependence(result, problem, split, tables, *, n_features: int = 3) -> None:
+def show_partial_dependence(result, problem, splits: dict, tables, *, n_features: int = 3) -> None:
     """Draw the gradient-boosting model's partial dependence on its ``n_features`` most important features."""
     from marketing.plots import regression as regplots
 
-    if not runs(PARTIAL_DEPENDENCE, problem):
+    if isinstance(result, NotDefined) or not runs(PARTIAL_DEPENDENCE, problem):
         return
+    split = splits[result.kind]
     table = tables[result.kind]
     top = table.loc[table["model"] == "gradient_boosting"].head(n_features)["feature"].tolist()
     frame = partial_dependence_frame(
@@ -151,10 +195,44 @@ def held_out_residuals(result, n: int = 5000, random_state: int | None = 0) -> p
     return residual_frame(sample[result.label], sample[result.best])
 
 
+def show_residuals(result, n: int = 5000, random_state: int | None = 0) -> None:
+    """The best continuous model's held-out residuals: their mean and sd, and the diagnostic plots."""
+    from marketing.plots import regression as regplots
+
+    if isinstance(result, NotDefined):
+        return
+    residuals = held_out_residuals(result, n, random_state)
+    print(f"{result.best}: residual mean {residuals['residual'].mean():.3f}, sd {residuals['residual'].std():.3f}")
+    regplots.residual_diagnostics(residuals, unit=result.label)
+
+
 def calibration_tables(result, models=("logistic", "gradient_boosting")) -> dict[str, pd.DataFrame]:
     """The calibration table of the best model and of each of ``models`` the suite has."""
     names = [name for name in dict.fromkeys([models[0], result.best, *models[1:]]) if name in result.metrics.index]
     return {name: calibration_table(result.predictions, result.label, name) for name in names}
+
+
+def show_calibration(result):
+    """Draw the calibration of the best binary model and its reference models; return the best one's table."""
+    from marketing.plots import regression as regplots
+
+    if isinstance(result, NotDefined):
+        return None
+    tables = calibration_tables(result)
+    regplots.calibration(tables)
+    return tables[result.best].round(3)
+
+
+def show_gains(result):
+    """The best binary model's gains and lift by held-out score decile, drawn; returns the table (None without a binary target)."""
+    from marketing.plots import regression as regplots
+    from marketing.regression.targeting import gains_table
+
+    if isinstance(result, NotDefined):
+        return None
+    gains = gains_table(result.predictions, result.label, result.best)
+    regplots.gains(gains)
+    return gains
 
 
 @dataclass(frozen=True)
@@ -188,6 +266,38 @@ class ContactRule:
         return "\n".join(lines)
 
 
+def show_contact_rule(result, targeting: dict):
+    """The break-even rule of the case's ``targeting`` costs on the held-out scores: in words and drawn."""
+    from marketing.plots import regression as regplots
+
+    if isinstance(result, NotDefined):
+        return None
+    rule = contact_rule(result, targeting["contact_cost"], targeting["response_value"])
+    print(rule.summary())
+    regplots.profit(rule.curve, n_rule=rule.n_rule)
+    return rule
+
+
+def show_contact_list(result, problem, case, data, export_dir):
+    """Score every customer, write the campaign list for the CRM and show its first rows (pseudonyms on real data).
+
+    Returns the list's totals (:func:`~marketing.regression.targeting.contact_totals`), None without a binary target.
+    """
+    from IPython.display import display
+
+    from marketing.privacy import export_note, publishable
+    from marketing.regression.targeting import campaign_list, contact_totals, export_campaign_list
+
+    if isinstance(result, NotDefined):
+        return None
+    cost, value = case.targeting["contact_cost"], case.targeting["response_value"]
+    contacts = campaign_list(result.predict(problem.table), "score", cost, value, actions=case.playbook.get("score_bands"))
+    path, listed = export_campaign_list(contacts, export_dir), contact_totals(contacts)
+    print(f"{export_note(path, contacts)}: {listed['contacted']} to contact, expected profit {listed['expected_profit']:.2f}")
+    display(publishable(head(contacts, 10).round(4), data))
+    return listed
+
+
 def contact_rule(result, contact_cost: float, response_value: float) -> ContactRule:
     """The break-even rule applied to the best binary model's held-out scores."""
     threshold = break_even_probability(contact_cost, response_value)
@@ -203,35 +313,35 @@ def regression_record(case, data, splits, continuous, binary, *, gains, rule, li
     (None without a truth), and the targeting results: break-even probability, the top decile's
     lift, what the rule does on the held-out customers and what the campaign list holds.
     """
-    split = splits["continuous"]
-    return {
+    split = next(iter(splits.values()))
+    record = {
         "engine": engine_of(data),
         "case_study": case.name,
         "split": split.method,
         "n_train": split.n_train,
         "n_test": split.n_test,
-        "continuous": {
-            "target": continuous.label,
-            "best_model": continuous.best,
-            "models": continuous.metrics.to_dict(orient="index"),
-            "coef_coverage": _covered(coef_coverage, "continuous"),
-        },
-        "binary": {
-            "target": binary.label,
-            "best_model": binary.best,
-            "positive_rate": float(gains["positives"].sum() / gains["customers"].sum()),
-            "models": binary.metrics.to_dict(orient="index"),
-            "coef_coverage": _covered(coef_coverage, "binary"),
-        },
-        "targeting": {
+    }
+    for kind, result in (("continuous", continuous), ("binary", binary)):
+        if isinstance(result, NotDefined):
+            record[kind] = {"target": None, "not_defined": result.reason}
+            continue
+        record[kind] = {
+            "target": result.label,
+            "best_model": result.best,
+            "models": result.metrics.to_dict(orient="index"),
+            "coef_coverage": _covered(coef_coverage, kind),
+        }
+    if not isinstance(binary, NotDefined):
+        record["binary"]["positive_rate"] = float(gains["positives"].sum() / gains["customers"].sum())
+        record["targeting"] = {
             "break_even_probability": rule.threshold,
             "top_decile_lift": float(gains["lift"].iloc[0]),
             "test_contacted": rule.n_rule,
             "test_realised_profit": float(rule.profit_at[rule.n_rule]),
             "list_contacted": listed["contacted"],
             "list_expected_profit": listed["expected_profit"],
-        },
-    }
+        }
+    return record
 
 
 def _covered(checks: dict, kind: str) -> float | None:

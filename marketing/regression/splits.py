@@ -285,7 +285,7 @@ def _stratified_parts(table, target: str, kind: str, test_size: float, random_st
 
 
 def holdouts(problem, test_size: float = 0.2, random_state: int | None = 0) -> dict:
-    """The holdout of each target, ``{"continuous": split, "binary": split}``, on the problem's engine.
+    """The holdout of each target the case defines, ``{"continuous": split, "binary": split}``, on the problem's engine.
 
     The latest ``test_size`` share of sign-ups when the data has a sign-up date (the same split
     for both targets), else a stratified random holdout per target. In memory each split is a
@@ -302,10 +302,9 @@ def holdouts(problem, test_size: float = 0.2, random_state: int | None = 0) -> d
     >>> splits["binary"].method, splits["binary"].n_train, splits["binary"].n_test
     ('time', 1600, 400)
     """
+    kinds = list(problem.targets)  # the targets the case defines
     if engine_of(problem) == "spark":
         if problem.time is not None:  # a split by time is the same for both targets
-            return dict.fromkeys(KINDS, frame_holdout(problem, "continuous", test_size, random_state))
-        return {kind: frame_holdout(problem, kind, test_size, random_state) for kind in KINDS}
-    return {
-        kind: holdout(problem.targets[kind], problem.time, test_size, random_state) for kind in ("continuous", "binary")
-    }
+            return dict.fromkeys(kinds, frame_holdout(problem, kinds[0], test_size, random_state))
+        return {kind: frame_holdout(problem, kind, test_size, random_state) for kind in kinds}
+    return {kind: holdout(problem.targets[kind], problem.time, test_size, random_state) for kind in kinds}

@@ -35,7 +35,7 @@ from marketing.capabilities import unavailable
 from marketing.frames import as_frame
 from marketing.regression.metrics import metric_table
 from marketing.regression.models import PRIMARY_METRIC, best_model
-from marketing.regression.problem import KINDS
+from marketing.regression.problem import KINDS, defined_kinds
 from marketing.regression.splits import FrameSplit
 from marketing.validation import DataValidationError
 
@@ -124,10 +124,10 @@ def problem_of(data, case: CaseStudy) -> SparkRegressionProblem:
 
     F = _F()
     customers = data.customers
-    targets = {kind: case.targets[kind].column for kind in KINDS}
+    targets = {kind: case.targets[kind].column for kind in defined_kinds(case)}
     features = list(case.regression_features)
     time = SIGNUP if SIGNUP in customers.columns else None
-    extra = [F.col(targets["continuous"]).cast("double"), F.col(targets["binary"]).cast("int")]
+    extra = [F.col(c).cast("double" if kind == "continuous" else "int") for kind, c in targets.items()]
     # persisted: the features aggregate the event log, and every later step reads them
     joined = customer_table(data, features).join(
         customers.select(CUSTOMER, *extra, *([F.col(time)] if time else [])), on=CUSTOMER, how="inner"
@@ -153,7 +153,7 @@ def problem_of(data, case: CaseStudy) -> SparkRegressionProblem:
         levels.update({c: [str(v) for v in row[c]] for c in unknown_levels})
     levels.update({c: [str(v) for v in data.levels[c]] for c in text if c in data.levels})
     levels = {c: levels[c] for c in text}
-    meanings = {kind: case.targets[kind].meaning for kind in KINDS}
+    meanings = {kind: case.targets[kind].meaning for kind in targets}
     excluded = excluded_columns(case, customers.columns)
     return SparkRegressionProblem(table, tuple(features), levels, targets, meanings, time, excluded, int(n))
 

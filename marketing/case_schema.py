@@ -339,6 +339,8 @@ TOP: dict[str, Field] = {
     "value_measure": Field(TEXT, doc="what 'amount' measures, e.g. revenue"),
     "source": Field(TEXT, doc="'synthetic' (default), 'files', or a public dataset's name"),
     "observation_end": Field(DATE, doc="the day features stop and outcomes start"),
+    "label_window_days": Field(Scalar((int,), "a whole number of days"),
+                               doc="build the targets spend_next and churned from the events in the N days after the observation end"),
     "files": Field(MapOf(Either((TEXT, Section(FILE_OPTIONS, label="a mapping of options"))), "a mapping of table name to file"),
                    source="files", doc="for example `files: {customers: customers.csv, transactions: sales.csv}`"),
     "tables": Field(TABLES, required=True, doc="the customers, items and events tables and their columns"),
@@ -364,7 +366,7 @@ TOP: dict[str, Field] = {
 #: but not its own identity, data source or generator.
 OVERLAY = Section(
     {k: dataclasses.replace(f, required=False, needed_by=(), source=None) for k, f in TOP.items()
-     if k not in ("name", "source", "files", "synthetic", "observation_end")},
+     if k not in ("name", "source", "files", "synthetic", "observation_end", "label_window_days")},
     label="a mapping of the keys this dataset overrides",
 )
 TOP["public_sources"] = Field(MapOf(OVERLAY, "a mapping of dataset name to overrides"),

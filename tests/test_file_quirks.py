@@ -248,3 +248,45 @@ def test_event_features_of_a_table_of_people_are_refused_by_name(tmp_path):
 def test_recommendation_needs_the_event_log(tmp_path):
     with pytest.raises(CaseConfigError, match=r"tables.events: missing \(needed by recommendation"):
         load_own_data(people_case(tmp_path, analyses=["recommendation"], item_kind="courses"))
+
+
+def test_targets_from_the_event_log_are_built_leak_free(tmp_path):
+    from marketing.features import customer_table
+
+    # customer 1 buys again 10 days after the end, customer 2 does not, customer 3 only after it
+    (tmp_path / "log.csv").write_text(
+        "c,t,v\n1,2024-01-05,10\n2,2024-02-01,5\n1,2024-03-11,7\n3,2024-03-20,4\n1,2024-06-30,99\n")
+    case = write_case(tmp_path, {"log": "log.csv"}, {"customer_id": "c", "timestamp": "t", "amount": "v"},
+                      analyses=["regression"], regression_features=["frequency", "monetary"],
+                      observation_end="2024-03-01", label_window_days=30,
+                      targets={"continuous": {"column": "spend_next"}, "binary": {"column": "churned"}},
+                      targeting={"contact_cost": 1.0, "response_value": 2.0})
+    data = load_own_data(case)
+    assert data.customers.set_index("customer_id")[["spend_next", "churned"]].to_dict("index") == {
+        1: {"spend_next": 7.0, "churned": 0}, 2: {"spend_next": 0.0, "churned": 1}}
+    # the features see only the events before the end (the 7 and the 99 are the future)
+    assert customer_table(data, ["monetary"])["monetary"].tolist() == [10.0, 5.0]
+    steps = data.cleaning.to_frame().set_index("reason")["rows_removed"]
+    assert steps["no event before the observation end 2024-03-01 (no features, no label)"] == 1
+
+
+def test_a_table_of_people_is_segmented_on_its_columns_against_thirds_of_the_first(capsys):
+    from conftest import ROOT
+
+    from marketing.features import customer_table
+    from marketing.segmentation import Segmenter, baseline_comparison, baseline_segments, rfm_crosstab
+
+    data = load_own_data(ROOT / "data" / "examples" / "students" / "case.yml")
+    table = customer_table(data, data.case.segmentation_features)
+    baseline = baseline_segments(table)
+    assert "cuts its first feature, midterm, into thirds" in capsys.readouterr().out
+    # three equal-count groups of the midterm grade (ties share one): the lowest third is "low midterm"
+    shares = baseline.value_counts(normalize=True)
+    assert set(shares.index) == {"low midterm", "middle midterm", "high midterm"} and shares.min() > 0.25
+    assert table.loc[baseline == "low midterm", "midterm"].max() <= table.loc[baseline == "middle midterm", "midterm"].min()
+    segmenter = Segmenter(n_segments=3, random_state=0).fit(table)
+    comparison = baseline_comparison(segmenter, table, baseline)
+    assert list(comparison.index) == ["clusters", "baseline"] and comparison.loc["baseline", "segments"] == 3
+    crosstab = rfm_crosstab(segmenter.labels_, pd.Series(["a", "b", "c"]), baseline)
+    assert list(crosstab.columns) == ["low midterm", "middle midterm", "high midterm"]
+    assert crosstab.to_numpy().sum() == len(table)

@@ -419,7 +419,36 @@ def load_own_data(case: str | Path | CaseStudy) -> CaseData:
     )
     events = _restore_id_dtype(data.events, data.customers, CUSTOMER)
     events = _restore_id_dtype(events, data.items, ITEM)
-    return dataclasses.replace(data, customers=_binary_target(case, data.customers), events=events)
+    data = dataclasses.replace(data, customers=_binary_target(case, data.customers), events=events)
+    days = _raw_case(case).get("label_window_days")
+    return _with_window_targets(data, int(days), _observation_end(case) is None) if days else data
+
+
+def _with_window_targets(data: CaseData, days: int, end_is_default: bool) -> CaseData:
+    """The label-window targets built from the log (:func:`marketing.features.split_windows`, leak-free):
+    ``spend_next`` (amount in the ``days`` after the observation end) and ``churned`` (no event in
+    them), for the customers with an event before the end; the others (no features, no label) are
+    counted out. Without an ``observation_end`` the window is the log's last ``days`` days.
+    """
+    from marketing.features import split_windows
+
+    where = f"{_where(data.case)}: label_window_days"
+    if data.observation_end is None:
+        raise CaseConfigError(f"{where} builds targets from the events, and this case has no event log (tables.events).")
+    if days <= 0:
+        raise CaseConfigError(f"{where} should be a positive number of days, not {days}.")
+    end = data.observation_end - pd.Timedelta(days=days) if end_is_default else data.observation_end
+    taken = [c for c in ("spend_next", "churned") if c in data.customers]
+    if taken:
+        raise DataValidationError(
+            f"{where}: the customers table already has column(s) {taken}, the names of the built targets; rename them."
+        )
+    _, labels = split_windows(data.events, end, label_days=days)
+    customers = data.customers.loc[data.customers[CUSTOMER].isin(labels.index)]
+    data.cleaning.add("customers", f"no event before the observation end {end.date()} (no features, no label)",
+                      len(data.customers) - len(customers), len(data.customers))
+    customers = customers.merge(labels, left_on=CUSTOMER, right_index=True, how="left").reset_index(drop=True)
+    return dataclasses.replace(data, customers=customers, observation_end=end)
 
 
 def _binary_target(case: CaseStudy, customers: pd.DataFrame) -> pd.DataFrame:

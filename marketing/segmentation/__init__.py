@@ -4,7 +4,8 @@ The pieces, in the order a notebook uses them:
 
 - :class:`SegmentPreprocessor` log-transforms skewed money and count features and scales
   everything to unit variance.
-- :func:`rfm_scores` and :func:`rfm_segments` are the classic rule-based baseline.
+- :func:`rfm_scores` and :func:`rfm_segments` are the classic rule-based baseline;
+  :func:`baseline_segments` picks it, or thirds of a feature for a table without an event log.
 - :class:`Segmenter` chooses the number of segments (:func:`select_k`) and clusters with
   k-means (above 100,000 customers, started from its best run on a sample), a Gaussian
   mixture, Ward agglomerative clustering fitted on a sample, or HDBSCAN (whose noise points
@@ -32,6 +33,7 @@ from marketing.segmentation.preprocess import (
 from marketing.segmentation.rfm import (
     RFM_DEFAULT,
     RFM_RULES,
+    baseline_segments,
     quantile_scores,
     rfm_crosstab,
     rfm_scores,
@@ -81,6 +83,7 @@ __all__ = [
     "action_rules_for",
     "audience_table",
     "baseline_comparison",
+    "baseline_segments",
     "check_segment_count",
     "check_segment_count_fits",
     "check_table",

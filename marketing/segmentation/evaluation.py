@@ -12,7 +12,7 @@ from sklearn.utils import check_random_state
 
 from marketing.columns import CUSTOMER
 from marketing.engines import engine_of
-from marketing.frames import scalars
+from marketing.frames import collect
 from marketing.segmentation.clustering import Segmenter, cluster_quality
 from marketing.segmentation.quality import frame_quality
 from marketing.validation import DataValidationError
@@ -147,25 +147,31 @@ def baseline_comparison(segmenter: Segmenter, table, rfm, truth=None, random_sta
     clusters            0.89         2        1.0
     RFM baseline        0.89         2        1.0
     """
+    from marketing.segmentation.rfm import is_rfm
+
     spark = segmenter.spark_ if getattr(segmenter, "engine_", None) == "spark" else None
     spark = segmenter if spark is None and engine_of(table) == "spark" else spark  # a SparkSegmenter
     if spark is not None:
-        # the RFM labels judged in the clusters' scaled feature space, as the clusters were
+        names = collect(nw.from_native(rfm).select(RFM).unique())[RFM].tolist()
+    else:
+        rfm_codes, names = pd.factorize(np.asarray(rfm))
+    # the row of the RFM rules, or of the thirds of a feature (marketing.segmentation.rfm.baseline_segments)
+    baseline = "RFM baseline" if is_rfm(names) else "baseline"
+    if spark is not None:
+        # the baseline's labels judged in the clusters' scaled feature space, as the clusters were
         points = nw.from_native(spark.scaled(table)).join(nw.from_native(rfm).select(CUSTOMER, RFM), on=CUSTOMER)
         features = list(spark.preprocessor_.feature_names_in_)
         rfm_quality = frame_quality(points, RFM, features, spark.silhouette_sample, random_state)
-        qualities = {"clusters": spark.quality_, "RFM baseline": rfm_quality}
-        n_rfm = scalars(rfm, n=nw.col(RFM).n_unique())["n"]
-        found = {"clusters": (spark.labels_, "segment"), "RFM baseline": (rfm, RFM)}
+        qualities = {"clusters": spark.quality_, baseline: rfm_quality}
+        found = {"clusters": (spark.labels_, "segment"), baseline: (rfm, RFM)}
     else:
-        rfm_codes = pd.factorize(np.asarray(rfm))[0]
         qualities = {
             "clusters": cluster_quality(segmenter.X_, segmenter.labels_, random_state=random_state),
-            "RFM baseline": cluster_quality(segmenter.X_, rfm_codes, random_state=random_state),
+            baseline: cluster_quality(segmenter.X_, rfm_codes, random_state=random_state),
         }
-        n_rfm = len(np.unique(rfm_codes))
         found = {"clusters": (pd.Series(segmenter.labels_, index=table.index), "segment"),
-                 "RFM baseline": (pd.Series(rfm_codes, index=table.index), "segment")}
+                 baseline: (pd.Series(rfm_codes, index=table.index), "segment")}
+    n_rfm = len(names)
     comparison = pd.DataFrame(qualities).T
     comparison["segments"] = [segmenter.n_segments_, int(n_rfm)]
     if truth is not None:

@@ -112,8 +112,9 @@ def segmentation_record(data, segmenter, profiles: pd.DataFrame, actions: pd.Dat
         "stability_ari": stability_ari.mean(),
         "truth_ari": truth_of("clusters", "truth_ari"),
         "truth_nmi": truth_of("clusters", "truth_nmi"),
-        "rfm_truth_ari": truth_of("RFM baseline", "truth_ari"),
-        "rfm_silhouette": comparison.loc["RFM baseline", "silhouette"],
+        # the baseline's row: the RFM rules, or thirds of a feature for a table without an event log
+        "rfm_truth_ari": truth_of(comparison.index[1], "truth_ari"),
+        "rfm_silhouette": comparison["silhouette"].iloc[1],
         "noise_share": segmenter.noise_share_,
         "segment_sizes": {actions.loc[s, "segment_name"]: int(n) for s, n in sizes.items()},
         "n_customers": int(sizes.sum()),

@@ -1,4 +1,5 @@
-"""The rule-based RFM baseline: quantile scores, named RFM segments, and their cross-tab with clusters."""
+"""The rule-based baseline: quantile scores, named RFM segments (or, without an event log, thirds
+of one feature), and their cross-tab with clusters."""
 
 from __future__ import annotations
 
@@ -23,6 +24,46 @@ RFM_RULES: tuple[tuple[str, dict[str, tuple[int, int]]], ...] = (
     ("Hibernating", {"R": (1, 2), "F": (1, 2)}),
 )
 RFM_DEFAULT = "Needs attention"
+#: The groups of the baseline of a table without recency, frequency and monetary columns.
+THIRDS = ("low", "middle", "high")
+#: The columns the RFM rules read.
+RFM_FEATURES = ("recency_days", "frequency", "monetary")
+
+
+def is_rfm(names) -> bool:
+    """Whether baseline segment ``names`` are the RFM rules' (else thirds of a feature)."""
+    return bool(set(names) & ({name for name, _ in RFM_RULES} | {RFM_DEFAULT}))
+
+
+def baseline_segments(table):
+    """The rule-based baseline the clusters are judged against, and a sentence saying which one.
+
+    With recency, frequency and monetary columns: the classic RFM rules
+    (``rfm_segments(rfm_scores(table))``). Without them (a table of one row per person): the
+    table's first feature cut into three equal-count groups, ``low``, ``middle`` and ``high``
+    (ties share a group): the rule of thumb an analyst tries first. The same kind as
+    :func:`rfm_segments` returns, on any engine.
+
+    Examples
+    --------
+    >>> people = pd.DataFrame({"age": [20, 30, 40, 50, 60, 70], "income": [1.0, 2, 3, 4, 5, 6]})
+    >>> baseline_segments(people).tolist()
+    Baseline: this table has no recency, frequency and monetary columns, so the baseline cuts its first feature, age, into thirds.
+    ['low age', 'low age', 'middle age', 'middle age', 'high age', 'high age']
+    """
+    columns = [c for c in nw.from_native(table).columns if c != CUSTOMER]
+    if set(RFM_FEATURES) <= set(columns):
+        print("Baseline: the classic RFM rules on quintile scores of recency, frequency and monetary value.")
+        return rfm_segments(rfm_scores(table))
+    feature = columns[0]
+    print(f"Baseline: this table has no recency, frequency and monetary columns, so the baseline cuts its "
+          f"first feature, {feature}, into thirds.")
+    scores = nw.from_native(quantile_score_table(table, {"_third": (feature, True)}, len(THIRDS)))
+    name = nw.lit(f"{THIRDS[-1]} {feature}", nw.String)
+    for score, level in reversed(list(enumerate(THIRDS[:-1], start=1))):
+        name = nw.when(nw.col("_third") == score).then(nw.lit(f"{level} {feature}", nw.String)).otherwise(name)
+    out = scores.with_columns(name.alias("rfm_segment")).drop("_third").to_native()
+    return out if engine_of(table) == "spark" else out["rfm_segment"]
 
 
 def quantile_scores(values: pd.Series, n_bins: int = 5, higher_is_better: bool = True) -> pd.Series:
@@ -238,8 +279,12 @@ def rfm_crosstab(
     """
     pairs = segment_pairs(labels, rfm, "rfm_segment")
     counts = collect(pairs.group_by(SEGMENT, "rfm_segment").agg(nw.len().alias("customers")))
-    order = [name for name, _ in rules] + [default]
-    order += sorted(set(counts["rfm_segment"]) - set(order))
+    present = set(counts["rfm_segment"])
+    if is_rfm(present):
+        order = [name for name, _ in rules] + [default]
+        order += sorted(present - set(order))
+    else:  # thirds of a feature (baseline_segments): low, middle, high
+        order = sorted(present, key=lambda name: (THIRDS.index(name.split(" ")[0]) if name.split(" ")[0] in THIRDS else 9, name))
     rows = [f"{s}: {n}" for s, n in segment_names.items()] + ["-1: noise"]
     segments = list(segment_names.index) + [-1]
     table = (
@@ -247,7 +292,7 @@ def rfm_crosstab(
         .reindex(index=segments, columns=order).fillna(0).astype("int64")
     )
     table.index = pd.CategoricalIndex(rows, categories=rows, name="cluster")
-    table.columns = pd.CategoricalIndex(order, categories=order, name="RFM segment")
+    table.columns = pd.CategoricalIndex(order, categories=order, name="RFM segment" if is_rfm(present) else "baseline segment")
     return table.loc[(table.sum(axis=1) > 0) | (table.index != "-1: noise")]
 
 

@@ -118,7 +118,7 @@ def test_check_the_till_log_example(capsys):
 def test_the_till_log_example_runs_the_segmentation_report(tmp_path):
     from conftest import execute_template
 
-    _, metrics = execute_template("segmentation", tmp_path, case_study=str(TILL))
+    _, metrics = execute_template("segmentation", tmp_path, case_study=str(TILL), k_max=5, stability_runs=2)
     assert metrics["case_study"] == "till" and metrics["n_customers"] == 300
     assert metrics["silhouette"] > 0.2
 

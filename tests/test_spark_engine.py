@@ -100,6 +100,7 @@ def test_cleaning_counts_every_dropped_row_by_reason(spark, tmp_path):
         "returns or cancellations (negative quantity or amount)": 1,
         "customer not in the customers table": 1,
         "item not in the items table": 1,
+        "dated in the future (after the day of the run)": 0,  # no observation end given
     }
     assert data.events.count() == 3
     assert data.observation_end == pd.Timestamp("2025-03-05")  # the day after the last kept event (Mar 4)

@@ -294,7 +294,7 @@ def test_bad_parameters_and_constant_terms_are_refused(finance):
 def test_contact_list_for_every_customer_is_written_by_spark(finance, tmp_path, capsys):
     result = regression.fit_suite("binary", finance, regression.holdouts(finance)["binary"])
     # the steps Spark lacks say so, in the capability table's words, instead of failing
-    report.show_tree(result, target_label="y")
+    report.show_tree(result)
     report.show_intervals(result, "roc_auc")
     assert report.importances({"binary": result}, finance, {}) is None
     assert "permutation importance: not on engine spark" in capsys.readouterr().out

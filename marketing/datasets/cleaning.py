@@ -33,7 +33,7 @@ def tomorrow() -> pd.Timestamp:
     return pd.Timestamp.now().normalize() + pd.Timedelta(days=1)
 
 
-def clean_events(events, customers=None, items=None):
+def clean_events(events, customers=None, items=None, *, future: bool = True):
     """Drop the events the analyses cannot use, counting each under the first reason that removes it.
 
     Parameters
@@ -42,6 +42,9 @@ def clean_events(events, customers=None, items=None):
         Canonical events (pandas, DuckDB or Spark).
     customers, items : same kind as ``events``, optional
         Their id columns say which customers and items are known; a missing table checks nothing.
+    future : bool
+        Count and drop the events dated after the day of the run: the caller has no observation
+        end, so one mistyped year would move it (as the pandas path does without one).
 
     Returns
     -------
@@ -75,7 +78,8 @@ def clean_events(events, customers=None, items=None):
             flagged = flagged.join(known, on=key, how="left")
             flags.append(flag)
             checks.append((reason, nw.col(flag).is_null()))
-    checks.append((FUTURE, (nw.col(TIMESTAMP) >= nw.lit(tomorrow().to_pydatetime())).fill_null(False)))
+    if future:
+        checks.append((FUTURE, (nw.col(TIMESTAMP) >= nw.lit(tomorrow().to_pydatetime())).fill_null(False)))
     # step i removes the rows its reason catches among those no earlier reason caught
     kept_so_far, steps = nw.lit(True), []
     for i, (_, remove) in enumerate(checks):

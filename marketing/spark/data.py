@@ -211,7 +211,7 @@ def read_case_data(
 
     customers = frames.get("customers")
     items = frames.get("items")
-    events, report, last = clean_events(events, customers, items)
+    events, report, last = clean_events(events, customers, items, future=observation_end is None)
     if customers is None:
         customers = events.select(CUSTOMER).distinct()
     if items is None:

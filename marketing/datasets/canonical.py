@@ -172,8 +172,6 @@ def _events_table(case, tables, customers, items, observation_end, source, repor
     return events, customers, items, observation_end
 
 
-
-
 def _ids_of(events: pd.DataFrame, column: str) -> pd.DataFrame:
     """One row per id the (cleaned) events name, sorted: the table a log without one implies."""
     return pd.DataFrame({column: pd.Series(events[column].unique()).sort_values(ignore_index=True)})
@@ -186,7 +184,9 @@ def _entity_table(tables, spec: dict, id_role: str, source: str | None) -> pd.Da
     if "id" not in spec:
         # a file without an id column (a survey, a school's records): the row number, from 1
         if id_role in df:
-            raise DataValidationError(f"table '{name}' has a column '{id_role}' but tables.*.id does not name it; set `id: {id_role}`.")
+            raise DataValidationError(
+                f"table '{name}' has a column '{id_role}' but its entry in 'tables' names no id; set `id: {id_role}` there."
+            )
         df = df.assign(**{id_role: range(1, len(df) + 1)})
         spec = {**spec, "id": id_role}
     require_columns(df, [spec["id"]], name, source)

@@ -215,6 +215,7 @@ def read_case_files(case: str | Path | CaseStudy, report: CleaningReport | None 
     case = get_case(case)
     where = _where(case)
     date_roles = _date_columns(case)
+    report = report if report is not None else CleaningReport()
     tables = {}
     for table, options in files_spec(case).items():
         frame = _declared(where, table, _read(where, table, options), options, report)
@@ -222,7 +223,7 @@ def read_case_files(case: str | Path | CaseStudy, report: CleaningReport | None 
     return tables
 
 
-def _declared(where: str, table: str, frame: pd.DataFrame, options: dict[str, Any], report: CleaningReport | None) -> pd.DataFrame:
+def _declared(where: str, table: str, frame: pd.DataFrame, options: dict[str, Any], report: CleaningReport) -> pd.DataFrame:
     """The file's declared quirks applied, in the order they depend on each other: missing-value
     codes, nominal codes, derived columns, then exact duplicates (counted)."""
     context = f"{where}: files.{table}"
@@ -230,16 +231,14 @@ def _declared(where: str, table: str, frame: pd.DataFrame, options: dict[str, An
         frame, counts = quirks.missing_codes(frame, options["na_values"], context,
                                              decimal=options.get("decimal"), thousands=options.get("thousands"))
         for column, n in counts.items():
-            if report is not None:
-                report.set_missing(table, f"missing-value codes in '{column}'", n, len(frame))
+            report.set_missing(table, f"missing-value codes in '{column}'", n, len(frame))
     if options.get("nominal"):
         frame = quirks.nominal(frame, options["nominal"], context)
     for name, expression in (options.get("derive") or {}).items():
         frame = frame.assign(**{name: quirks.derive(frame, name, expression, context)})
     if options.get("drop_duplicates"):
         mask = quirks.duplicate_rows(frame)
-        frame = drop_rows(frame, mask, table, "exact duplicate rows", report if report is not None else CleaningReport())
-        frame = frame.reset_index(drop=True)
+        frame = drop_rows(frame, mask, table, "exact duplicate rows", report).reset_index(drop=True)
     return frame
 
 

@@ -146,3 +146,15 @@ def test_the_students_example_runs_the_regression_report(tmp_path, capsys):
     # the models beat the mean on students they were not fitted on
     models = metrics["continuous"]["models"]
     assert models[metrics["continuous"]["best_model"]]["rmse"] < models["baseline"]["rmse"]
+
+
+def test_items_derived_from_the_events_are_named_by_their_ids():
+    # a catalogue derived from a ratings log has no name column: the explanations use the ids
+    from marketing.recommend import ItemKNN, build_interactions
+    from marketing.recommend.evaluation import explain_recommendations
+
+    events = pd.DataFrame({"customer_id": [1, 1, 2, 2, 3], "item_id": ["A", "B", "A", "C", "B"]})
+    model = ItemKNN(n_neighbors=2).fit(build_interactions(events))
+    recommendations = pd.DataFrame({"customer_id": [3], "item_id": ["A"], "cold_start": [False]})
+    out = explain_recommendations(model, recommendations, pd.DataFrame({"item_id": ["A", "B", "C"]}))
+    assert out["because"].tolist() == ["because you have B"]

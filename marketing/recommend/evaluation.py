@@ -432,8 +432,13 @@ def _rounded(value, digits: int):
 
 
 def explain_recommendations(model: ItemKNN, recommendations: pd.DataFrame, items: pd.DataFrame, n: int = 2) -> pd.DataFrame:
-    """Add a "because you have ..." column to item-kNN recommendations (a few customers at a time)."""
-    names = items.set_index(ITEM)["name"]
+    """Add a "because you have ..." column to item-kNN recommendations (a few customers at a time).
+
+    Items are named by the catalogue's ``name`` column, or by their id where it has none (a
+    catalogue derived from the events).
+    """
+    catalogue = items.set_index(ITEM)
+    names = catalogue["name"] if "name" in catalogue else catalogue.index.to_series()
     reasons = []
     for customer, item, cold in recommendations[[CUSTOMER, ITEM, "cold_start"]].itertuples(index=False):
         if cold:

@@ -172,19 +172,17 @@ def data_overview(data):
     import narwhals as nw
 
     from marketing.columns import TIMESTAMP
-    from marketing.frames import count_where, frame
+    from marketing.frames import count_where, scalars
 
     if data.observation_end is None:
         print(f"{n_rows(data.customers):,} rows, one per person; no event log.")
     else:
         end = data.observation_end.to_pydatetime()
         before = nw.col(TIMESTAMP) < nw.lit(end)
-        row = frame(data.events).select(
-            count_where(before).alias("inside"), nw.len().alias("all"),
-            nw.when(before).then(nw.col(TIMESTAMP)).min().alias("first"),
-            nw.when(before).then(nw.col(TIMESTAMP)).max().alias("last"),
+        row = scalars(
+            data.events, inside=count_where(before), all=nw.len(),
+            first=nw.when(before).then(nw.col(TIMESTAMP)).min(), last=nw.when(before).then(nw.col(TIMESTAMP)).max(),
         )
-        row = (row.collect() if isinstance(row, nw.LazyFrame) else row).rows(named=True)[0]
         inside, later = int(row["inside"] or 0), int(row["all"]) - int(row["inside"] or 0)
         span = f" from {row['first']:%Y-%m-%d} to {row['last']:%Y-%m-%d}" if inside else ""
         after = f"; {later:,} later events (the label window) are not used by the features" if later else ""

@@ -23,6 +23,17 @@ from marketing.validation import DataValidationError
 LOG_FEATURES = ("frequency", "monetary", "avg_order_value", "n_items")
 
 
+def require_numeric_features(frame, features: Sequence[str], name: str) -> None:
+    """Raise unless every one of ``features`` of a narwhals ``frame`` is numeric (the schema only is read)."""
+    schema = frame.collect_schema()
+    bad = [c for c in features if not schema[c].is_numeric()]
+    if bad:
+        raise DataValidationError(
+            f"{name}: feature(s) {bad} are not numeric. Segment on numeric features only, or "
+            "one-hot encode categorical attributes first."
+        )
+
+
 def check_table(table, name: str = "customer table"):
     """Check a customer table for segmentation on any engine: not empty, numeric features, no missing values.
 
@@ -52,13 +63,7 @@ def check_table(table, name: str = "customer table"):
     in_memory = isinstance(table, pd.DataFrame)
     frame = as_frame(table, [] if in_memory else [CUSTOMER], name)
     features = [c for c in frame.columns if in_memory or c != CUSTOMER]
-    schema = frame.collect_schema()
-    bad = [c for c in features if not schema[c].is_numeric()]
-    if bad:
-        raise DataValidationError(
-            f"{name}: feature(s) {bad} are not numeric. Segment on numeric features only, or "
-            "one-hot encode categorical attributes first."
-        )
+    require_numeric_features(frame, features, name)
     values = [nw.col(c).cast(nw.Float64) for c in features]
     row = scalars(frame, _rows=nw.len(), **{f"_{i}": count_where(v.is_null() | v.is_nan()) for i, v in enumerate(values)})
     if row["_rows"] == 0 or not features:

@@ -12,6 +12,7 @@ from marketing.columns import CUSTOMER
 from marketing.engines import engine_of
 from marketing.frames import collect, count_where, running_sums, scalars
 from marketing.segmentation.labels import SEGMENT, segment_pairs
+from marketing.segmentation.preprocess import require_numeric_features
 from marketing.validation import DataValidationError
 
 #: Named RFM segments: the first rule whose score ranges all hold wins. Each rule maps a score
@@ -130,14 +131,7 @@ def quantile_score_table(table, scores: Mapping[str, tuple[str, bool]], n_bins: 
                 f"{[c for c in frame.columns if c != CUSTOMER]}. Include it in the features, or name the column with "
                 "recency=/frequency=/monetary=."
             )
-    wanted = list(dict.fromkeys(c for c, _ in scores.values()))
-    schema = frame.collect_schema()
-    bad = [c for c in wanted if not schema[c].is_numeric()]
-    if bad:
-        raise DataValidationError(
-            f"{name}: feature(s) {bad} are not numeric. Segment on numeric features only, or "
-            "one-hot encode categorical attributes first."
-        )
+    require_numeric_features(frame, list(dict.fromkeys(c for c, _ in scores.values())), name)
     signed = [(nw.col(c).cast(nw.Float64) * (1.0 if up else -1.0)) for c, up in scores.values()]
     row = scalars(frame, _n=nw.len(), **{f"_{i}": count_where(v.is_null() | v.is_nan()) for i, v in enumerate(signed)})
     missing = {c: row[f"_{i}"] for i, (c, _) in enumerate(scores.values()) if row[f"_{i}"]}

@@ -308,6 +308,7 @@ PLAYBOOK = Section({
 TARGETING = Section({
     "contact_cost": Field(NUMBER, required=True, doc="what one contact costs"),
     "response_value": Field(NUMBER, required=True, doc="what one positive response is worth"),
+    "currency": Field(TEXT, doc="the unit of contact_cost and response_value, e.g. EUR (shown on the profit figure)"),
 })
 
 #: Top-level keys of the synthetic generator's spec (marketing.datasets.synthetic.generate);

@@ -74,7 +74,7 @@ def test_unknown_key_without_a_close_name_lists_the_allowed_ones(shop):
     raw, path = shop
     raw["targeting"]["budget"] = 1000
     [problem] = problems_of(write(path, raw))
-    assert problem == "targeting.budget: unknown key; allowed: contact_cost, response_value"
+    assert problem == "targeting.budget: unknown key; allowed: contact_cost, response_value, currency"
 
 
 def test_every_problem_is_reported_at_once(shop):

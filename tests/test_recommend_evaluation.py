@@ -116,3 +116,59 @@ def test_campaign_list_and_explanations(splits):
     explained = explain_recommendations(model, campaign, data.items)
     assert explained["because"].str.startswith("because you have").sum() == 6
     assert explained.loc[explained["cold_start"], "because"].str.contains("no history").all()
+
+
+# --- the model is chosen inside the training events (issue 16) -----------------------------------
+def test_the_model_is_chosen_on_the_validation_split_not_on_the_test_part(splits):
+    from marketing.recommend import Split, validation_split
+    from marketing.recommend.evaluation import best_by_ndcg
+
+    data, split = splits["ecommerce"]
+    models = {"popularity": PopularityRecommender(), "item_knn": ItemKNN()}
+    result = compare_models(split, k=10, models=models, items=data.items["item_id"])
+    inner = validation_split(split)
+    # the validation window ends where the test window starts, and lies inside the training events
+    assert pd.Timestamp(inner.details["cutoff"]) == pd.Timestamp(split.details["cutoff"]) - pd.Timedelta(days=60)
+    assert len(inner.train) + inner.details["repeat_pairs_left_out"] <= len(split.train)
+    assert result.best_model == best_by_ndcg(result.validation) == "item_knn"
+    assert "Chosen on a validation split inside the training events" in result.note()
+    # a test part that only popularity gets right: the test table changes, the choice does not
+    top = split.train.groupby("item_id")["customer_id"].nunique().idxmax()
+    rigged = Split(split.train, split.test.assign(item_id=top), split.method, split.details)
+    models = {"popularity": PopularityRecommender(), "item_knn": ItemKNN()}
+    again = compare_models(rigged, k=10, models=models, items=data.items["item_id"])
+    assert best_by_ndcg(again.table) == "popularity"
+    assert again.best_model == "item_knn"
+    pd.testing.assert_frame_equal(again.validation, result.validation)
+
+
+def test_the_sweep_runs_on_the_validation_split(splits):
+    from marketing.recommend import validation_split
+
+    data, split = splits["health"]
+    tuning = sweep(split, "item_knn", [10], k=5, items=data.items["item_id"])
+    inner = compare_models(validation_split(split), k=5, models={"popularity": PopularityRecommender(),
+                           "item_knn": ItemKNN(n_neighbors=10)}, items=data.items["item_id"], validation=None)
+    assert tuning["ndcg"].iloc[0] == pytest.approx(inner.table.loc["item_knn", "ndcg"])
+
+
+def test_degenerate_data_say_so_and_write_no_campaign(tmp_path, capsys):
+    from types import SimpleNamespace
+
+    from marketing.recommend import show_campaign
+
+    # every test pair is an item nobody had in training: no model can get one right
+    events = pd.DataFrame({
+        "customer_id": [1, 1, 2, 2, 3, 1, 2],
+        "item_id": [10, 20, 10, 20, 10, 90, 91],
+        "timestamp": pd.to_datetime(["2025-01-02", "2025-01-03", "2025-01-04", "2025-01-05", "2025-01-06",
+                                     "2025-02-20", "2025-02-21"]),
+    })
+    split = make_split(events, "time", observation_end="2025-03-01", test_days=20)
+    result = compare_models(split, k=2, models={"popularity": PopularityRecommender(), "item_knn": ItemKNN()})
+    assert result.degenerate and np.isnan(result.gain)
+    assert "No model recommends a single test pair correctly" in result.note() and "nan" not in result.note()
+    data = SimpleNamespace(customers=pd.DataFrame({"customer_id": [1, 2, 3]}), items=None)
+    assert show_campaign(result, build_interactions(events), data, k=2, export_dir=tmp_path) is None
+    assert list(tmp_path.iterdir()) == []
+    assert "No campaign list" in capsys.readouterr().out

@@ -171,7 +171,7 @@ def test_result_predictions_hold_ids_target_and_every_model():
     X, y = tiny_linear()
     X.index = pd.Index(np.arange(101, 113), name="customer_id")
     split = time_holdout(pd.Series(pd.date_range("2024-01-01", periods=12)), 0.25)   # the last three
-    result = fit_models("continuous", X, y.set_axis(X.index), split, n_boot=5, names=["linear"])
+    result = fit_models("continuous", X, y.set_axis(X.index), split, n_boot=5, names=["linear"], cv=2)
     assert list(result.predictions.columns) == ["customer_id", "y", "baseline", "linear"]
     assert result.predictions["customer_id"].tolist() == [110, 111, 112]
     # an exact relation: the linear model predicts every held-out customer exactly

@@ -49,7 +49,7 @@ def test_every_figure_is_titled_and_labelled(fitted):
     y_test = y.iloc[split.test]
     p = result.predictions["logistic"]
     held_out = result.predictions
-    _labelled(regplots.model_comparison(result.intervals, "roc_auc"))
+    _labelled(regplots.model_comparison(result.intervals, "roc_auc", chosen=result.best))
     _labelled(regplots.tree_diagram(result.models["tree"], target_label="y"))
     _labelled(regplots.calibration({"logistic": calibration_table(held_out, "y", "logistic")}))
     _labelled(regplots.coefficients(coefficient_table(X, y, "binary", scale="standardized"), xlabel="log-odds per sd"))

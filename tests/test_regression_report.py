@@ -5,6 +5,7 @@ from types import SimpleNamespace
 import pandas as pd
 
 from marketing.regression import report
+from marketing.regression.models import Selection
 
 
 def test_a_step_the_engine_lacks_prints_the_capability_sentence(capsys):
@@ -18,8 +19,18 @@ def test_a_step_the_engine_lacks_prints_the_capability_sentence(capsys):
         "the decision tree diagram: not on engine spark (see the engine note at the top).",
         "partial dependence: not on engine spark (see the engine note at the top).",
     ]
+    metrics = pd.DataFrame({"roc_auc": [0.5, 0.8], "log_loss": [0.6, 0.5]}, index=["baseline", "logistic"])
+    nan = float("nan")
+    scores = pd.DataFrame({"log_loss": [0.61, 0.52], "log_loss_sd": [nan] * 2, "roc_auc": [0.5, 0.79],
+                           "roc_auc_sd": [nan] * 2}, index=["baseline", "logistic"])
+    selection = Selection("a validation split of 40 of the 200 training customers", scores, "log_loss", "logistic")
+    on_spark = SimpleNamespace(engine="spark", kind="binary", best="logistic", label="y", primary_metric="log_loss",
+                               metrics=metrics, intervals=None, selection=selection)
     assert report.suite_note(on_spark).splitlines() == [
-        "best model on held-out customers (lowest log loss): logistic",
+        "chosen model: logistic (lowest log loss in a validation split of 40 of the 200 training customers: 0.520)",
+        "logistic on the held-out customers: log_loss 0.500; roc_auc 0.800 (baseline 0.500)",
+        "verdict: logistic ranks customers better than chance and gives better probabilities than the base rate on "
+        "customers it never saw.",
         "ridge, penalised logistic regression, the tree and gradient boosting: not on engine spark "
         "(see the engine note at the top).",
     ]
@@ -87,3 +98,89 @@ def test_a_case_without_targets_is_refused():
     case = dataclasses.replace(get_case("finance"), targets={})
     with pytest.raises(DataValidationError, match="defines no target under 'targets': give a continuous one, a binary one, or both"):
         regression_problem(load_case_data("finance"), case)
+
+
+# --- honest model choice and results-driven words (issue 16) ---------------------------------------
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from marketing.regression.models import fit_models  # noqa: E402
+from marketing.regression.splits import Split  # noqa: E402
+
+
+def _signal(n=400, seed=0):
+    rng = np.random.default_rng(seed)
+    X = pd.DataFrame({"x": rng.normal(size=n), "z": rng.normal(size=n)}, index=pd.Index(np.arange(n), name="customer_id"))
+    y = pd.Series((X["x"] + rng.logistic(size=n) * 0.5 > 0).astype(int), index=X.index, name="y")
+    return X, y
+
+
+def test_the_model_is_chosen_on_the_training_part_not_on_the_test_part():
+    X, y = _signal()
+    split = Split(np.arange(300), np.arange(300, 400), "time", "last 100")
+    # a test part where the truth is reversed: the test set alone would crown the baseline
+    y_rev = y.copy()
+    y_rev.iloc[300:] = 1 - y.iloc[300:]
+    honest = fit_models("binary", X, y, split, n_boot=5, names=["logistic"])
+    rigged = fit_models("binary", X, y_rev, split, n_boot=5, names=["logistic"])
+    assert rigged.metrics.loc["logistic", "log_loss"] > rigged.metrics.loc["baseline", "log_loss"]
+    assert honest.best == rigged.best == "logistic"
+    assert rigged.selection.method == "5-fold cross-validation on the 300 training customers"
+    pd.testing.assert_frame_equal(honest.selection.scores, rigged.selection.scores)
+    # and the words say the chosen model failed on the test customers
+    assert not report.beats_baseline(rigged)
+    assert "does not clearly beat the baseline" in report.verdict(rigged)
+
+
+def test_cv_zero_chooses_on_one_validation_split_of_the_training_part():
+    X, y = _signal()
+    split = Split(np.arange(300), np.arange(300, 400), "time", "last 100")
+    result = fit_models("binary", X, y, split, n_boot=5, names=["logistic"], cv=0)
+    assert result.selection.method == "a validation split of 60 of the 300 training customers"
+    assert result.selection.scores["log_loss_sd"].isna().all()
+    with pytest.raises(ValueError, match="cv=1"):
+        fit_models("binary", X, y, split, n_boot=5, names=["logistic"], cv=1)
+
+
+def test_noise_gets_no_targeting_and_no_campaign_list(tmp_path, capsys):
+    rng = np.random.default_rng(3)
+    X = pd.DataFrame({"x": rng.normal(size=300)}, index=pd.Index(np.arange(300), name="customer_id"))
+    y = pd.Series(rng.integers(0, 2, size=300), index=X.index, name="y")
+    result = fit_models("binary", X, y, Split(np.arange(240), np.arange(240, 300), "time", ""), n_boot=20,
+                        names=["logistic"])
+    assert not report.beats_baseline(result)
+    assert report.show_contact_rule(result, {"contact_cost": 1.0, "response_value": 4.0}) is None
+    case = SimpleNamespace(targeting={"contact_cost": 1.0, "response_value": 4.0}, playbook={})
+    problem = SimpleNamespace(table=X.reset_index().assign(y=y.to_numpy()))
+    assert report.show_contact_list(result, problem, case, None, tmp_path) is None
+    assert list(tmp_path.iterdir()) == []
+    out = capsys.readouterr().out
+    assert out.count("No targeting is recommended") == 2 and "No campaign list is written" in out
+    text = report.conclusions(report.NotDefined("continuous", "none"), result)
+    assert "no model ranks customers by `y` better than chance" in text and "no model-based targeting" in text
+    assert "above chance" not in text.replace("better than chance", "")
+
+
+def test_conclusions_quote_the_chosen_models_numbers():
+    X, y = _signal()
+    result = fit_models("binary", X, y, Split(np.arange(300), np.arange(300, 400), "time", ""), n_boot=20,
+                        names=["logistic"])
+    assert report.beats_baseline(result)
+    text = report.conclusions(report.NotDefined("continuous", "none"), result)
+    auc = result.metrics.loc["logistic", "roc_auc"]
+    assert f"logistic ranks customers with roc_auc {auc:.3f}" in text
+    assert "No targeting" not in text
+
+
+def test_a_held_out_score_far_above_the_cross_validated_one_is_flagged():
+    X, y = _signal(seed=5)
+    split = Split(np.arange(300), np.arange(300, 400), "time", "last 100")
+    assert report.selection_warnings(fit_models("binary", X, y, split, n_boot=5, names=["logistic"])) == []
+    # the test customers are easier than the training ones: their outcome follows x without noise
+    rng = np.random.default_rng(6)
+    weak = ((0.5 * X["x"] + rng.logistic(size=len(X))) > 0).astype(int).rename("y")
+    easy = weak.where(X.index < 300, (X["x"] > 0).astype(int))
+    result = fit_models("binary", X, easy, split, n_boot=5, names=["logistic"])
+    [warning] = report.selection_warnings(result)
+    assert warning.startswith("logistic's held-out roc_auc 0.999 is far above its cross-validated 0.577")
+    assert f"warning: {warning}" in report.suite_note(result).splitlines()

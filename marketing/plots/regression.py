@@ -21,10 +21,11 @@ _LABELS = {
 }
 
 
-def model_comparison(intervals: pd.DataFrame, metric: str, *, unit: str = "", title: str | None = None) -> Figure:
+def model_comparison(intervals: pd.DataFrame, metric: str, *, chosen: str, unit: str = "", title: str | None = None) -> Figure:
     """Held-out ``metric`` of every model with its bootstrap interval; the baseline in grey.
 
-    ``intervals`` is :attr:`marketing.regression.SuiteResult.intervals`.
+    ``intervals`` is :attr:`marketing.regression.SuiteResult.intervals`; ``chosen`` the model the
+    report uses (chosen on the training part); the title says whether it beats the baseline here.
 
     Examples
     --------
@@ -32,8 +33,8 @@ def model_comparison(intervals: pd.DataFrame, metric: str, *, unit: str = "", ti
     >>> set_theme()
     >>> intervals = pd.DataFrame({"model": ["baseline", "linear"], "metric": "rmse",
     ...                           "value": [10.0, 4.0], "low": [9.0, 3.5], "high": [11.0, 4.5]})
-    >>> model_comparison(intervals, "rmse").axes[0].get_title(loc="left")  # set_theme titles sit left
-    'linear beats the baseline on held-out customers: rmse 4.000 vs 10.000'
+    >>> model_comparison(intervals, "rmse", chosen="linear").axes[0].get_title(loc="left")  # set_theme titles sit left
+    'The chosen model, linear, beats the baseline on held-out customers: rmse 4.000 vs 10.000'
     """
     rows = intervals.loc[intervals["metric"] == metric].reset_index(drop=True)
     fig, ax = plt.subplots(figsize=(8, 3.6))
@@ -50,9 +51,13 @@ def model_comparison(intervals: pd.DataFrame, metric: str, *, unit: str = "", ti
     ax.set_ylabel("model")
     if title is None:
         base = rows.set_index("model")["value"]
-        better = base.drop("baseline")
-        best = better.idxmin() if metric in ("rmse", "mae", "log_loss", "brier") else better.idxmax()
-        title = f"{best} beats the baseline on held-out customers: {metric} {base[best]:.3f} vs {base['baseline']:.3f}"
+        lower_is_better = metric in ("rmse", "mae", "log_loss", "brier")
+        if chosen == "baseline":
+            title = f"The baseline was chosen: no model beat it on the training customers ({metric} shown on held-out ones)"
+        else:
+            beats = (base[chosen] < base["baseline"]) if lower_is_better else (base[chosen] > base["baseline"])
+            title = (f"The chosen model, {chosen}, {'beats' if beats else 'does not beat'} the baseline on held-out "
+                     f"customers: {metric} {base[chosen]:.3f} vs {base['baseline']:.3f}")
     ax.set_title(title)
     fig.tight_layout()
     return fig
@@ -191,11 +196,12 @@ def gains(table: pd.DataFrame, *, title: str | None = None) -> Figure:
     return fig
 
 
-def profit(curve: pd.DataFrame, *, n_rule: int, currency: str = "EUR", title: str | None = None) -> Figure:
+def profit(curve: pd.DataFrame, *, n_rule: int, currency: str = "", title: str | None = None) -> Figure:
     """Expected and realised profit by share contacted; the contact rule's choice marked.
 
     ``curve`` is :func:`marketing.regression.profit_curve` (on any engine); ``n_rule`` is the
-    number of customers the rule contacts (a value of ``curve["contacted"]``).
+    number of customers the rule contacts (a value of ``curve["contacted"]``); ``currency`` the
+    unit of the case's costs (its ``targeting.currency``), left out when the case does not say.
     """
     fig, ax = plt.subplots(figsize=(8, 4))
     share = curve["share_contacted"] * 100
@@ -206,8 +212,9 @@ def profit(curve: pd.DataFrame, *, n_rule: int, currency: str = "EUR", title: st
     ax.axvline(share[rule], color="0.3", linestyle="--", linewidth=1, label="contact rule: p > break-even")
     ax.axhline(0, color="0.5", linewidth=0.8)
     ax.set_xlabel("customers contacted, highest scores first [%]")
-    ax.set_ylabel(f"campaign profit [{currency}]")
+    ax.set_ylabel("campaign profit" + (f" [{currency}]" if currency else ""))
     ax.legend(frameon=False)
-    ax.set_title(title or f"Contacting the {share[rule]:.0f}% above break-even earns {curve['realised_profit'][rule]:,.0f} {currency} on held-out customers")
+    earned = f"{curve['realised_profit'][rule]:,.0f}" + (f" {currency}" if currency else "")
+    ax.set_title(title or f"Contacting the {share[rule]:.0f}% above break-even earns {earned} on held-out customers")
     fig.tight_layout()
     return fig

@@ -25,6 +25,7 @@ from marketing.recommend.evaluation import (
     head,
     make_model,
     recommendation_record,
+    show_campaign,
     sweep,
 )
 from marketing.recommend.interactions import (
@@ -50,7 +51,9 @@ from marketing.recommend.metrics import (
 )
 from marketing.recommend.models import ALS, EASE, ItemKNN, PopularityRecommender, Recommender, UserKNN
 from marketing.recommend.ratings import BiasBaseline, GlobalMean, evaluate_ratings
-from marketing.recommend.split import SPLITS, Split, leave_last_n_out, make_split, random_split, split_by_time
+from marketing.recommend.split import (
+    SPLITS, Split, leave_last_n_out, make_split, random_split, split_by_time, validation_split,
+)
 
 __all__ = [
     "ALS", "BASELINE", "DEFAULT_GRID", "EASE", "MAIN_PARAMETER", "RANKING_METRICS", "SPLITS", "WEIGHTINGS",
@@ -58,7 +61,7 @@ __all__ = [
     "Recommender", "Split", "UserKNN", "build_interactions", "campaign_list", "catalogue_coverage",
     "compare_models", "compare_ratings", "default_models", "evaluate_model", "evaluate_ratings",
     "explain_recommendations", "explained_examples", "head", "interaction_summary", "item_popularity",
-    "recommendation_record",
+    "recommendation_record", "show_campaign", "validation_split",
     "hit_rate_at_k", "leave_last_n_out", "make_model", "make_split", "mae", "map_at_k", "mrr_at_k",
     "ndcg_at_k", "novelty", "precision_at_k", "random_split", "ranking_metrics", "recall_at_k", "rmse",
     "split_by_time", "sweep",

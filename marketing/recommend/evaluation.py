@@ -9,6 +9,8 @@ engine branch.
 from __future__ import annotations
 
 from collections.abc import Mapping
+import copy
+import dataclasses
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -23,8 +25,8 @@ from marketing.recommend import relational as rel
 from marketing.recommend.interactions import build_interactions, id_values
 from marketing.recommend.metrics import RANKING_METRICS, catalogue_coverage, novelty, ranking_metrics
 from marketing.recommend.models import ALS, EASE, ItemKNN, PopularityRecommender, Recommender, UserKNN
-from marketing.recommend.split import Split
-from marketing.validation import require_columns
+from marketing.recommend.split import Split, validation_split
+from marketing.validation import DataValidationError, require_columns
 
 BASELINE = "popularity"
 ANALYSIS = "recommendation"
@@ -105,6 +107,10 @@ class Comparison:
         The split's counts and the test pairs of items outside the catalogue.
     items : optional
         The catalogue the models were fitted with (Spark keeps it beside the pairs).
+    validation : pandas.DataFrame or None
+        The same table for the validation split inside the training part, where the model is chosen.
+    selection : str
+        How the model was chosen, in words (or why it could not be).
     """
 
     table: pd.DataFrame
@@ -114,11 +120,20 @@ class Comparison:
     k: int
     details: dict = field(default_factory=dict)
     items: object = None
+    validation: pd.DataFrame | None = None
+    selection: str = ""
 
     @property
     def best_model(self) -> str:
-        """The model with the highest NDCG@k (the baseline wins ties)."""
-        return best_by_ndcg(self.table)
+        """The chosen model: the highest NDCG@k on the validation split inside the training part
+        (:attr:`validation`; the baseline wins ties), never on the test part. Without a validation
+        table (``compare_models(validation=None)``) there is no choice to make: popularity."""
+        return BASELINE if self.validation is None else best_by_ndcg(self.validation)
+
+    @property
+    def degenerate(self) -> bool:
+        """No model, the baseline included, recommends a single test pair correctly (NDCG 0 or undefined)."""
+        return not bool((self.table["ndcg"].fillna(0) > 0).any())
 
     @property
     def engine(self) -> str:
@@ -126,8 +141,10 @@ class Comparison:
 
     @property
     def gain(self) -> float:
-        """Relative NDCG@k gain of the best model over the baseline (0 when the baseline wins)."""
-        return float(self.table.loc[self.best_model, "ndcg"] / self.table.loc[BASELINE, "ndcg"] - 1)
+        """Relative test NDCG@k gain of the chosen model over the baseline (0 when the baseline is
+        chosen; NaN when the baseline's NDCG is 0)."""
+        base = self.table.loc[BASELINE, "ndcg"]
+        return float(self.table.loc[self.best_model, "ndcg"] / base - 1) if base > 0 else float("nan")
 
     def refit(self, interactions, name: str | None = None):
         """Refit model ``name`` (default: the best) on ``interactions`` (e.g. every event up to the
@@ -138,12 +155,22 @@ class Comparison:
         return model.fit(interactions)
 
     def note(self) -> str:
-        """The result in two sentences: the best model against popularity, and the cold-start count."""
-        best, ndcg = self.best_model, self.table["ndcg"]
-        return (
-            f"Best model: {best}; NDCG@{self.k} {ndcg[best]:.3f} vs popularity {ndcg[BASELINE]:.3f} "
-            f"({self.gain:+.1%}).\nCold-start test customers (popularity list only): {self.cold_start['n_customers']}"
-        )
+        """The result in words: how the model was chosen, its test NDCG against popularity, the
+        cold-start count; or that the data give no model anything to get right."""
+        ndcg, k = self.table["ndcg"], self.k
+        cold = f"Cold-start test customers (popularity list only): {self.cold_start['n_customers']}"
+        if self.degenerate:
+            return (f"No model recommends a single test pair correctly (NDCG@{k} is 0 for every model, popularity "
+                    "included): the test window holds too few new pairs, or the data are not repeat interactions. "
+                    f"Nothing here can be trusted, and no campaign list is written.\n{cold}")
+        best = self.best_model
+        lines = [self.selection]
+        if best == BASELINE:
+            lines.append(f"Popularity is the model to use: NDCG@{k} {ndcg[BASELINE]:.3f} on the test customers.")
+        else:
+            lines.append(f"On the test customers: {best} NDCG@{k} {ndcg[best]:.3f} vs popularity {ndcg[BASELINE]:.3f} "
+                         f"({self.gain:+.1%}).")
+        return "\n".join([*lines, cold])
 
 
 def best_by_ndcg(table: pd.DataFrame) -> str:
@@ -172,8 +199,16 @@ def compare_models(
     random_state: int = 42,
     col_customer: str = CUSTOMER,
     col_item: str = ITEM,
+    validation="auto",
 ) -> Comparison:
-    """Fit each model on ``split.train`` (binary interactions) and evaluate it at ``k`` on ``split.test``.
+    """Fit each model on ``split.train`` (binary interactions) and evaluate it at ``k`` on ``split.test``;
+    choose the model on a validation split inside ``split.train``.
+
+    The choice (:attr:`Comparison.best_model`) is made on ``validation``: by default
+    :func:`~marketing.recommend.validation_split` of ``split`` (the same method again, inside the
+    training events), where every model is fitted and scored the same way; the test part only
+    measures the chosen model. ``validation=None`` skips the choice (popularity is then the
+    model to use).
 
     Test customers without training history are cold-start: every model serves them the
     popularity list, so they are evaluated once, separately. Test pairs of items outside the
@@ -192,6 +227,8 @@ def compare_models(
     items : table or array-like, optional
         The catalogue (a table with ``item_id``, or the ids).
     random_state : int
+    validation : "auto", Split or None
+        Where the model is chosen (see above).
 
     Returns
     -------
@@ -218,8 +255,30 @@ def compare_models(
     """
     if not split.details.get("test_pairs", 1) or (engine_of(split.test) != "spark" and len(split.test) == 0):
         raise ValueError("The split has no test pairs: choose a longer test window or another split.")
+    chosen_on, selection = None, "No validation split was asked for: popularity is the model to use."
+    if isinstance(validation, str) and validation == "auto":
+        try:
+            validation = validation_split(split, random_state)
+        except DataValidationError as error:
+            validation, selection = None, f"Popularity is used: {error}"
+    if validation is not None:
+        chosen_on = compare_models(validation, k, None if models is None else copy.deepcopy(dict(models)), items,
+                                   random_state, col_customer, col_item, validation=None).table
+        what = {"time": "the last days before the test window", "leave_last": "each customer's last training items",
+                "random": "a random share of each customer's training items"}.get(validation.method, "a validation split")
+        best = best_by_ndcg(chosen_on)
+        selection = (f"Chosen on a validation split inside the training events ({what}; "
+                     f"{validation.details['test_pairs']:,} pairs): {best}, validation NDCG@{k} "
+                     f"{chosen_on.loc[best, 'ndcg']:.3f} vs popularity {chosen_on.loc[BASELINE, 'ndcg']:.3f}.")
     if engine_of(split.train) == "spark":
-        return _compare_spark(split, k, models, items, random_state)
+        result = _compare_spark(split, k, models, items, random_state)
+    else:
+        result = _compare_memory(split, k, models, items, random_state, col_customer, col_item)
+    return dataclasses.replace(result, validation=chosen_on, selection=selection)
+
+
+def _compare_memory(split, k, models, items, random_state, col_customer, col_item) -> Comparison:
+    """compare_models in memory: the sparse-matrix models, scored by the CSR metric code."""
     items = id_values(items, col_item)
     train = build_interactions(split.train, weighting="binary", items=items, col_customer=col_customer, col_item=col_item)
     if models is None:
@@ -302,7 +361,9 @@ def sweep(
     split: Split, name: str, values=None, k: int = 10, items=None, random_state: int = 42
 ) -> pd.DataFrame:
     """NDCG, recall and coverage at ``k`` of model ``name`` for each value of its main parameter
-    (:data:`MAIN_PARAMETER`); ``values`` defaults to :data:`DEFAULT_GRID`.
+    (:data:`MAIN_PARAMETER`); ``values`` defaults to :data:`DEFAULT_GRID`. Measured on the
+    validation split inside the training events (:func:`~marketing.recommend.validation_split`):
+    tuning on the test part would make its score optimistic.
 
     Returns None, after saying why, when there is nothing to sweep: the baseline won, or the
     engine does not run the sweep (each value is a refit; see :mod:`marketing.capabilities`).
@@ -318,10 +379,15 @@ def sweep(
         raise ValueError(f"model {name!r} has no hyper-parameter to sweep; use one of {sorted(MAIN_PARAMETER)}.")
     param = MAIN_PARAMETER[name]
     values = DEFAULT_GRID[name] if values is None else values
+    try:
+        inner = validation_split(split, random_state)
+    except DataValidationError as error:
+        print(f"No sweep: {error}")
+        return None
     rows = []
     for value in values:
         models = {BASELINE: PopularityRecommender(), name: make_model(name, random_state, **{param: value})}
-        result = compare_models(split, k=k, models=models, items=items, random_state=random_state)
+        result = compare_models(inner, k=k, models=models, items=items, random_state=random_state, validation=None)
         row = result.table.loc[name, ["ndcg", "recall", "coverage"]].to_dict()
         rows.append({"parameter": param, "value": value, **row})
     return pd.DataFrame(rows)
@@ -358,6 +424,24 @@ def campaign_list(model, customers, items, k: int = 10):
     if engine_of(customers) == "spark":
         return rel.with_item_names(model.recommend(customers, k), items).persist()
     return rel.with_item_names(model.recommend(id_values(customers, CUSTOMER), k=k), items)
+
+
+def show_campaign(result: Comparison, interactions, data, k: int = 10, export_dir=".", n_shown: int | None = None):
+    """The notebook's last step: refit the chosen model on ``interactions`` (every event up to the
+    observation end), write every customer's top ``k`` for the CRM, say what was written, and return
+    the first rows to show (pseudonyms on real data). Degenerate data (:attr:`Comparison.degenerate`)
+    get no list: the reason is printed and None returned.
+    """
+    from marketing.privacy import export_note, publishable, write_crm_export
+
+    if result.degenerate:
+        print("No campaign list: no model got a single test pair right, so its lists would be guesses.")
+        return None
+    final = result.refit(interactions)
+    campaign = campaign_list(final, data.customers, data.items, k=k)
+    path = write_crm_export(campaign, export_dir, "recommendation_campaign")
+    print(f"Campaign list ({result.best_model}): {export_note(path, campaign)}.")
+    return publishable(head(campaign, n_shown or k), data)
 
 
 def head(frame, n: int = 10) -> pd.DataFrame:
@@ -414,6 +498,9 @@ def recommendation_record(result: Comparison, split, ratings=None, data=None) ->
         "k": result.k,
         "split": split.method,
         "best_model": result.best_model,
+        "selection": result.selection,
+        "validation_ndcg": None if result.validation is None else result.validation["ndcg"].to_dict(),
+        "degenerate": result.degenerate,
         "models": {name: {m: row[m] for m in metrics} for name, row in result.table.iterrows()},
         "n_test_users": int(result.table["n_customers"].iloc[0]),
         "cold_start_users": result.cold_start["n_customers"],

@@ -214,9 +214,53 @@ def make_split(
         if observation_end is None:
             lf = _events(events, [TIMESTAMP])
             end = _naive(rel.first_row(lf.select(nw.col(TIMESTAMP).max()))[TIMESTAMP])
-        return split_by_time(events, end - pd.Timedelta(days=test_days))
+        held_out = split_by_time(events, end - pd.Timedelta(days=test_days))
+        held_out.details["test_days"] = test_days
+        return held_out
     if method == "leave_last":
         return leave_last_n_out(events, n=n, random_state=random_state)
     if method == "random":
         return random_split(events, test_size=test_size, random_state=random_state)
     raise ValueError(f"split={method!r}: use one of {SPLITS}.")
+
+
+def validation_split(split: Split, random_state: int = 42) -> Split:
+    """The same kind of split again, inside ``split.train``: where models are chosen and tuned.
+
+    ``"time"``: the ``test_days`` before the test window's cut-off are the validation window;
+    ``"leave_last"`` and ``"random"``: each customer's last ``n`` (or a ``test_size`` share of
+    their) training items. The test part is never seen, so a choice made here can be reported on it.
+
+    Raises
+    ------
+    DataValidationError
+        The training part is too short for a validation split of this kind (say which, and what to
+        change).
+
+    Examples
+    --------
+    >>> events = pd.DataFrame({"customer_id": [1, 1, 1, 2, 2], "item_id": [5, 6, 7, 5, 6],
+    ...     "timestamp": pd.to_datetime(["2025-01-05", "2025-02-10", "2025-03-10", "2025-01-20", "2025-02-15"])})
+    >>> held_out = make_split(events, "time", observation_end="2025-04-01", test_days=30)
+    >>> inner = validation_split(held_out)
+    >>> inner.details["cutoff"], inner.test[["customer_id", "item_id"]].values.tolist()
+    ('2025-01-31 00:00:00', [[1, 6], [2, 6]])
+    """
+    details = split.details
+    if split.method == "time":
+        if "test_days" not in details:
+            raise ValueError("validation_split needs the split's test_days: make the split with make_split(method='time').")
+        cutoff = pd.Timestamp(details["cutoff"]) - pd.Timedelta(days=details["test_days"])
+        try:
+            inner = split_by_time(split.train, cutoff)
+        except DataValidationError as error:
+            raise DataValidationError(
+                f"no validation window before the test window: {error} Use a shorter test_days or a longer log."
+            ) from None
+        inner.details["test_days"] = details["test_days"]
+        return inner
+    if split.method == "leave_last":
+        return leave_last_n_out(split.train, n=details["n"], random_state=random_state)
+    if split.method == "random":
+        return random_split(split.train, test_size=details["test_size"], random_state=random_state)
+    raise ValueError(f"split.method={split.method!r}: use one of {SPLITS}.")

@@ -41,7 +41,7 @@ from threadpoolctl import threadpool_limits
 from marketing.columns import CUSTOMER
 from marketing.regression.metrics import GREATER_IS_BETTER, bootstrap_metrics, metric_function, metric_table
 from marketing.regression.problem import check_features, check_target
-from marketing.regression.splits import Split, stratified_folds
+from marketing.regression.splits import Split, stratified_folds, stratified_holdout
 
 #: The metric that picks the best model: RMSE for amounts; log loss for probabilities, because
 #: the contact rule uses the probabilities themselves, so they must rank *and* be calibrated.
@@ -169,6 +169,92 @@ def predict(model: Pipeline, X: pd.DataFrame, kind: str) -> np.ndarray:
     return model.predict(X)
 
 
+#: Share of the training customers held out for validation when ``cv=0``.
+VALIDATION_SIZE = 0.2
+
+
+@dataclass(frozen=True)
+class Selection:
+    """How a suite's model was chosen: on the training customers only, never on the test part.
+
+    Attributes
+    ----------
+    method : str
+        In words, e.g. ``"5-fold cross-validation on the 1,600 training customers"``.
+    scores : DataFrame
+        One row per model: the mean of each metric over the folds, and ``<metric>_sd`` its
+        standard deviation over the folds (NaN with a single validation split).
+    primary_metric : str
+    chosen : str
+        The model with the best mean primary metric (the simpler model, listed first, wins ties).
+    """
+
+    method: str
+    scores: pd.DataFrame
+    primary_metric: str
+    chosen: str
+
+
+def select_model(
+    kind: str,
+    X: pd.DataFrame,
+    y: pd.Series,
+    cv: int = 5,
+    *,
+    random_state: int | None = 0,
+    names: Sequence[str] | None = None,
+) -> Selection:
+    """Choose the suite's model on training data: ``cv``-fold stratified cross-validation, or
+    with ``cv=0`` one stratified validation split of :data:`VALIDATION_SIZE` of the customers.
+
+    Parameters
+    ----------
+    kind : {"continuous", "binary"}
+    X, y : DataFrame, Series
+        The training part only.
+    cv : int
+        Folds (at least 2), or 0 for a single validation split.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> X = pd.DataFrame({"x": rng.normal(size=200)})
+    >>> y = pd.Series(2 * X["x"] + rng.normal(size=200), name="y")
+    >>> selection = select_model("continuous", X, y, cv=3, names=["linear"])
+    >>> selection.chosen, selection.method, list(selection.scores.index)
+    ('linear', '3-fold cross-validation on the 200 training customers', ['baseline', 'linear'])
+    """
+    if isinstance(cv, bool) or not isinstance(cv, (int, np.integer)) or cv == 1 or cv < 0:
+        raise ValueError(f"cv={cv!r}: give the number of folds (2 or more), or 0 for one validation split.")
+    if cv:
+        folds = stratified_folds(y, int(cv), random_state)
+        method = f"{cv}-fold cross-validation on the {len(y):,} training customers"
+    else:
+        split = stratified_holdout(y, VALIDATION_SIZE, random_state)
+        folds = [(split.train, split.test)]
+        method = f"a validation split of {len(split.test):,} of the {len(y):,} training customers"
+    scores = _fold_scores(kind, X, y, folds, random_state, names)
+    primary = PRIMARY_METRIC[kind]
+    grouped = scores.drop(columns="fold").groupby("model", sort=False)
+    means = grouped.mean()
+    # the spread over the folds; a single validation split has none
+    spread = grouped.std() if cv else means * np.nan
+    table = means.join(spread.add_suffix("_sd"))
+    return Selection(method, table, primary, best_model(table, primary))
+
+
+def _fold_scores(kind, X, y, folds, random_state, names) -> pd.DataFrame:
+    """One row per (model, fold): the metrics of the suite fitted on each fold's training rows."""
+    fn = metric_function(kind)
+    rows = []
+    with threadpool_limits(limits=1):   # see fit_models
+        for fold, (train, test) in enumerate(folds):
+            for name, model in model_suite(kind, X, random_state, names).items():
+                model.fit(X.iloc[train], y.iloc[train])
+                rows.append({"model": name, "fold": fold, **fn(y.iloc[test], predict(model, X.iloc[test], kind))})
+    return pd.DataFrame(rows)
+
+
 @dataclass(frozen=True)
 class SuiteResult:
     """A fitted suite and its held-out evaluation (the in-memory engine).
@@ -192,6 +278,8 @@ class SuiteResult:
     primary_metric : str
     X_train, y_train : DataFrame, Series
         The training part (for the coefficient table).
+    selection : Selection
+        How the model was chosen, on the training part (:func:`select_model`).
     """
 
     kind: str
@@ -203,11 +291,12 @@ class SuiteResult:
     primary_metric: str
     X_train: pd.DataFrame
     y_train: pd.Series
+    selection: Selection
 
     @property
     def best(self) -> str:
-        """The model with the best primary metric on the test part (baseline included)."""
-        return best_model(self.metrics, self.primary_metric)
+        """The chosen model: the best primary metric on the training part (:attr:`selection`), never on the test part."""
+        return self.selection.chosen
 
     def coefficient_table(self, *, level: float = 0.95, scale: str = "raw") -> pd.DataFrame:
         """Unpenalized OLS / Logit coefficients on the training part (:func:`~marketing.regression.coefficient_table`)."""
@@ -228,7 +317,7 @@ class SuiteResult:
 
 
 def best_model(metrics: pd.DataFrame, primary_metric: str) -> str:
-    """The row of ``metrics`` with the best ``primary_metric`` (shared by both engines' results)."""
+    """The row of ``metrics`` with the best ``primary_metric``; the first listed wins ties (shared by both engines)."""
     column = metrics[primary_metric]
     return str(column.idxmax() if GREATER_IS_BETTER[primary_metric] else column.idxmin())
 
@@ -241,8 +330,10 @@ def fit_suite(
     random_state: int | None = 0,
     n_boot: int = 200,
     names: Sequence[str] | None = None,
+    cv: int = 5,
 ):
-    """Fit the model suite of ``kind`` on the training part and evaluate it on the test part, on the problem's engine.
+    """Fit the model suite of ``kind`` on the training part, choose its model on the training part, and
+    evaluate every model on the test part, on the problem's engine.
 
     In memory: the five models of the module docstring (:func:`fit_models`), with bootstrap
     intervals. On Spark: the baseline and the unpenalized GLM
@@ -263,6 +354,9 @@ def fit_suite(
         Bootstrap resamples for the metric intervals.
     names : sequence of str, optional
         A subset of the suite (see :func:`model_suite`).
+    cv : int
+        Folds of the cross-validation that chooses the model inside the training part (0: one
+        validation split there; :func:`select_model`). Spark always uses one validation split.
 
     Examples
     --------
@@ -286,7 +380,8 @@ def fit_suite(
         from marketing.spark import regression as spark_regression
 
         return spark_regression.fit_suite(kind, problem, split, random_state=random_state, n_boot=n_boot, names=names)
-    return fit_models(kind, problem.features, problem.targets[kind], split, random_state=random_state, n_boot=n_boot, names=names)
+    return fit_models(kind, problem.features, problem.targets[kind], split, random_state=random_state, n_boot=n_boot,
+                      names=names, cv=cv)
 
 
 def fit_models(
@@ -298,10 +393,13 @@ def fit_models(
     random_state: int | None = 0,
     n_boot: int = 200,
     names: Sequence[str] | None = None,
+    cv: int = 5,
 ) -> SuiteResult:
     """Fit every model of the suite on ``split.train`` of ``X`` and ``y`` and evaluate it on ``split.test``.
 
-    The baseline is fitted and scored with exactly the same code as the other models.
+    The baseline is fitted and scored with exactly the same code as the other models. The model
+    the report uses (:attr:`SuiteResult.best`) is chosen by :func:`select_model` on the training
+    part: the test part only measures it.
 
     Parameters
     ----------
@@ -318,6 +416,8 @@ def fit_models(
         Bootstrap resamples for the metric intervals.
     names : sequence of str, optional
         A subset of the suite (see :func:`model_suite`).
+    cv : int
+        Folds of the model choice (:func:`select_model`; 0: one validation split).
 
     Examples
     --------
@@ -336,6 +436,7 @@ def fit_models(
     X_train, X_test = X.iloc[split.train], X.iloc[split.test]
     y_train = check_target(y.iloc[split.train], kind, f"{y.name} (training part)")
     y_test = check_target(y.iloc[split.test], kind, f"{y.name} (test part)")
+    selection = select_model(kind, X_train, y_train, cv, random_state=random_state, names=names)
     models = model_suite(kind, X, random_state, names)
     predictions = {}
     # one thread (OpenMP and BLAS): on customer tables thread start-up costs more than it saves,
@@ -354,7 +455,8 @@ def fit_models(
         },
         names=["model"],
     ).reset_index()
-    return SuiteResult(kind, label, models, predictions, metrics, intervals, PRIMARY_METRIC[kind], X_train, y_train)
+    return SuiteResult(kind, label, models, predictions, metrics, intervals, PRIMARY_METRIC[kind], X_train, y_train,
+                       selection)
 
 
 def cross_validate_suite(
@@ -385,11 +487,4 @@ def cross_validate_suite(
     """
     X = check_features(X)
     y = check_target(y, kind)
-    fn = metric_function(kind)
-    rows = []
-    with threadpool_limits(limits=1):   # see fit_suite
-        for fold, (train, test) in enumerate(stratified_folds(y, n_splits, random_state)):
-            for name, model in model_suite(kind, X, random_state, names).items():
-                model.fit(X.iloc[train], y.iloc[train])
-                rows.append({"model": name, "fold": fold, **fn(y.iloc[test], predict(model, X.iloc[test], kind))})
-    return pd.DataFrame(rows)
+    return _fold_scores(kind, X, y, stratified_folds(y, n_splits, random_state), random_state, names)

@@ -18,7 +18,7 @@ from marketing.engines import engine_of
 from marketing.frames import count_where
 from marketing.regression.frames import as_frame, bounded_sample, head, scalars
 from marketing.regression.interpret import coverage, partial_dependence_frame, permutation_importances, residual_frame
-from marketing.regression.metrics import calibration_table
+from marketing.regression.metrics import GREATER_IS_BETTER, calibration_table
 from marketing.regression.problem import KINDS, NotDefined, target_summary
 from marketing.regression.targeting import break_even_probability, profit_curve
 
@@ -52,10 +52,11 @@ def runs(step: str, obj) -> bool:
 
 
 __all__ = [
-    "ContactRule", "NotDefined", "calibration_tables", "coefficient_coverage", "contact_rule", "defined", "head",
-    "held_out_residuals", "importances", "regression_record", "runs", "show_calibration", "show_contact_list",
-    "show_contact_rule", "show_effects", "show_gains", "show_intervals", "show_partial_dependence",
-    "show_residuals", "show_suite", "show_targets", "show_tree", "split_note", "suite_note",
+    "ContactRule", "NO_TARGETING", "NotDefined", "beats_baseline", "calibration_tables", "coefficient_coverage",
+    "conclusions", "contact_rule", "defined", "head", "held_out_residuals", "importances", "regression_record", "runs",
+    "show_calibration", "show_contact_list", "show_contact_rule", "show_effects", "show_gains", "show_intervals",
+    "show_partial_dependence", "show_residuals", "show_suite", "show_targets", "show_tree", "split_note",
+    "selection_warnings", "suite_note", "suite_table", "verdict",
 ]
 
 
@@ -86,17 +87,69 @@ def split_note(splits: dict) -> str:
 
 
 def show_suite(result):
-    """The suite's note (:func:`suite_note`) and its held-out metrics, or why the target has no suite."""
+    """The suite's note (:func:`suite_note`) and a table of every model: its cross-validated (or
+    validation) score on the training part, and its held-out metrics; or why the target has no suite."""
     if isinstance(result, NotDefined):
         print(f"No {result.kind} model: {result.reason}.")
         return None
     print(suite_note(result))
-    return result.metrics.round(3)
+    return suite_table(result).round(3)
+
+
+def suite_table(result) -> pd.DataFrame:
+    """One row per model: ``chosen`` (a tick for the chosen model), the training-part score of the
+    primary metric (``cv_<metric>``, ``cv_<metric>_sd``), then the held-out metrics."""
+    primary = result.primary_metric
+    scores = result.selection.scores[[primary, f"{primary}_sd"]].add_prefix("cv_")
+    chosen = pd.Series(["✓" if m == result.best else "" for m in result.metrics.index], index=result.metrics.index)
+    return pd.concat([chosen.rename("chosen"), scores, result.metrics], axis=1).rename_axis("model")
+
+
+#: The metric that says whether a model ranks or predicts better than chance, per target.
+SKILL = {"continuous": ("r2", 0.0), "binary": ("roc_auc", 0.5)}
+
+
+def beats_baseline(result) -> bool:
+    """Whether the chosen model is not the baseline and, on the held-out customers, beats it on the
+    primary metric and has skill: R² above 0, or ROC AUC above 0.5 (the whole 95% bootstrap
+    interval, where the engine gives one)."""
+    if result.best == "baseline":
+        return False
+    primary, metrics = result.primary_metric, result.metrics
+    better = GREATER_IS_BETTER[primary] == (metrics.loc[result.best, primary] > metrics.loc["baseline", primary])
+    metric, chance = SKILL[result.kind]
+    low = _interval(result, metric)[0]
+    return bool(better and metrics.loc[result.best, metric] > chance and (low is None or low > chance))
+
+
+def _interval(result, metric: str) -> tuple[float | None, float | None]:
+    """The chosen model's bootstrap interval of ``metric`` (None, None without intervals)."""
+    if result.intervals is None:
+        return None, None
+    row = result.intervals.loc[(result.intervals["model"] == result.best) & (result.intervals["metric"] == metric)]
+    return (float(row["low"].iloc[0]), float(row["high"].iloc[0])) if len(row) else (None, None)
+
+
+def _with_interval(result, metric: str) -> str:
+    low, high = _interval(result, metric)
+    value = result.metrics.loc[result.best, metric]
+    return f"{metric} {value:.3f}" + ("" if low is None else f" (95% interval {low:.3f} to {high:.3f})")
 
 
 def suite_note(result) -> str:
-    """The best model on the held-out customers and, where fitted, the penalty strength chosen by cross-validation."""
-    lines = [f"best model on held-out customers ({PRIMARY[result.kind]}): {result.best}"]
+    """The chosen model, how it was chosen (on the training part), its held-out score with its
+    interval, and whether it beats the baseline; where fitted, the penalty strengths."""
+    primary, selection = result.primary_metric, result.selection
+    cv = selection.scores.loc[result.best]
+    spread = "" if pd.isna(cv[f"{primary}_sd"]) else f", sd {cv[f'{primary}_sd']:.3f} over the folds"
+    metric, _ = SKILL[result.kind]
+    lines = [
+        f"chosen model: {result.best} ({PRIMARY[result.kind]} in {selection.method}: {cv[primary]:.3f}{spread})",
+        f"{result.best} on the held-out customers: {_with_interval(result, primary)}; {_with_interval(result, metric)}"
+        + ("" if result.best == "baseline" else f" (baseline {result.metrics.loc['baseline', metric]:.3f})"),
+        verdict(result),
+        *(f"warning: {w}" for w in selection_warnings(result)),
+    ]
     if not supports("regression", FLEXIBLE_MODELS, engine_of(result)):
         lines.append(unavailable("regression", FLEXIBLE_MODELS, engine_of(result)))
     elif result.kind == "continuous" and "ridge" in result.models:
@@ -108,12 +161,42 @@ def suite_note(result) -> str:
     return "\n".join(lines)
 
 
+def selection_warnings(result) -> list[str]:
+    """A held-out score far above the cross-validated one (more than 0.05 and three fold standard
+    deviations better): the test customers are easier than the training ones, or something known
+    only in the test period leaks into a feature. Empty without fold spreads (one validation split)."""
+    metric, _ = SKILL[result.kind]
+    scores = result.selection.scores.loc[result.best]
+    cv, sd = scores[metric], scores[f"{metric}_sd"]
+    test = result.metrics.loc[result.best, metric]
+    if result.best == "baseline" or pd.isna(sd) or not test - cv > max(0.05, 3 * sd):
+        return []
+    return [f"{result.best}'s held-out {metric} {test:.3f} is far above its cross-validated {cv:.3f} (sd {sd:.3f}): "
+            "the test customers differ from the training ones, or a feature carries information from after the "
+            "prediction moment; check the features before trusting the held-out score."]
+
+
+def verdict(result) -> str:
+    """One sentence: whether the chosen model beats its baseline on the held-out customers."""
+    if beats_baseline(result):
+        what = "predicts the amount better than the average does" if result.kind == "continuous" else (
+            "ranks customers better than chance and gives better probabilities than the base rate")
+        return f"verdict: {result.best} {what} on customers it never saw."
+    if result.best == "baseline":
+        return ("verdict: no model beats the baseline on the training part; the features do not predict "
+                f"{result.label} here, so no model-based decision is recommended.")
+    metric, chance = SKILL[result.kind]
+    return (f"verdict: {result.best} does not clearly beat the baseline on the held-out customers ({metric} "
+            f"not above {chance:g} with confidence); no model-based decision is recommended.")
+
+
 def show_intervals(result, metric: str) -> None:
     """Draw the bootstrap intervals of ``metric`` for every model of the suite (in the target's unit)."""
     from marketing.plots import regression as regplots
 
     if not isinstance(result, NotDefined) and runs(INTERVALS, result):
-        regplots.model_comparison(result.intervals, metric, unit=result.label if result.kind == "continuous" else "")
+        regplots.model_comparison(result.intervals, metric, chosen=result.best,
+                                  unit=result.label if result.kind == "continuous" else "")
 
 
 def show_tree(result) -> None:
@@ -166,7 +249,7 @@ def importances(results: dict, problem, splits: dict, *, n_repeats: int = 5, ran
             n_repeats=n_repeats, random_state=random_state,
         )
         top = tables[kind].loc[tables[kind]["model"] == result.best].head(3)
-        print(f"{result.label}: the best model ({result.best}) relies most on "
+        print(f"{result.label}: the chosen model ({result.best}) relies most on "
               + ", then ".join(f"{f} ({v:.3f})" for f, v in zip(top["feature"], top["importance"], strict=True)))
     for kind, score_label in (("continuous", "R²"), ("binary", "ROC AUC")):
         if kind in tables:
@@ -230,6 +313,9 @@ def show_gains(result):
 
     if isinstance(result, NotDefined):
         return None
+    if result.best == "baseline":
+        print("The chosen model is the baseline: every customer gets the same score, so there is no ranking to cut into deciles.")
+        return None
     gains = gains_table(result.predictions, result.label, result.best)
     regplots.gains(gains)
     return gains
@@ -272,9 +358,12 @@ def show_contact_rule(result, targeting: dict):
 
     if isinstance(result, NotDefined):
         return None
+    if not beats_baseline(result):
+        print(NO_TARGETING)
+        return None
     rule = contact_rule(result, targeting["contact_cost"], targeting["response_value"])
     print(rule.summary())
-    regplots.profit(rule.curve, n_rule=rule.n_rule)
+    regplots.profit(rule.curve, n_rule=rule.n_rule, currency=targeting.get("currency", ""))
     return rule
 
 
@@ -290,12 +379,20 @@ def show_contact_list(result, problem, case, data, export_dir):
 
     if isinstance(result, NotDefined):
         return None
+    if not beats_baseline(result):
+        print(f"{NO_TARGETING} No campaign list is written.")
+        return None
     cost, value = case.targeting["contact_cost"], case.targeting["response_value"]
     contacts = campaign_list(result.predict(problem.table), "score", cost, value, actions=case.playbook.get("score_bands"))
     path, listed = export_campaign_list(contacts, export_dir), contact_totals(contacts)
     print(f"{export_note(path, contacts)}: {listed['contacted']} to contact, expected profit {listed['expected_profit']:.2f}")
     display(publishable(head(contacts, 10).round(4), data))
     return listed
+
+
+#: What the targeting steps say when the binary model does not beat its baseline.
+NO_TARGETING = ("No targeting is recommended: the chosen model does not rank customers better than chance on "
+                "customers it never saw, so its score cannot say whom to contact.")
 
 
 def contact_rule(result, contact_cost: float, response_value: float) -> ContactRule:
@@ -309,9 +406,10 @@ def contact_rule(result, contact_cost: float, response_value: float) -> ContactR
 def regression_record(case, data, splits, continuous, binary, *, gains, rule, listed, coef_coverage) -> dict:
     """The machine-readable record of the analysis, for :func:`marketing.notebook.record_metrics`.
 
-    Every model's held-out metrics for both targets, the coverage of the planted coefficients
-    (None without a truth), and the targeting results: break-even probability, the top decile's
-    lift, what the rule does on the held-out customers and what the campaign list holds.
+    Every model's held-out metrics for both targets, the chosen model and how it was chosen, the
+    coverage of the planted coefficients (None without a truth), and the targeting results:
+    break-even probability, the top decile's lift, what the rule does on the held-out customers and
+    what the campaign list holds (or that no targeting is recommended).
     """
     split = next(iter(splits.values()))
     record = {
@@ -325,15 +423,27 @@ def regression_record(case, data, splits, continuous, binary, *, gains, rule, li
         if isinstance(result, NotDefined):
             record[kind] = {"target": None, "not_defined": result.reason}
             continue
+        primary = result.primary_metric
         record[kind] = {
             "target": result.label,
             "best_model": result.best,
+            "beats_baseline": beats_baseline(result),
+            "selection_warnings": selection_warnings(result),
+            "selection": {
+                "method": result.selection.method,
+                "metric": primary,
+                "scores": result.selection.scores[primary].to_dict(),
+            },
             "models": result.metrics.to_dict(orient="index"),
             "coef_coverage": _covered(coef_coverage, kind),
         }
     if not isinstance(binary, NotDefined):
-        record["binary"]["positive_rate"] = float(gains["positives"].sum() / gains["customers"].sum())
+        record["binary"]["positive_rate"] = float(scalars(as_frame(binary.predictions), rate=nw.col(binary.label).mean())["rate"])
+    if rule is None and not isinstance(binary, NotDefined):
+        record["targeting"] = {"recommended": False, "reason": NO_TARGETING}
+    elif rule is not None:
         record["targeting"] = {
+            "recommended": True,
             "break_even_probability": rule.threshold,
             "top_decile_lift": float(gains["lift"].iloc[0]),
             "test_contacted": rule.n_rule,
@@ -346,3 +456,51 @@ def regression_record(case, data, splits, continuous, binary, *, gains, rule, li
 
 def _covered(checks: dict, kind: str) -> float | None:
     return float(checks[kind]["covered"].mean()) if kind in checks else None
+
+
+def conclusions(continuous, binary, *, rule=None, listed=None, calibration=None) -> str:
+    """Section "What it means" as Markdown, written from the results (never a fixed sentence).
+
+    One bullet per defined target, saying what the chosen model achieved on the held-out customers
+    or that it does not beat its baseline, and what to do: contact the customers above break-even,
+    or no model-based targeting.
+    """
+    lines = []
+    if not isinstance(continuous, NotDefined):
+        r2 = continuous.metrics.loc[continuous.best, "r2"]
+        if beats_baseline(continuous):
+            lines.append(
+                f"- **How much:** {continuous.best} explains {r2:.0%} of the variance of `{continuous.label}` on "
+                f"customers it never saw ({_with_interval(continuous, 'rmse')}, against "
+                f"{continuous.metrics.loc['baseline', 'rmse']:.3f} for predicting the average); the coefficients in "
+                "section 5 say which levers move the amount, and by how much per standard deviation.")
+        else:
+            lines.append(f"- **How much:** no model predicts `{continuous.label}` better than its average on customers "
+                         "it never saw; do not plan budgets on these predictions.")
+    if not isinstance(binary, NotDefined):
+        if beats_baseline(binary):
+            text = (f"- **Who:** {binary.best} ranks customers with {_with_interval(binary, 'roc_auc')} "
+                    "(0.5 is chance) on customers it never saw")
+            if calibration is not None:
+                gap = float((calibration["observed"] - calibration["predicted"]).abs().mul(calibration["customers"]).sum()
+                            / calibration["customers"].sum())
+                text += (f"; its probabilities are off by {gap:.3f} on average across the score tenths"
+                         + (", close enough to use them as such." if gap <= 0.05 else
+                            ": recalibrate them before the contact rule relies on them."))
+            else:
+                text += "."
+            lines.append(text)
+        else:
+            lines.append(f"- **Who:** no model ranks customers by `{binary.label}` better than chance on customers it "
+                         "never saw.")
+        if rule is not None and listed is not None:
+            profit = rule.profit_at
+            lines.append(
+                f"- **What to do:** contact the customers whose probability is above break-even ({rule.threshold:.3f}): "
+                f"on the held-out customers the rule contacts {rule.n_rule} of {int(profit.index[-1])} and realises "
+                f"{profit[rule.n_rule]:,.2f} against {profit.iloc[-1]:,.2f} contacting everyone. The campaign list "
+                f"marks {listed['contacted']} of {listed['customers']} customers to contact.")
+        else:
+            lines.append("- **What to do:** no model-based targeting; improve the data (more customers, features known "
+                         "before the prediction moment) before selecting customers by score.")
+    return "\n".join(lines) or "Neither target is defined for this case: nothing to conclude."

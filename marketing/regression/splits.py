@@ -150,8 +150,21 @@ def stratified_folds(
     >>> len(folds), sorted(np.concatenate([test for _, test in folds]).tolist()) == list(range(20))
     (5, True)
     """
+    if len(y) < 2 * n_splits:
+        raise DataValidationError(
+            f"{n_splits}-fold cross-validation needs at least {2 * n_splits} customers; there are {len(y)}. "
+            "Use fewer folds (cv=2) or a single validation split (cv=0)."
+        )
+    # each quantile bin of a continuous target must fill every fold
+    strata = _strata(y, n_bins=max(1, min(5, len(y) // n_splits)))
+    smallest = int(np.unique(strata, return_counts=True)[1].min())
+    if smallest < n_splits:
+        raise DataValidationError(
+            f"{n_splits}-fold cross-validation stratified by '{y.name}' needs at least {n_splits} customers of each "
+            f"outcome; the rarest has {smallest}. Use fewer folds (cv={max(2, smallest)}) or more data."
+        )
     folds = StratifiedKFold(n_splits=n_splits, shuffle=True, random_state=random_state)
-    return list(folds.split(np.zeros(len(y)), _strata(y)))
+    return list(folds.split(np.zeros(len(y)), strata))
 
 
 @dataclass(frozen=True)

@@ -44,10 +44,10 @@ def _key_metrics(record: dict) -> str:
         parts = []
         for kind, metric in (("continuous", "r2"), ("binary", "roc_auc")):
             block = m.get(kind) or {}
-            models = block.get("models") or {}
-            best = max((v.get(metric) for k, v in models.items() if k != "baseline" and v.get(metric) is not None),
-                       default=None)
-            parts.append((f"{block.get('target', kind)} best {metric.upper()}", best))
+            chosen = block.get("best_model")
+            # the chosen model's held-out score (chosen on the training part), not the best test score
+            value = ((block.get("models") or {}).get(chosen) or {}).get(metric)
+            parts.append((f"{block.get('target', kind)}: {chosen} {metric.upper()}", value))
     else:
         parts = []
     return ", ".join(f"{k} {v:.3f}" if isinstance(v, float) else f"{k} {v}" for k, v in parts if v is not None)

@@ -12,7 +12,9 @@ the tables are written once there, in narwhals. What stays here:
 3. :func:`fit_suite`: the baseline (training mean / positive rate) and an unpenalized GLM, Spark ML's
    ``GeneralizedLinearRegression`` (gaussian-identity: OLS; binomial-logit: logistic regression);
    its standard errors give :meth:`SparkSuiteResult.coefficient_table`. The held-out metrics are
-   :func:`marketing.regression.metric_table`, the one implementation for both engines;
+   :func:`marketing.regression.metric_table`, the one implementation for both engines. The model
+   is chosen on one validation split inside the training customers (a seeded hash of the id),
+   not by k-fold cross-validation: each fold would be another Spark job per model.
 
 Scaling. The models are unpenalized, so standardizing the inputs changes no prediction; they are
 fitted on the unscaled design, which gives the standard errors on the raw scale directly (the
@@ -32,9 +34,9 @@ import pandas as pd
 from marketing.cases import CaseStudy
 from marketing.columns import CUSTOMER, SIGNUP
 from marketing.capabilities import unavailable
-from marketing.frames import as_frame
+from marketing.frames import as_frame, random_uniform
 from marketing.regression.metrics import metric_table
-from marketing.regression.models import PRIMARY_METRIC, best_model
+from marketing.regression.models import PRIMARY_METRIC, VALIDATION_SIZE, Selection, best_model
 from marketing.regression.problem import KINDS, defined_kinds
 from marketing.regression.splits import FrameSplit
 from marketing.validation import DataValidationError
@@ -312,6 +314,8 @@ class SparkSuiteResult:
         Held-out metrics, one row per model (the rows of ``fit_suite(...).metrics`` for these models).
     primary_metric : str
     n_train : int
+    selection : Selection
+        How the model was chosen: on a validation split inside the training part.
     """
 
     kind: str
@@ -323,6 +327,7 @@ class SparkSuiteResult:
     metrics: pd.DataFrame
     primary_metric: str
     n_train: int
+    selection: Selection
 
     engine = "spark"  # what :func:`marketing.engines.engine_of` reads
     #: No bootstrap on Spark (see :mod:`marketing.capabilities`).
@@ -330,8 +335,8 @@ class SparkSuiteResult:
 
     @property
     def best(self) -> str:
-        """The model with the best primary metric on the test part (baseline included)."""
-        return best_model(self.metrics, self.primary_metric)
+        """The chosen model: the best primary metric on the validation split of the training part."""
+        return self.selection.chosen
 
     @property
     def glm(self) -> str:
@@ -499,11 +504,34 @@ def fit_suite(
             "features: the coefficients cannot all be estimated because the design matrix is "
             "rank-deficient (some columns are collinear). Drop the duplicated columns."
         ) from None
+    selection = _select_on_validation(kind, label, encoder, split, name, random_state)
     scored = model.transform(encoder.transform(split.test))
     predictions = scored.select(
         CUSTOMER, F.col(label), F.lit(baseline).alias("baseline"), F.col("_prediction").alias(name)
     )
     metrics = metric_table(kind, predictions, label, ["baseline", name])  # the one implementation
     return SparkSuiteResult(
-        kind, label, encoder, {name: model}, baseline, predictions, metrics, PRIMARY_METRIC[kind], split.n_train
+        kind, label, encoder, {name: model}, baseline, predictions, metrics, PRIMARY_METRIC[kind], split.n_train,
+        selection,
     )
+
+
+def _select_on_validation(kind: str, label: str, encoder: DesignEncoder, split: FrameSplit, name: str,
+                          random_state: int | None) -> Selection:
+    """The GLM refitted on the training customers outside a seeded :data:`VALIDATION_SIZE` share,
+    against the mean of the same customers, both scored on that share."""
+    F = _F()
+    import narwhals as nw
+
+    keyed = random_uniform(nw.from_native(split.train), 0 if random_state is None else int(random_state)).to_native()
+    fit_part, valid = keyed.filter(F.col("_hash") >= VALIDATION_SIZE), keyed.filter(F.col("_hash") < VALIDATION_SIZE)
+    mean = fit_part.agg(F.avg(label)).first()[0]
+    scored = _glm(kind, label).fit(encoder.transform(fit_part)).transform(encoder.transform(valid))
+    scored = scored.select(F.col(label), F.lit(float(mean)).alias("baseline"), F.col("_prediction").alias(name))
+    primary = PRIMARY_METRIC[kind]
+    scores = metric_table(kind, scored.persist(), label, ["baseline", name])
+    n_valid = scored.count()
+    scored.unpersist()
+    scores = scores.join((scores * np.nan).add_suffix("_sd"))
+    method = f"a validation split of {n_valid:,} of the {split.n_train:,} training customers"
+    return Selection(method, scores, primary, best_model(scores, primary))

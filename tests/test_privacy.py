@@ -224,3 +224,38 @@ def test_a_pandas_export_replaces_the_spark_engines_folder_of_the_same_name(tmp_
     (left_by_spark / "part-00000.csv").write_text("customer_id\n1\n")
     path = write_crm_export(pd.DataFrame({"customer_id": [7]}), tmp_path, "segment_audience")
     assert path.is_file() and path.read_text().splitlines() == ["customer_id", "7"]
+
+
+# ------------------------------------------------------------------ messages never quote ids
+
+
+def test_duplicate_ids_are_pointed_at_by_row_number_not_by_value():
+    from marketing.validation import DataValidationError, require_unique
+
+    people = pd.DataFrame({"customer_id": ["ann@example.org", "bo@example.org", "ann@example.org",
+                                           "cy@example.org", "cy@example.org", "cy@example.org"]})
+    with pytest.raises(DataValidationError) as error:
+        require_unique(people, "customer_id", "customers", "crm.csv")
+    message = str(error.value)
+    assert "@example.org" not in message
+    assert "3 id(s) repeat, e.g. rows 0 and 2 hold the same id; so do rows 3, 4 and 5" in message
+    assert "table 'customers' (from crm.csv): column 'customer_id'" in message
+
+
+def test_missing_ids_repeat_as_one_id():
+    from marketing.validation import DataValidationError, require_unique
+
+    with pytest.raises(DataValidationError, match=r"1 id\(s\) repeat, e.g. rows 1 and 3 hold the same id"):
+        require_unique(pd.DataFrame({"id": [1.0, np.nan, 2.0, np.nan]}), "id", "customers")
+
+
+def test_truth_without_a_customer_names_its_row_not_its_id():
+    from marketing.segmentation import truth_agreement
+    from marketing.validation import DataValidationError
+
+    labels = pd.Series([0, 1, 1], index=["ann@example.org", "bo@example.org", "cy@example.org"])
+    truth = pd.Series(["a", "b"], index=["ann@example.org", "cy@example.org"])
+    with pytest.raises(DataValidationError) as error:
+        truth_agreement(labels, truth)
+    assert "truth has no segment for 1 customer(s), e.g. the labels' rows [1]" in str(error.value)
+    assert "@example.org" not in str(error.value)

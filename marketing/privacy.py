@@ -30,7 +30,6 @@ import hashlib
 import hmac
 import os
 import secrets
-import shutil
 import stat
 import warnings
 from collections.abc import Iterable
@@ -442,29 +441,46 @@ def write_crm_export(frame, folder: str | Path, stem: str) -> Path | str:
     may then also be any URI Spark can write (``hdfs://``, ``s3a://``, ...). An earlier export at
     the path, of either kind, is replaced. :func:`export_note` says what was written.
 
+    The export is written under a hidden temporary name in ``folder`` and then renamed
+    (:mod:`marketing.exports`), so the CRM never reads half a file; during a report build it is
+    renamed only once the report has succeeded, so a failed run leaves the last good report's
+    export in place. A Spark export to a URI is the exception: Spark overwrites it directly
+    (a rename would need the remote file system's own tools).
+
     Examples
     --------
     >>> import tempfile
     >>> path = write_crm_export(pd.DataFrame({"customer_id": [7]}), tempfile.mkdtemp(), "audience")
     >>> path.name, path.read_text().splitlines()
     ('audience_crm_real_ids.csv', ['customer_id', '7'])
+    >>> sorted(p.name for p in path.parent.iterdir())  # no temporary file left
+    ['audience_crm_real_ids.csv']
     """
     from marketing.engines import engine_of
+    from marketing.exports import publish, temporary_path
 
     name = crm_export_path("", stem).name
     if engine_of(frame) == "spark":
         target = str(folder)
-        if "://" not in target:  # the Spark driver writes where the notebook runs
-            target = str(Path(target).expanduser().resolve())
-        path = f"{target.rstrip('/')}/{name}"
-        frame.write.mode("overwrite").option("header", True).csv(path)
-        return path if "://" in path else Path(path)
+        if "://" in target:
+            path = f"{target.rstrip('/')}/{name}"
+            frame.write.mode("overwrite").option("header", True).csv(path)
+            return path
+        # the Spark driver writes where the notebook runs: a folder of part files, renamed when complete
+        path = Path(target).expanduser().resolve() / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        written = temporary_path(path)
+        frame.write.mode("overwrite").option("header", True).csv(str(written))
+        return publish(written, path)
     path = Path(folder) / name
     path.parent.mkdir(parents=True, exist_ok=True)
-    if path.is_dir():  # a Spark run wrote this export as a folder: this run replaces it
-        shutil.rmtree(path)
-    frame.to_csv(path, index=False)
-    return path
+    written = temporary_path(path)
+    try:
+        frame.to_csv(written, index=False)
+    except BaseException:
+        written.unlink(missing_ok=True)
+        raise
+    return publish(written, path)
 
 
 def export_note(path: Path | str, frame) -> str:

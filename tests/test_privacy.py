@@ -259,3 +259,66 @@ def test_truth_without_a_customer_names_its_row_not_its_id():
         truth_agreement(labels, truth)
     assert "truth has no segment for 1 customer(s), e.g. the labels' rows [1]" in str(error.value)
     assert "@example.org" not in str(error.value)
+
+
+# ------------------------------------------------------------------ exports: atomic, and staged in a report build
+
+
+def _no_temporaries(folder: Path) -> bool:
+    return not [p.name for p in folder.iterdir() if p.name.startswith(".")]
+
+
+def test_an_export_that_fails_half_way_leaves_the_last_one_whole(tmp_path, monkeypatch):
+    from marketing.privacy import write_crm_export
+
+    good = write_crm_export(pd.DataFrame({"customer_id": [7, 8]}), tmp_path, "audience")
+
+    def disk_full(self, path, **kwargs):
+        Path(path).write_text("customer_id\n")  # half the file, then the disk is full
+        raise OSError("No space left on device")
+
+    monkeypatch.setattr(pd.DataFrame, "to_csv", disk_full)
+    with pytest.raises(OSError, match="No space left"):
+        write_crm_export(pd.DataFrame({"customer_id": [9]}), tmp_path, "audience")
+    assert good.read_text().splitlines() == ["customer_id", "7", "8"]
+    assert _no_temporaries(tmp_path)
+
+
+def test_a_staged_export_waits_for_the_commit_and_a_failed_run_drops_it(tmp_path, monkeypatch):
+    from marketing.exports import STAGING_ENV, ExportStaging
+    from marketing.privacy import write_crm_export
+
+    monkeypatch.delenv(STAGING_ENV, raising=False)
+    last_good = write_crm_export(pd.DataFrame({"customer_id": [1]}), tmp_path, "audience")
+    with ExportStaging(tmp_path / ".staging"):  # a run that fails: never committed
+        assert os.environ[STAGING_ENV] == str((tmp_path / ".staging").resolve())
+        write_crm_export(pd.DataFrame({"customer_id": [2]}), tmp_path, "audience")
+        assert last_good.read_text().splitlines() == ["customer_id", "1"]
+    assert last_good.read_text().splitlines() == ["customer_id", "1"]
+    assert _no_temporaries(tmp_path) and STAGING_ENV not in os.environ
+    with ExportStaging(tmp_path / ".staging") as staging:  # a run that succeeds, writing twice
+        write_crm_export(pd.DataFrame({"customer_id": [3]}), tmp_path, "audience")
+        write_crm_export(pd.DataFrame({"customer_id": [4]}), tmp_path / "crm", "audience")
+        write_crm_export(pd.DataFrame({"customer_id": [5]}), tmp_path, "audience")
+        assert staging.commit() == [last_good.resolve(), (tmp_path / "crm" / last_good.name).resolve(), last_good.resolve()]
+    assert last_good.read_text().splitlines() == ["customer_id", "5"]
+    assert (tmp_path / "crm" / last_good.name).read_text().splitlines() == ["customer_id", "4"]
+    assert _no_temporaries(tmp_path) and _no_temporaries(tmp_path / "crm")
+
+
+def test_a_folder_export_replaces_a_file_and_a_folder(tmp_path):
+    # Spark writes a folder of part files under the temporary name; it is renamed as a whole
+    from marketing.exports import put_in_place, temporary_path
+
+    target = tmp_path / "audience_crm_real_ids.csv"
+    target.write_text("customer_id\n1\n")
+    for run in ("a", "b"):
+        written = temporary_path(target)
+        written.mkdir()
+        (written / f"part-{run}.csv").write_text("customer_id\n2\n")
+        put_in_place(written, target)
+        assert [p.name for p in target.iterdir()] == [f"part-{run}.csv"]
+    written = temporary_path(target)
+    written.write_text("customer_id\n3\n")
+    put_in_place(written, target)
+    assert target.read_text() == "customer_id\n3\n" and _no_temporaries(tmp_path)

@@ -174,6 +174,28 @@ def test_crosstab_counts_suppressed_cell_by_cell():
     assert result.table.isna().to_numpy().tolist() == [[False, False], [True, False], [False, True]]
 
 
+def test_crosstab_with_published_totals_hides_what_would_give_a_small_count_away():
+    # by hand: the 3 is small, and its row's total would give it away: the row's smallest other
+    # count goes, the 40 (hiding the 0 would tell nothing). Then the north and the south column
+    # each hide one cell, which their totals would give away: the 25 and the 12 go too.
+    crosstab = pd.DataFrame({"north": [25, 3], "south": [12, 40], "east": [30, 0]}, index=["loyal", "rare"])
+    result = suppress_small_cells(crosstab, protect_totals=True)
+    assert result.table.isna().to_numpy().tolist() == [[True, True, False], [True, True, False]]
+    assert result.cells_suppressed == 4 and result.protected == 3 and result.rows_affected == 2
+    assert "1 describe(s) fewer than 10 people, 3 more would reveal them through the totals" in result.note()
+    assert suppress_small_cells(crosstab).cells_suppressed == 1  # primary suppression only, by default
+    with pytest.raises(ValueError, match="protect_totals applies to a counts table"):
+        suppress_small_cells(crosstab, "north", protect_totals=True)
+
+
+def test_labels_that_describe_a_small_group_are_blanked_too():
+    # a name derived from the group's profile ("lapsed big spenders") describes its few members
+    summary = pd.DataFrame({"size": [120, 4], "name": ["loyal", "lapsed big spenders"]})
+    result = suppress_small_cells(summary, "size")
+    assert result.table["name"].isna().tolist() == [False, True] and result.table.loc[0, "name"] == "loyal"
+    assert suppress_small_cells(summary, "size", mark=True).table["name"].tolist() == ["loyal", "<10"]
+
+
 def test_nothing_to_suppress_is_said():
     result = suppress_small_cells(pd.DataFrame({"n": [50, 60]}), "n")
     assert result.cells_suppressed == 0

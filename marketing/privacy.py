@@ -6,11 +6,15 @@ Customer data is personal, and health and finance data are sensitive. Three rule
    go through :func:`pseudonymize` / :func:`report_ids`: a keyed hash (HMAC-SHA256) whose key lives
    *outside* the repository, so a published report cannot be joined back to the customer base by
    anyone without the key, while the same customer keeps the same pseudonym from report to report.
-2. **Published group tables suppress small groups.** :func:`suppress_small_cells` blanks (or marks
-   ``"<10"``) the cells that describe fewer than ``min_size`` people.
+   Error messages, which end in a failed report's record and the index page, point at rows by
+   number and never quote an id.
+2. **Nothing published describes a small group.** :func:`suppress_small_cells` blanks (or marks
+   ``"<10"``) the cells that describe fewer than ``min_size`` people (:func:`is_small`), in tables,
+   figures and records alike (see :mod:`marketing.segmentation.small_groups`).
 3. **Exports meant for a CRM keep the real ids, and say so in their name.** A file the CRM team
    loads must carry real ids to be useful; :func:`crm_export_path` names it
-   ``<stem>_crm_real_ids.csv`` so nobody mistakes it for a publishable file.
+   ``<stem>_crm_real_ids.csv`` so nobody mistakes it for a publishable file. It is written
+   atomically, and in a report build only once the report succeeds (:mod:`marketing.exports`).
 
 The pseudonym key
 -----------------

@@ -191,3 +191,22 @@ def data_overview(data):
     table = data.cleaning.to_frame()
     print(f"Cleaning removed {int(table['rows_removed'].sum()):,} rows:" if len(table) else "Cleaning removed nothing.")
     return table
+
+
+def show_warnings(warnings, topic: str = "the segment sizes") -> None:
+    """Print a report's warnings about ``topic``, one a line, or one line saying there are none.
+
+    Printed (not :mod:`warnings`), so they stay in the report beside the result they qualify;
+    the same strings go into the record.
+
+    Examples
+    --------
+    >>> show_warnings([])
+    No warnings about the segment sizes.
+    >>> show_warnings(["2 of 8 segments have fewer than 10 customers"])
+    Warning: 2 of 8 segments have fewer than 10 customers
+    """
+    if not warnings:
+        print(f"No warnings about {topic}.")
+    for warning in warnings:
+        print(f"Warning: {warning}")

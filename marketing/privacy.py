@@ -6,11 +6,15 @@ Customer data is personal, and health and finance data are sensitive. Three rule
    go through :func:`pseudonymize` / :func:`report_ids`: a keyed hash (HMAC-SHA256) whose key lives
    *outside* the repository, so a published report cannot be joined back to the customer base by
    anyone without the key, while the same customer keeps the same pseudonym from report to report.
-2. **Published group tables suppress small groups.** :func:`suppress_small_cells` blanks (or marks
-   ``"<10"``) the cells that describe fewer than ``min_size`` people.
+   Error messages, which end in a failed report's record and the index page, point at rows by
+   number and never quote an id.
+2. **Nothing published describes a small group.** :func:`suppress_small_cells` blanks (or marks
+   ``"<10"``) the cells that describe fewer than ``min_size`` people (:func:`is_small`), in tables,
+   figures and records alike (see :mod:`marketing.segmentation.small_groups`).
 3. **Exports meant for a CRM keep the real ids, and say so in their name.** A file the CRM team
    loads must carry real ids to be useful; :func:`crm_export_path` names it
-   ``<stem>_crm_real_ids.csv`` so nobody mistakes it for a publishable file.
+   ``<stem>_crm_real_ids.csv`` so nobody mistakes it for a publishable file. It is written
+   atomically, and in a report build only once the report succeeds (:mod:`marketing.exports`).
 
 The pseudonym key
 -----------------
@@ -30,7 +34,6 @@ import hashlib
 import hmac
 import os
 import secrets
-import shutil
 import stat
 import warnings
 from collections.abc import Iterable
@@ -207,6 +210,31 @@ def pseudonymize(
     return out
 
 
+def is_small(counts, min_size: int = DEFAULT_MIN_SIZE):
+    """Where a head count describes a group too small to publish: 1 to ``min_size - 1`` people.
+
+    The one rule of every suppression in the package. Zero is not small: an empty group
+    describes nobody. Works on numbers, Series and arrays.
+
+    Examples
+    --------
+    >>> is_small(pd.Series([0, 1, 9, 10]), 10).tolist()
+    [False, True, True, False]
+    """
+    return (counts > 0) & (counts < min_size)
+
+
+def small_group_label(min_size: int = DEFAULT_MIN_SIZE) -> str:
+    """What a report writes in place of a small group's name or size.
+
+    Examples
+    --------
+    >>> small_group_label(10)
+    '<10 customers'
+    """
+    return f"<{min_size} customers"
+
+
 @dataclass(frozen=True)
 class Suppression:
     """The result of :func:`suppress_small_cells`.
@@ -221,17 +249,27 @@ class Suppression:
         How many rows had at least one suppressed cell.
     min_size : int
         The minimum group size applied.
+    protected : int
+        How many of the suppressed cells are not small themselves but hidden so that published
+        totals do not give a small one away (``protect_totals=True``).
     """
 
     table: pd.DataFrame
     cells_suppressed: int
     rows_affected: int
     min_size: int
+    protected: int = 0
 
     def note(self) -> str:
         """A sentence for the report under the table."""
         if not self.cells_suppressed:
             return f"No group is smaller than {self.min_size}: nothing suppressed."
+        if self.protected:
+            return (
+                f"{self.cells_suppressed} cell(s) in {self.rows_affected} row(s) are suppressed: "
+                f"{self.cells_suppressed - self.protected} describe(s) fewer than {self.min_size} people, "
+                f"{self.protected} more would reveal them through the totals."
+            )
         return (
             f"{self.cells_suppressed} cell(s) in {self.rows_affected} row(s) describe fewer than "
             f"{self.min_size} people and are suppressed."
@@ -245,6 +283,7 @@ def suppress_small_cells(
     *,
     columns: list[str] | None = None,
     mark: bool = False,
+    protect_totals: bool = False,
 ) -> Suppression:
     """Suppress the cells of a published table that describe groups smaller than ``min_size``.
 
@@ -259,10 +298,14 @@ def suppress_small_cells(
       columns) is itself a head count, as in a crosstab of segment by region; each count from
       1 to ``min_size - 1`` is suppressed.
 
-    Zero counts are kept: an empty group describes nobody. Suppressed cells become missing, or
-    with ``mark=True`` the text ``"<min_size"`` (such columns become object dtype). This is
-    primary suppression only: a table that also publishes totals may let a reader recover a
-    suppressed count by subtraction, so publish totals from the suppressed table or not at all.
+    Zero counts are kept: an empty group describes nobody (:func:`is_small` is the rule).
+    Suppressed cells become missing (numeric columns become float), or with ``mark=True`` the
+    text ``"<min_size"`` (such columns become object dtype). By default this is primary
+    suppression only: a table whose row or column totals are published elsewhere (a cross-tab
+    of segments whose sizes a summary shows) may let a reader recover a suppressed count by
+    subtraction. For a counts table, ``protect_totals=True`` then also hides, in every row and
+    column left with exactly one suppressed cell, its smallest other non-zero count, until no
+    row or column has a single one (a simple complementary suppression, not an optimal one).
 
     Parameters
     ----------
@@ -276,6 +319,9 @@ def suppress_small_cells(
         The columns to suppress (see above for the defaults).
     mark : bool, default False
         Write ``"<min_size"`` instead of leaving the cell empty.
+    protect_totals : bool, default False
+        Counts tables only: hide more cells so that published row and column totals do not
+        reveal a suppressed count (see above).
 
     Returns
     -------
@@ -298,20 +344,34 @@ def suppress_small_cells(
     1    rare         <10        <10
     >>> result.cells_suppressed
     2
+
+    A cross-tab whose row and column totals are published elsewhere: hiding the 3 alone would
+    not do (it is the north total minus 25), so three more cells go:
+
+    >>> crosstab = pd.DataFrame({"north": [25, 3], "south": [12, 40], "east": [30, 20]},
+    ...                         index=["loyal", "rare"])
+    >>> result = suppress_small_cells(crosstab, protect_totals=True)
+    >>> print(result.table)
+           north  south  east
+    loyal    NaN     12   NaN
+    rare     NaN     40   NaN
+    >>> result.note()
+    '4 cell(s) in 2 row(s) are suppressed: 1 describe(s) fewer than 10 people, 3 more would reveal them through the totals.'
     """
     if not isinstance(min_size, int | np.integer) or min_size < 1:
         raise ValueError(f"min_size must be a whole number of people, at least 1, not {min_size!r}.")
     unknown = [c for c in [count_column, *(columns or [])] if c is not None and c not in table]
     if unknown:
         raise ValueError(f"suppress_small_cells: column(s) {unknown} not in the table; it has {list(table.columns)}.")
+    if protect_totals and count_column is not None:
+        raise ValueError("suppress_small_cells: protect_totals applies to a counts table (count_column=None).")
     if count_column is not None:
         if not pd.api.types.is_numeric_dtype(table[count_column]):
             raise ValueError(
                 f"suppress_small_cells: count column '{count_column}' must hold numbers of people "
                 f"but has dtype {table[count_column].dtype}."
             )
-        counts = table[count_column]
-        small = (counts > 0) & (counts < min_size)
+        small = is_small(table[count_column], min_size)
         if columns is None:
             columns = _described_columns(table, count_column)
         elif count_column not in columns:
@@ -323,16 +383,43 @@ def suppress_small_cells(
         not_numeric = [c for c in columns if not pd.api.types.is_numeric_dtype(table[c])]
         if not_numeric:
             raise ValueError(f"suppress_small_cells: count column(s) {not_numeric} are not numeric.")
-        masks = {c: (table[c] > 0) & (table[c] < min_size) for c in columns}
-    replacement = f"<{min_size}" if mark else np.nan
+        masks = {c: is_small(table[c], min_size) for c in columns}
+    protected = 0
+    if protect_totals and masks:
+        masks, protected = _protect_totals(table[columns], pd.DataFrame(masks))
     updated = {}
     for column, mask in masks.items():
-        if mask.any():
-            values = table[column].astype(object) if mark else table[column].astype("float64")
-            updated[column] = values.where(~mask, replacement)
+        if not mask.any():
+            continue
+        if mark:
+            updated[column] = table[column].astype(object).where(~mask, f"<{min_size}")
+        elif pd.api.types.is_numeric_dtype(table[column]):
+            updated[column] = table[column].astype("float64").where(~mask)
+        else:  # a label describing the group (a segment's name): missing, in its own dtype
+            updated[column] = table[column].where(~mask)
     cells = int(sum(int(m.sum()) for m in masks.values()))
     rows = int(pd.concat(list(masks.values()), axis=1).any(axis=1).sum()) if masks else 0
-    return Suppression(table.assign(**updated) if updated else table.copy(), cells, rows, int(min_size))
+    return Suppression(table.assign(**updated) if updated else table.copy(), cells, rows, int(min_size), protected)
+
+
+def _protect_totals(counts: pd.DataFrame, masks: pd.DataFrame) -> tuple[dict[str, pd.Series], int]:
+    """Grow the suppression ``masks`` until no row or column of ``counts`` has exactly one suppressed cell."""
+    values, hidden = counts.to_numpy(dtype=float), masks.to_numpy(dtype=bool).copy()
+    added = 0
+    changed = True
+    while changed:
+        changed = False
+        for lines_of_values, lines_hidden in ((values, hidden), (values.T, hidden.T)):  # rows, then columns
+            for line, line_hidden in zip(lines_of_values, lines_hidden):  # a view: writes reach `hidden`
+                if line_hidden.sum() != 1:
+                    continue
+                candidates = np.flatnonzero(~line_hidden & (line > 0))
+                if len(candidates):
+                    line_hidden[candidates[np.argmin(line[candidates])]] = True
+                    added += 1
+                    changed = True
+    grown = pd.DataFrame(hidden, index=masks.index, columns=masks.columns)
+    return {c: grown[c] for c in grown.columns}, added
 
 
 def _described_columns(table: pd.DataFrame, count_column: str) -> list[str]:
@@ -442,29 +529,46 @@ def write_crm_export(frame, folder: str | Path, stem: str) -> Path | str:
     may then also be any URI Spark can write (``hdfs://``, ``s3a://``, ...). An earlier export at
     the path, of either kind, is replaced. :func:`export_note` says what was written.
 
+    The export is written under a hidden temporary name in ``folder`` and then renamed
+    (:mod:`marketing.exports`), so the CRM never reads half a file; during a report build it is
+    renamed only once the report has succeeded, so a failed run leaves the last good report's
+    export in place. A Spark export to a URI is the exception: Spark overwrites it directly
+    (a rename would need the remote file system's own tools).
+
     Examples
     --------
     >>> import tempfile
     >>> path = write_crm_export(pd.DataFrame({"customer_id": [7]}), tempfile.mkdtemp(), "audience")
     >>> path.name, path.read_text().splitlines()
     ('audience_crm_real_ids.csv', ['customer_id', '7'])
+    >>> sorted(p.name for p in path.parent.iterdir())  # no temporary file left
+    ['audience_crm_real_ids.csv']
     """
     from marketing.engines import engine_of
+    from marketing.exports import publish, temporary_path
 
     name = crm_export_path("", stem).name
     if engine_of(frame) == "spark":
         target = str(folder)
-        if "://" not in target:  # the Spark driver writes where the notebook runs
-            target = str(Path(target).expanduser().resolve())
-        path = f"{target.rstrip('/')}/{name}"
-        frame.write.mode("overwrite").option("header", True).csv(path)
-        return path if "://" in path else Path(path)
+        if "://" in target:
+            path = f"{target.rstrip('/')}/{name}"
+            frame.write.mode("overwrite").option("header", True).csv(path)
+            return path
+        # the Spark driver writes where the notebook runs: a folder of part files, renamed when complete
+        path = Path(target).expanduser().resolve() / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        written = temporary_path(path)
+        frame.write.mode("overwrite").option("header", True).csv(str(written))
+        return publish(written, path)
     path = Path(folder) / name
     path.parent.mkdir(parents=True, exist_ok=True)
-    if path.is_dir():  # a Spark run wrote this export as a folder: this run replaces it
-        shutil.rmtree(path)
-    frame.to_csv(path, index=False)
-    return path
+    written = temporary_path(path)
+    try:
+        frame.to_csv(written, index=False)
+    except BaseException:
+        written.unlink(missing_ok=True)
+        raise
+    return publish(written, path)
 
 
 def export_note(path: Path | str, frame) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 
@@ -121,15 +122,40 @@ def parse_timestamps(
 
 
 def require_unique(df: pd.DataFrame, column: str, table: str, source: str | None = None) -> None:
-    """Raise if ``column`` (an id) repeats."""
-    dup = df[column].duplicated(keep=False)
+    """Raise if ``column`` (an id) repeats.
+
+    The message points at the repeated ids by row number (position in the table, from 0, as
+    the other messages count rows), never by value: an id may be personal (an e-mail used as
+    customer id), and the message ends up in the report's record and the index page.
+
+    Examples
+    --------
+    >>> people = pd.DataFrame({"customer_id": ["ann@example.org", "bo@example.org", "ann@example.org"]})
+    >>> require_unique(people, "customer_id", "customers")
+    Traceback (most recent call last):
+    ...
+    marketing.validation.DataValidationError: table 'customers': column 'customer_id' should identify each row but 1 id(s) repeat, e.g. rows 0 and 2 hold the same id (rows count from 0; ids are not quoted, they may be personal). De-duplicate the table, or aggregate it to one row per id first.
+    """
+    dup = df[column].duplicated(keep=False).to_numpy()
     if dup.any():
-        examples = df.loc[dup, column].drop_duplicates().head(3).tolist()
         raise DataValidationError(
             f"{_where(table, source)}: column '{column}' should identify each row but "
-            f"{int(df[column].duplicated().sum())} id(s) repeat, e.g. {examples}. "
+            f"{int(df[column].duplicated().sum())} id(s) repeat, e.g. {_repeated_rows(df[column], dup)} "
+            "(rows count from 0; ids are not quoted, they may be personal). "
             "De-duplicate the table, or aggregate it to one row per id first."
         )
+
+
+def _repeated_rows(ids: pd.Series, dup: np.ndarray, n_ids: int = 3, n_rows: int = 3) -> str:
+    """"rows 0 and 2 hold the same id; so do rows 4, 5 and 9": the first ``n_ids`` repeated ids by position."""
+    codes, _ = pd.factorize(ids, use_na_sentinel=False)
+    groups = [np.flatnonzero(codes == code)[:n_rows].tolist() for code in pd.unique(codes[dup])[:n_ids]]
+
+    def rows(positions: list[int]) -> str:
+        return ", ".join(map(str, positions[:-1])) + f" and {positions[-1]}"
+
+    first, *more = groups
+    return f"rows {rows(first)} hold the same id" + "".join(f"; so do rows {rows(g)}" for g in more)
 
 
 @dataclass

@@ -32,7 +32,12 @@ def test_committed_report_recovers_planted_segments(case_study):
     assert metrics["truth_ari"] > metrics["rfm_truth_ari"]
     assert metrics["stability_ari"] >= 0.9
     assert 0 < metrics["silhouette"] <= 1
-    assert sum(metrics["segment_sizes"].values()) == metrics["n_customers"] == 2000
+    # the planted segments are large: none is suppressed, every size is exact, and nothing is warned about
+    sizes = metrics["segment_sizes"]
+    assert metrics["min_group_size"] == 10 and metrics["warnings"] == []
+    assert all(isinstance(n, int) and n >= metrics["min_group_size"] for n in sizes.values()), sizes
+    assert sum(sizes.values()) == metrics["n_customers"] == 2000
+    assert "No warnings about the segment sizes." in _text(nb)
     assert "wrote 2,000 rows for 2,000 customers to segment_audience_crm_real_ids.csv" in _text(nb)
 
 

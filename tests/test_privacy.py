@@ -174,6 +174,28 @@ def test_crosstab_counts_suppressed_cell_by_cell():
     assert result.table.isna().to_numpy().tolist() == [[False, False], [True, False], [False, True]]
 
 
+def test_crosstab_with_published_totals_hides_what_would_give_a_small_count_away():
+    # by hand: the 3 is small, and its row's total would give it away: the row's smallest other
+    # count goes, the 40 (hiding the 0 would tell nothing). Then the north and the south column
+    # each hide one cell, which their totals would give away: the 25 and the 12 go too.
+    crosstab = pd.DataFrame({"north": [25, 3], "south": [12, 40], "east": [30, 0]}, index=["loyal", "rare"])
+    result = suppress_small_cells(crosstab, protect_totals=True)
+    assert result.table.isna().to_numpy().tolist() == [[True, True, False], [True, True, False]]
+    assert result.cells_suppressed == 4 and result.protected == 3 and result.rows_affected == 2
+    assert "1 describe(s) fewer than 10 people, 3 more would reveal them through the totals" in result.note()
+    assert suppress_small_cells(crosstab).cells_suppressed == 1  # primary suppression only, by default
+    with pytest.raises(ValueError, match="protect_totals applies to a counts table"):
+        suppress_small_cells(crosstab, "north", protect_totals=True)
+
+
+def test_labels_that_describe_a_small_group_are_blanked_too():
+    # a name derived from the group's profile ("lapsed big spenders") describes its few members
+    summary = pd.DataFrame({"size": [120, 4], "name": ["loyal", "lapsed big spenders"]})
+    result = suppress_small_cells(summary, "size")
+    assert result.table["name"].isna().tolist() == [False, True] and result.table.loc[0, "name"] == "loyal"
+    assert suppress_small_cells(summary, "size", mark=True).table["name"].tolist() == ["loyal", "<10"]
+
+
 def test_nothing_to_suppress_is_said():
     result = suppress_small_cells(pd.DataFrame({"n": [50, 60]}), "n")
     assert result.cells_suppressed == 0
@@ -224,3 +246,101 @@ def test_a_pandas_export_replaces_the_spark_engines_folder_of_the_same_name(tmp_
     (left_by_spark / "part-00000.csv").write_text("customer_id\n1\n")
     path = write_crm_export(pd.DataFrame({"customer_id": [7]}), tmp_path, "segment_audience")
     assert path.is_file() and path.read_text().splitlines() == ["customer_id", "7"]
+
+
+# ------------------------------------------------------------------ messages never quote ids
+
+
+def test_duplicate_ids_are_pointed_at_by_row_number_not_by_value():
+    from marketing.validation import DataValidationError, require_unique
+
+    people = pd.DataFrame({"customer_id": ["ann@example.org", "bo@example.org", "ann@example.org",
+                                           "cy@example.org", "cy@example.org", "cy@example.org"]})
+    with pytest.raises(DataValidationError) as error:
+        require_unique(people, "customer_id", "customers", "crm.csv")
+    message = str(error.value)
+    assert "@example.org" not in message
+    assert "3 id(s) repeat, e.g. rows 0 and 2 hold the same id; so do rows 3, 4 and 5" in message
+    assert "table 'customers' (from crm.csv): column 'customer_id'" in message
+
+
+def test_missing_ids_repeat_as_one_id():
+    from marketing.validation import DataValidationError, require_unique
+
+    with pytest.raises(DataValidationError, match=r"1 id\(s\) repeat, e.g. rows 1 and 3 hold the same id"):
+        require_unique(pd.DataFrame({"id": [1.0, np.nan, 2.0, np.nan]}), "id", "customers")
+
+
+def test_truth_without_a_customer_names_its_row_not_its_id():
+    from marketing.segmentation import truth_agreement
+    from marketing.validation import DataValidationError
+
+    labels = pd.Series([0, 1, 1], index=["ann@example.org", "bo@example.org", "cy@example.org"])
+    truth = pd.Series(["a", "b"], index=["ann@example.org", "cy@example.org"])
+    with pytest.raises(DataValidationError) as error:
+        truth_agreement(labels, truth)
+    assert "truth has no segment for 1 customer(s), e.g. the labels' rows [1]" in str(error.value)
+    assert "@example.org" not in str(error.value)
+
+
+# ------------------------------------------------------------------ exports: atomic, and staged in a report build
+
+
+def _no_temporaries(folder: Path) -> bool:
+    return not [p.name for p in folder.iterdir() if p.name.startswith(".")]
+
+
+def test_an_export_that_fails_half_way_leaves_the_last_one_whole(tmp_path, monkeypatch):
+    from marketing.privacy import write_crm_export
+
+    good = write_crm_export(pd.DataFrame({"customer_id": [7, 8]}), tmp_path, "audience")
+
+    def disk_full(self, path, **kwargs):
+        Path(path).write_text("customer_id\n")  # half the file, then the disk is full
+        raise OSError("No space left on device")
+
+    monkeypatch.setattr(pd.DataFrame, "to_csv", disk_full)
+    with pytest.raises(OSError, match="No space left"):
+        write_crm_export(pd.DataFrame({"customer_id": [9]}), tmp_path, "audience")
+    assert good.read_text().splitlines() == ["customer_id", "7", "8"]
+    assert _no_temporaries(tmp_path)
+
+
+def test_a_staged_export_waits_for_the_commit_and_a_failed_run_drops_it(tmp_path, monkeypatch):
+    from marketing.exports import STAGING_ENV, ExportStaging
+    from marketing.privacy import write_crm_export
+
+    monkeypatch.delenv(STAGING_ENV, raising=False)
+    last_good = write_crm_export(pd.DataFrame({"customer_id": [1]}), tmp_path, "audience")
+    with ExportStaging(tmp_path / ".staging"):  # a run that fails: never committed
+        assert os.environ[STAGING_ENV] == str((tmp_path / ".staging").resolve())
+        write_crm_export(pd.DataFrame({"customer_id": [2]}), tmp_path, "audience")
+        assert last_good.read_text().splitlines() == ["customer_id", "1"]
+    assert last_good.read_text().splitlines() == ["customer_id", "1"]
+    assert _no_temporaries(tmp_path) and STAGING_ENV not in os.environ
+    with ExportStaging(tmp_path / ".staging") as staging:  # a run that succeeds, writing twice
+        write_crm_export(pd.DataFrame({"customer_id": [3]}), tmp_path, "audience")
+        write_crm_export(pd.DataFrame({"customer_id": [4]}), tmp_path / "crm", "audience")
+        write_crm_export(pd.DataFrame({"customer_id": [5]}), tmp_path, "audience")
+        assert staging.commit() == [last_good.resolve(), (tmp_path / "crm" / last_good.name).resolve(), last_good.resolve()]
+    assert last_good.read_text().splitlines() == ["customer_id", "5"]
+    assert (tmp_path / "crm" / last_good.name).read_text().splitlines() == ["customer_id", "4"]
+    assert _no_temporaries(tmp_path) and _no_temporaries(tmp_path / "crm")
+
+
+def test_a_folder_export_replaces_a_file_and_a_folder(tmp_path):
+    # Spark writes a folder of part files under the temporary name; it is renamed as a whole
+    from marketing.exports import put_in_place, temporary_path
+
+    target = tmp_path / "audience_crm_real_ids.csv"
+    target.write_text("customer_id\n1\n")
+    for run in ("a", "b"):
+        written = temporary_path(target)
+        written.mkdir()
+        (written / f"part-{run}.csv").write_text("customer_id\n2\n")
+        put_in_place(written, target)
+        assert [p.name for p in target.iterdir()] == [f"part-{run}.csv"]
+    written = temporary_path(target)
+    written.write_text("customer_id\n3\n")
+    put_in_place(written, target)
+    assert target.read_text() == "customer_id\n3\n" and _no_temporaries(tmp_path)

@@ -64,6 +64,9 @@ def test_online_retail_recommenders_beat_popularity(public_reports):
     assert metrics["models"][metrics["best_model"]]["ndcg"] > 1.2 * metrics["models"]["popularity"]["ndcg"]
     segmentation = records[("ecommerce", "segmentation")]["metrics"]
     assert segmentation["truth_ari"] is None and segmentation["n_segments"] >= 2
+    # a published record never describes a segment smaller than the minimum group size
+    least = segmentation["min_group_size"]
+    assert all(n == f"<{least}" if isinstance(n, str) else n >= least for n in segmentation["segment_sizes"].values())
 
 
 def test_real_data_reports_show_pseudonyms_and_exports_keep_real_ids(public_reports):

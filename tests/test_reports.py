@@ -31,9 +31,19 @@ STAND_IN = [
 ]
 
 
-def write_template(path: Path, extra: str = "") -> None:
+#: A stand-in that writes a CRM export, then may fail.
+EXPORTING = [
+    ("parameters", 'case_study = "ecommerce"  # the case study\nseed = 42  # random seed\n'
+                   'fail = False  # raise an error on purpose\n'),
+    ("", 'import pandas as pd\nfrom marketing.privacy import write_crm_export\n'
+         'write_crm_export(pd.DataFrame({"customer_id": [seed]}), ".", "audience")'),
+    ("", 'if fail:\n    raise RuntimeError("planned failure")'),
+]
+
+
+def write_template(path: Path, extra: str = "", cells=STAND_IN) -> None:
     nb = nbformat.v4.new_notebook()
-    for tag, source in STAND_IN:
+    for tag, source in cells:
         cell = nbformat.v4.new_code_cell(source)
         if tag:
             cell.metadata["tags"] = [tag]
@@ -119,6 +129,28 @@ def test_build_records_html_index_cache_and_failure(dirs):
     # force re-runs everything
     forced = build(jobs, n_jobs=2, force=True, echo=quiet, reports_dir=reports)
     assert len(forced.records) == 3 and not (reports / "health" / "_failed" / "segmentation.ipynb").exists()
+
+
+@pytest.mark.slow
+def test_a_failed_run_keeps_the_export_of_the_last_good_report(tmp_path):
+    notebooks = tmp_path / "notebooks"
+    notebooks.mkdir()
+    write_template(notebooks / "segmentation.ipynb", cells=EXPORTING)
+    reports = tmp_path / "reports"
+
+    def run(**parameters) -> dict:
+        jobs = plan(["health"], ["segmentation"], parameters, reports_dir=reports, notebooks_dir=notebooks)
+        return build(jobs, n_jobs=1, force=True, echo=quiet, reports_dir=reports).records[0]
+
+    export = reports / "health" / "audience_crm_real_ids.csv"
+    assert run()["status"] == "ok"
+    assert export.read_text().splitlines() == ["customer_id", "42"]
+    # the failing run wrote its export before it failed: it is dropped, the last good one stays
+    assert run(seed=7, fail=True)["status"] == "failed"
+    assert export.read_text().splitlines() == ["customer_id", "42"]
+    assert not list((reports / "health").rglob(".*")), "staged or partial files left behind"
+    assert run(seed=7)["status"] == "ok"
+    assert export.read_text().splitlines() == ["customer_id", "7"]
 
 
 @pytest.mark.slow

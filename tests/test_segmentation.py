@@ -374,3 +374,141 @@ def test_default_segmentation_recovers_planted_segments(case_tables, name):
     planted = data.truth.segments.reindex(table.index).to_numpy()
     majority = pd.crosstab(seg.labels_, planted).idxmax(axis=1)
     assert actions["playbook_segment"].tolist() == majority.tolist()
+
+
+# ------------------------------------------------------------------ small segments: suppressed everywhere, warned about
+
+
+def outlier_blobs() -> pd.DataFrame:
+    """Three segments of 40 customers and one of 3 far away, which "auto" k selection picks out."""
+    rng = np.random.default_rng(0)
+    parts = [rng.normal(c, 0.5, size=(n, 2)) for c, n in (((0, 0), 40), ((10, 0), 40), ((0, 10), 40), ((30, 30), 3))]
+    return pd.DataFrame(np.vstack(parts), columns=["x", "y"], index=pd.RangeIndex(123, name="customer_id"))
+
+
+@pytest.fixture(scope="module")
+def small_segment():
+    table = outlier_blobs()
+    segmenter = Segmenter(k_range=(2, 5), random_state=0).fit(table)
+    profiles = segment_profiles(table, segmenter.labels_, value="x")
+    return table, segmenter, profiles, segment_actions(profiles, get_case("ecommerce"))
+
+
+def test_auto_k_finds_the_small_segment(small_segment):
+    _, segmenter, profiles, _ = small_segment
+    assert segmenter.n_segments_ == 4 and profiles["size"].tolist() == [40, 40, 40, 3]
+
+
+def test_segment_summary_keeps_only_the_number_of_a_small_segment(small_segment):
+    from marketing.segmentation import segment_summary
+
+    _, _, profiles, actions = small_segment
+    summary = segment_summary(profiles, actions, min_size=10)
+    assert summary.table.columns.tolist() == ["size", "share", "value_share", "segment_name", "playbook_segment", "action"]
+    assert summary.table.loc[3].isna().all()  # size, shares, and the name and action its profile gave it
+    assert summary.table.loc[:2, "size"].tolist() == [40, 40, 40]
+    assert summary.table.loc[:2, "segment_name"].tolist() == actions.loc[:2, "segment_name"].tolist()
+    assert summary.cells_suppressed == 6 and summary.rows_affected == 1
+    assert segment_summary(profiles, actions, min_size=3).cells_suppressed == 0
+
+
+def test_profile_heatmap_draws_a_small_segment_hatched_without_values_or_name(small_segment):
+    import matplotlib.pyplot as plt
+
+    from marketing.plots.segmentation import profile_heatmap
+
+    _, _, profiles, actions = small_segment
+    fig = profile_heatmap(profiles, actions["segment_name"], min_size=10)
+    ax = fig.axes[0]
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert labels[3] == "3: <10 customers" and labels[0].endswith("(33%)")
+    assert len(ax.texts) == 3 * 2  # the index of x and y for the three large segments only
+    assert sum(1 for p in ax.patches if p.get_hatch()) == 2  # one hatched cell per feature
+    assert "fewer than 10 customers, suppressed" in fig.texts[0].get_text()
+    plt.close(fig)
+    fig = profile_heatmap(profiles, actions["segment_name"], min_size=1)
+    assert len(fig.axes[0].texts) == 4 * 2 and not fig.texts
+    plt.close(fig)
+
+
+def test_rfm_crosstab_figure_hides_small_counts_and_the_cells_that_give_them_away():
+    import matplotlib.pyplot as plt
+
+    from marketing.plots.segmentation import rfm_crosstab as crosstab_figure
+
+    # by hand: the 4 is small. Row 1's total (the segment's size, 154) would give it away, so its
+    # smallest other count goes, the 50; then the New and the Loyal column each hide one cell,
+    # which their totals (the RFM segments' sizes) would give away: the 20 and the 40 go. Every
+    # row and column now hides two cells or none, and the 4 could be anything from 0 to 24.
+    table = pd.DataFrame({"Champions": [30, 100], "New": [20, 4], "Loyal": [40, 50]}, index=["0: a", "1: b"])
+    fig = crosstab_figure(table, min_size=10)
+    shown = [t.get_text() for t in fig.axes[0].texts]
+    assert shown == ["30", "100"] and sum(1 for p in fig.axes[0].patches if p.get_hatch()) == 4
+    assert "and the cells that would reveal them through the totals" in fig.texts[0].get_text()
+    plt.close(fig)
+    fig = crosstab_figure(table, min_size=10, protect_totals=False)
+    assert [t.get_text() for t in fig.axes[0].texts] == ["30", "20", "40", "100", "50"]
+    plt.close(fig)
+    small_row = pd.DataFrame({"Champions": [30, 3], "New": [20, 0]}, index=["0: a", "1: lapsed big spenders"])
+    fig = crosstab_figure(small_row, min_size=10)
+    assert fig.axes[0].get_yticklabels()[1].get_text() == "1: <10 customers"
+    plt.close(fig)
+
+
+def test_published_names_and_rfm_counts_suppress_small_groups(small_segment):
+    from marketing.segmentation import published_names, segment_counts
+
+    _, _, profiles, actions = small_segment
+    names = published_names(profiles, actions["segment_name"], min_size=10)
+    assert names[3] == "<10 customers" and names[:2].tolist() == actions["segment_name"][:2].tolist()
+    rfm = pd.Series(["New"] * 12 + ["Loyal"] * 3)
+    assert segment_counts(rfm, min_size=10)["customers"].isna().tolist() == [False, True]
+    assert segment_counts(rfm)["customers"].tolist() == [12, 3]
+
+
+def test_record_suppresses_small_sizes_states_the_minimum_and_warns(small_segment):
+    import json
+    from types import SimpleNamespace
+
+    from marketing.segmentation import segmentation_record
+
+    _, segmenter, profiles, actions = small_segment
+    data = SimpleNamespace(case=SimpleNamespace(name="blobs"), engine="pandas")
+    comparison = pd.DataFrame({"silhouette": [0.9, 0.4]}, index=["clusters", "RFM rules"])
+    record = segmentation_record(data, segmenter, profiles, actions, comparison, pd.Series([1.0]), min_group_size=10)
+    names = actions["segment_name"]
+    assert record["segment_sizes"] == {names[0]: 40, names[1]: 40, names[2]: 40, "segment 3": "<10"}
+    assert record["n_customers"] == 123 and record["min_group_size"] == 10
+    assert record["warnings"] == [
+        "1 of 4 segments have fewer than 10 customers (suppressed in the report): set k_max below 4, "
+        "or lower min_group_size if smaller groups may be published"
+    ]
+    json.dumps(record)
+    exact = segmentation_record(data, segmenter, profiles, actions, comparison, pd.Series([1.0]), min_group_size=3)
+    assert list(exact["segment_sizes"].values()) == [40, 40, 40, 3] and exact["warnings"] == []
+
+
+def test_warnings_about_too_many_segments():
+    from types import SimpleNamespace
+
+    from marketing.segmentation import segment_warnings
+
+    fixed = SimpleNamespace(method="kmeans", n_segments=1000, n_segments_=1000)
+    # 1,000 segments of 1 to 4 customers: the median is 2, and 2,500 customers allow 250 of 10
+    sizes = pd.DataFrame({"size": [1, 2, 3, 4] * 250})
+    assert segment_warnings(fixed, sizes, min_size=10) == [
+        "too many segments: 1,000 for 2,500 customers, median size 2.5 (min_group_size 10); use at most 250",
+        "1,000 of 1,000 segments have fewer than 10 customers (suppressed in the report): choose fewer than "
+        "1,000 (n_segments), or lower min_group_size if smaller groups may be published",
+    ]
+    # a median of 10 but 5 segments for 32 customers: more segments than 32 / 10
+    few = SimpleNamespace(method="kmeans", n_segments=5, n_segments_=5)
+    assert segment_warnings(few, pd.DataFrame({"size": [10, 10, 10, 1, 1]}), min_size=10)[0].startswith(
+        "too many segments: 5 for 32 customers, median size 10")
+    # HDBSCAN: noise (-1) counts as customers, not as a segment
+    hdbscan = SimpleNamespace(method="hdbscan", n_segments="auto", n_segments_=2)
+    noisy = pd.DataFrame({"size": [50, 60, 5]}, index=[0, 1, -1])
+    assert segment_warnings(hdbscan, noisy, min_size=10) == []
+    small = segment_warnings(hdbscan, pd.DataFrame({"size": [50, 6]}), min_size=10)
+    assert small == ["1 of 2 segments have fewer than 10 customers (suppressed in the report): raise "
+                     "min_cluster_size to 10 or more, or lower min_group_size if smaller groups may be published"]

@@ -15,9 +15,11 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
 from sklearn.decomposition import PCA
 
 from marketing.plots import PALETTE, set_theme
+from marketing.privacy import DEFAULT_MIN_SIZE, is_small, small_group_label, suppress_small_cells
 
 UNITS = {
     "recency_days": "days since last event",
@@ -159,21 +161,46 @@ def segments_pca(
     return fig
 
 
-def profile_heatmap(profiles: pd.DataFrame, names: pd.Series) -> Figure:
+def _hatch(ax, cells: np.ndarray) -> None:
+    """Hatch the heat-map cells marked True in ``cells`` (rows x columns): suppressed, not missing."""
+    for row, column in zip(*np.nonzero(cells)):
+        ax.add_patch(Rectangle((column, row), 1, 1, fill=False, hatch="///", edgecolor="0.6", linewidth=0))
+
+
+def _suppression_note(fig: Figure, text: str) -> None:
+    fig.text(0.01, 0.01, f"Hatched: {text}, suppressed (privacy).", ha="left", va="bottom", fontsize=8, color="0.35")
+
+
+def profile_heatmap(profiles: pd.DataFrame, names: pd.Series, min_size: int = DEFAULT_MIN_SIZE) -> Figure:
     """Heat map of each segment's index against the whole base (100 = average).
+
+    A segment of fewer than ``min_size`` customers (``profiles["size"]``) is drawn as a hatched
+    row with neither values, share nor name (:func:`marketing.privacy.is_small`), and a note
+    under the figure says so; ``min_size=1`` shows every segment.
 
     Examples
     --------
-    >>> profiles = pd.DataFrame({"share": [0.4, 0.6], "frequency_index": [150.0, 67.0]})
-    >>> fig = profile_heatmap(profiles, pd.Series(["frequent", "infrequent"]))
+    >>> profiles = pd.DataFrame({"size": [40, 60, 3], "share": [0.39, 0.58, 0.03],
+    ...                          "frequency_index": [150.0, 67.0, 300.0]})
+    >>> fig = profile_heatmap(profiles, pd.Series(["frequent", "infrequent", "very frequent"]))
     >>> [t.get_text() for t in fig.axes[0].get_yticklabels()]
-    ['0: frequent (40%)', '1: infrequent (60%)']
+    ['0: frequent (39%)', '1: infrequent (58%)', '2: <10 customers']
+    >>> fig.texts[0].get_text()
+    'Hatched: segments of fewer than 10 customers, suppressed (privacy).'
     >>> plt.close(fig)
     """
+    if "size" not in profiles:
+        raise ValueError("profiles has no 'size' column, which says which segments are too small to show; "
+                         "pass segment_profiles(...).")
     set_theme()
+    small = is_small(profiles["size"], min_size)
     index = profiles.filter(like="_index").rename(columns=lambda c: c.removesuffix("_index"))
-    index.index = [f"{s}: {names.get(s, s)} ({profiles.loc[s, 'share']:.0%})" for s in index.index]
-    fig, ax = plt.subplots(figsize=(1.6 * index.shape[1] + 4.0, 0.7 * len(index) + 1.8))
+    index = index.astype(float).where(~small, axis=0)
+    index.index = [
+        f"{s}: {small_group_label(min_size)}" if small[s] else f"{s}: {names.get(s, s)} ({profiles.loc[s, 'share']:.0%})"
+        for s in index.index
+    ]
+    fig, ax = plt.subplots(figsize=(1.6 * index.shape[1] + 4.0, 0.7 * len(index) + 1.8 + 0.3 * small.any()))
     with _quiet_seaborn_heatmap():
         sns.heatmap(
             np.log2(index.clip(lower=1) / 100), annot=index.round(0).astype("Int64"), fmt="",
@@ -183,30 +210,65 @@ def profile_heatmap(profiles: pd.DataFrame, names: pd.Series) -> Figure:
     ax.set_xlabel("feature (cells: index, 100 = average customer)")
     ax.set_ylabel("segment (share of customers)")
     ax.set_title("Each segment differs from the average customer on a few features")
-    fig.tight_layout()
+    if small.any():
+        _hatch(ax, np.repeat(small.to_numpy()[:, None], index.shape[1], axis=1))
+        _suppression_note(fig, f"segments of fewer than {min_size} customers")
+        fig.tight_layout(rect=(0, 0.04, 1, 1))
+    else:
+        fig.tight_layout()
     return fig
 
 
-def rfm_crosstab(crosstab: pd.DataFrame) -> Figure:
+def rfm_crosstab(crosstab: pd.DataFrame, min_size: int = DEFAULT_MIN_SIZE, protect_totals: bool = True) -> Figure:
     """Heat map of clusters (rows) against RFM segments (columns), shaded by row share.
+
+    Counts from 1 to ``min_size - 1`` are suppressed, and so are the few more that the
+    segments' published sizes would give away by subtraction
+    (:func:`marketing.privacy.suppress_small_cells` with ``protect_totals=True``): their cells
+    are blank and hatched, and a row of a segment smaller than ``min_size`` loses its name.
+    The shading of the other cells is their share of the whole row. ``protect_totals=False``
+    suppresses the small counts only; ``min_size=1`` shows every count.
 
     Examples
     --------
-    >>> table = pd.DataFrame({"Champions": [5, 0], "Hibernating": [1, 4]}, index=["0: a", "1: b"])
+    >>> table = pd.DataFrame({"Champions": [50, 0], "Hibernating": [12, 40]}, index=["0: a", "1: b"])
     >>> fig = rfm_crosstab(table)
     >>> fig.axes[0].get_xlabel()
     'RFM segment (rule-based baseline)'
     >>> plt.close(fig)
+
+    Segment 1 has 5 customers: its counts go, and with them the 50 and the 12, which the RFM
+    segments' sizes (52 and 15 customers) would otherwise turn into its 2 and 3:
+
+    >>> small = pd.DataFrame({"Champions": [50, 2], "Loyal": [12, 3], "New": [30, 0]}, index=["0: a", "1: b"])
+    >>> fig = rfm_crosstab(small)
+    >>> [t.get_text() for t in fig.axes[0].texts], fig.axes[0].get_yticklabels()[1].get_text()
+    (['30', '0'], '1: <10 customers')
+    >>> plt.close(fig)
     """
     set_theme()
-    shares = crosstab.div(crosstab.sum(axis=1), axis=0)
-    fig, ax = plt.subplots(figsize=(1.3 * crosstab.shape[1] + 5.0, 0.6 * len(crosstab) + 2.0))
+    totals = crosstab.sum(axis=1)
+    published = suppress_small_cells(crosstab, min_size=min_size, protect_totals=protect_totals).table
+    hidden = published.isna().to_numpy() & (crosstab.to_numpy() > 0)
+    shares = published.div(totals.where(totals > 0), axis=0)
+    small_rows = is_small(totals, min_size)
+    shares.index = [
+        f"{str(label).split(': ', 1)[0]}: {small_group_label(min_size)}" if small else str(label)
+        for label, small in zip(crosstab.index, small_rows)
+    ]
+    fig, ax = plt.subplots(figsize=(1.3 * crosstab.shape[1] + 5.0, 0.6 * len(crosstab) + 2.0 + 0.3 * hidden.any()))
     with _quiet_seaborn_heatmap():
-        sns.heatmap(shares, annot=crosstab, fmt="d", cmap="Blues", vmin=0, vmax=1,
+        sns.heatmap(shares, annot=published.astype("Int64"), fmt="", cmap="Blues", vmin=0, vmax=1,
                     cbar_kws={"label": "share of the cluster's customers"}, ax=ax)
     ax.set_xlabel("RFM segment (rule-based baseline)")
     ax.set_ylabel("cluster segment")
     ax.tick_params(axis="x", labelrotation=30)
     ax.set_title("Rule-based RFM segments cut across the clusters (cells: customers)")
-    fig.tight_layout()
+    if hidden.any():
+        _hatch(ax, hidden)
+        _suppression_note(fig, f"counts below {min_size}, and the cells that would reveal them through the totals"
+                               if protect_totals else f"counts below {min_size}")
+        fig.tight_layout(rect=(0, 0.04, 1, 1))
+    else:
+        fig.tight_layout()
     return fig

@@ -4,7 +4,9 @@ Each report is ``reports/<case>/<analysis>.ipynb`` (executed), ``.html`` and ``.
 record: status, parameters, duration, provenance, metrics). Writes go to a temporary file first
 and are moved into place only when complete, so an interrupted or failed run never leaves a
 half-written report and never replaces the last good one. A failed execution is kept in
-``reports/<case>/_failed/<analysis>.ipynb`` for inspection.
+``reports/<case>/_failed/<analysis>.ipynb`` for inspection. The notebook's CRM exports are held
+back the same way (:class:`marketing.exports.ExportStaging`): moved into place when the report
+is, deleted when the run fails.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from marketing.cases import ANALYSES, CaseStudy, get_case, list_cases
+from marketing.exports import ExportStaging
 from marketing.provenance import ROOT, environment, lock_fingerprint, package_fingerprint, sha256_file
 from marketing.reports.params import template_parameters, validate_parameters
 
@@ -206,6 +209,9 @@ def execute(job: Job, fingerprint: str, kernel: str = KERNEL, timeout: int = TIM
         "started_at": started.isoformat(timespec="seconds"),
     }
     status = "failed"
+    # the kernel inherits the staging: its CRM exports wait under temporary names until the
+    # report is in place, so a failed run never replaces the export of the last good report
+    staging = ExportStaging(job.out_dir / f".{job.analysis}.{os.getpid()}.exports.partial").start()
     try:
         pm.execute_notebook(
             str(job.template), str(partial), parameters=job.parameters, kernel_name=kernel,
@@ -216,6 +222,7 @@ def execute(job: Job, fingerprint: str, kernel: str = KERNEL, timeout: int = TIM
         export_html(partial, html_partial, no_input=no_input)
         os.replace(partial, job.notebook)
         os.replace(html_partial, job.html)
+        staging.commit()
         if job.failed_notebook.exists():
             job.failed_notebook.unlink()
         status, error = "ok", None
@@ -231,6 +238,7 @@ def execute(job: Job, fingerprint: str, kernel: str = KERNEL, timeout: int = TIM
     finally:
         os.dup2(saved_stderr, 2)
         os.close(saved_stderr)
+        staging.close()  # drops the exports of a failed run
         duration = round(time.perf_counter() - t0, 1)
         if status != "ok" and kernel_log.exists():
             job.failed_notebook.parent.mkdir(exist_ok=True)

@@ -13,6 +13,9 @@ The pieces, in the order a notebook uses them:
 - :func:`segment_profiles`, :func:`name_segments` and :func:`segment_actions` turn clusters
   into something a marketer can act on; :func:`audience_table` is the export.
 - :func:`stability` and :func:`truth_agreement` say how far to trust the result.
+- :func:`segment_summary`, :func:`published_names` and :func:`segment_sizes` are what a report
+  may show: segments smaller than the minimum group size suppressed; :func:`segment_warnings`
+  says when there are too many segments, or small ones, for the data.
 
 Every function takes a customer table with one row per customer, such as
 :func:`marketing.features.customer_table` returns: in memory (index ``customer_id``) or a Spark
@@ -21,7 +24,8 @@ on Spark the clustering is Spark ML k-means and the aggregates run in Spark.
 
 Modules: :mod:`~marketing.segmentation.preprocess`, :mod:`~marketing.segmentation.rfm`,
 :mod:`~marketing.segmentation.clustering`, :mod:`~marketing.segmentation.evaluation`,
-:mod:`~marketing.segmentation.profiles`, :mod:`~marketing.segmentation.report`.
+:mod:`~marketing.segmentation.profiles`, :mod:`~marketing.segmentation.small_groups`,
+:mod:`~marketing.segmentation.report`.
 """
 
 
@@ -70,6 +74,12 @@ from marketing.segmentation.report import (
     scatter_points,
     segmentation_record,
 )
+from marketing.segmentation.small_groups import (
+    published_names,
+    segment_sizes,
+    segment_summary,
+    segment_warnings,
+)
 
 __all__ = [
     "DESCRIPTORS",
@@ -93,6 +103,7 @@ __all__ = [
     "match_playbook",
     "name_segments",
     "plot_sample",
+    "published_names",
     "quantile_scores",
     "rfm_crosstab",
     "rfm_scores",
@@ -101,6 +112,9 @@ __all__ = [
     "segment_actions",
     "segment_counts",
     "segment_profiles",
+    "segment_sizes",
+    "segment_summary",
+    "segment_warnings",
     "segmentation_record",
     "select_k",
     "stability",

@@ -102,10 +102,12 @@ def truth_agreement(labels, truth: pd.Series, label: str = "segment") -> dict[st
     if engine_of(labels) == "spark":
         # a planted truth exists only for generated data, and is as large as it: collect the pairs
         labels = labels.select(CUSTOMER, label).toPandas().set_index(CUSTOMER)[label]
-    missing = labels.index.difference(truth.index)
+    missing = np.flatnonzero(~labels.index.isin(truth.index))
     if len(missing):
+        # positions, not ids: an id may be personal, and the message may end in a report
         raise DataValidationError(
-            f"truth has no segment for {len(missing)} customer(s), e.g. {list(missing[:3])}."
+            f"truth has no segment for {len(missing)} customer(s), e.g. the labels' rows {missing[:3].tolist()} "
+            "(counting from 0)."
         )
     planted = truth.reindex(labels.index).to_numpy()
     return {

@@ -13,7 +13,9 @@ import pandas as pd
 from marketing.columns import CUSTOMER
 from marketing.engines import engine_of
 from marketing.frames import quantiles, scalars
+from marketing.privacy import DEFAULT_MIN_SIZE
 from marketing.segmentation.preprocess import SegmentPreprocessor
+from marketing.segmentation.small_groups import segment_sizes, segment_warnings
 
 #: Customers collected from Spark for a figure that draws customers as points.
 PLOT_SAMPLE = 5_000
@@ -88,11 +90,16 @@ def scatter_points(segmenter, table, random_state: int | None = 0) -> tuple[np.n
 
 
 def segmentation_record(data, segmenter, profiles: pd.DataFrame, actions: pd.DataFrame,
-                        comparison: pd.DataFrame, stability_ari: pd.Series) -> dict:
+                        comparison: pd.DataFrame, stability_ari: pd.Series,
+                        min_group_size: int = DEFAULT_MIN_SIZE) -> dict:
     """The machine-readable record of a segmentation run (what the tests and the index read).
 
     ``data`` is the case's data (its engine and case are recorded). Truth agreement is recorded
-    only where the data has a planted truth (synthetic data).
+    only where the data has a planted truth (synthetic data). The record is published with the
+    report, so small segments are suppressed in it as in the tables: ``segment_sizes`` gives a
+    segment of fewer than ``min_group_size`` customers as ``{"segment <number>": "<10"}``
+    (:func:`~marketing.segmentation.small_groups.segment_sizes`), ``n_customers`` stays exact,
+    and ``warnings`` lists :func:`~marketing.segmentation.small_groups.segment_warnings`.
     """
     quality = segmenter.quality_
     truth = "truth_ari" in comparison
@@ -116,6 +123,8 @@ def segmentation_record(data, segmenter, profiles: pd.DataFrame, actions: pd.Dat
         "rfm_truth_ari": truth_of(comparison.index[1], "truth_ari"),
         "rfm_silhouette": comparison["silhouette"].iloc[1],
         "noise_share": segmenter.noise_share_,
-        "segment_sizes": {actions.loc[s, "segment_name"]: int(n) for s, n in sizes.items()},
+        "segment_sizes": segment_sizes(profiles, actions["segment_name"], min_group_size),
         "n_customers": int(sizes.sum()),
+        "min_group_size": int(min_group_size),
+        "warnings": segment_warnings(segmenter, profiles, min_group_size),
     }

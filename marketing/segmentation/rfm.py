@@ -290,21 +290,34 @@ def rfm_crosstab(
     return table.loc[(table.sum(axis=1) > 0) | (table.index != "-1: noise")]
 
 
-def segment_counts(rfm) -> pd.DataFrame:
+def segment_counts(rfm, min_size: int | None = None) -> pd.DataFrame:
     """Customers per RFM segment (largest first, ties by name), on any engine: a small pandas table.
 
     ``rfm`` is what :func:`rfm_segments` returns: a Series of names (in memory) or a Spark
-    DataFrame with ``customer_id`` and ``rfm_segment``.
+    DataFrame with ``customer_id`` and ``rfm_segment``. For a report, ``min_size`` blanks the
+    counts of segments with fewer customers (:func:`marketing.privacy.suppress_small_cells`;
+    their names are the rule table's, so they stay).
 
     Examples
     --------
-    >>> segment_counts(pd.Series(["New", "Loyal", "New"], name="rfm_segment"))
+    >>> rfm = pd.Series(["New", "Loyal", "New"], name="rfm_segment")
+    >>> segment_counts(rfm)
                  customers
     rfm_segment
     New                  2
     Loyal                1
+    >>> segment_counts(rfm, min_size=2)
+                 customers
+    rfm_segment
+    New                2.0
+    Loyal              NaN
     """
     frame = nw.from_native(rfm.rename("rfm_segment").to_frame() if isinstance(rfm, pd.Series) else rfm)
     counts = collect(frame.group_by("rfm_segment").agg(nw.len().alias("customers")))
     counts = counts.sort_values(["customers", "rfm_segment"], ascending=[False, True], kind="stable")
-    return counts.set_index("rfm_segment")[["customers"]].astype({"customers": "int64"})
+    counts = counts.set_index("rfm_segment")[["customers"]].astype({"customers": "int64"})
+    if min_size is None:
+        return counts
+    from marketing.privacy import suppress_small_cells
+
+    return suppress_small_cells(counts, min_size=min_size).table

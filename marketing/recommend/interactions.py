@@ -251,9 +251,10 @@ def _ids(observed: pd.Series, universe, table: str, col: str) -> np.ndarray:
     universe = np.sort(pd.unique(np.asarray(universe)))
     unknown = ~np.isin(observed.to_numpy(), universe)
     if unknown.any():
-        examples = pd.unique(observed[unknown])[:3].tolist()
+        # row numbers, not the ids: an id may be personal, and the message ends in reports and records
+        rows = np.flatnonzero(unknown)[:3].tolist()
         raise DataValidationError(
             f"table 'events': column '{col}' has {int(unknown.sum())} event(s) whose id is not in "
-            f"the {table} table, e.g. {examples}. Add them to the {table} table or drop those events."
+            f"the {table} table (rows {rows}, counting from 0). Add them to the {table} table or drop those events."
         )
     return universe

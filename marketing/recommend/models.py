@@ -422,7 +422,7 @@ class ItemKNN(Recommender):
         i = self.interactions_.item_positions([item_id])[0]
         if u < 0 or i < 0:
             missing = "customer" if u < 0 else "item"
-            raise ValueError(f"{missing} {customer_id if u < 0 else item_id!r} is not in the training data.")
+            raise ValueError(f"the {missing} asked about is not in the training data.")  # no id: it may be personal
         user_row = self.interactions_.matrix[u]
         contrib = user_row.multiply(self.similarity_[:, i].T).tocsr()
         order = np.argsort(-contrib.data, kind="stable")[:n]

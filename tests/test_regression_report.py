@@ -87,3 +87,68 @@ def test_a_case_without_targets_is_refused():
     case = dataclasses.replace(get_case("finance"), targets={})
     with pytest.raises(DataValidationError, match="defines no target under 'targets': give a continuous one, a binary one, or both"):
         regression_problem(load_case_data("finance"), case)
+
+
+def _shown(monkeypatch):
+    """What the steps display (markdown as text), collected instead of shown."""
+    import IPython.display
+
+    shown = []
+    monkeypatch.setattr(IPython.display, "display", lambda obj, **kw: shown.append(getattr(obj, "data", obj)))
+    return shown
+
+
+def _planted_problem():
+    import numpy as np
+
+    from marketing.regression.problem import RegressionProblem
+
+    rng = np.random.default_rng(0)
+    n = 200
+    y = pd.Series((np.arange(n) % 4 == 0).astype(int), name="responded")
+    features = pd.DataFrame({
+        "age": rng.normal(45, 10, n),
+        "call_seconds": 60 + 240 * y + rng.normal(0, 10, n),        # a leak
+        "bmi": np.r_[[0.0] * 4, rng.normal(30, 4, n - 4).round(1)],  # zeros for "not measured"
+        "job": pd.Categorical(["?"] * 10 + ["admin", "technician"] * 95),
+    })
+    return RegressionProblem(features, {"binary": y}, {"binary": "responded"}, None, pd.DataFrame())
+
+
+def test_show_warnings_lists_the_suspicious_columns_and_the_record_keeps_them(monkeypatch):
+    import json
+
+    import numpy as np
+
+    from marketing.regression import Split
+    from marketing.regression.problem import NotDefined
+
+    shown = _shown(monkeypatch)
+    problem = _planted_problem()
+    found = report.show_warnings(problem, test_size=0.25, random_state=0)
+    assert [(w.kind, w.column) for w in found] == [
+        ("leakage", "call_seconds"), ("missing_code", "job"), ("impossible_zeros", "bmi")]
+    lines = shown[0].splitlines()
+    assert len(lines) == 3 and lines[0].startswith("- **possible leakage**: 'call_seconds' alone predicts 'responded'")
+    assert lines[1].startswith("- **missing-value code**: 'job': '?' in 10 of 200 rows (5.0%)")
+    assert lines[2].startswith("- **impossible zeros**: 'bmi': 4 of 200 rows (2.0%) are exactly 0")
+    # the record keeps the messages, JSON-serialisable; without warnings it says "not checked"
+    arguments = (SimpleNamespace(name="planted"), pd.DataFrame(), {"binary": Split(np.arange(3), np.arange(3, 5), "stratified", "")},
+                 NotDefined("continuous", "no target"), NotDefined("binary", "no target"))
+    record = report.regression_record(*arguments, gains=None, rule=None, listed=None, coef_coverage={}, warnings=found)
+    assert record["warnings"] == [w.message for w in found]
+    json.dumps(record)
+    assert report.regression_record(*arguments, gains=None, rule=None, listed=None, coef_coverage={})["warnings"] is None
+
+
+def test_show_warnings_says_so_when_there_are_none_and_names_the_engine_that_lacks_it(monkeypatch, capsys):
+    from marketing.datasets import load_case_data
+    from marketing.regression import holdouts, regression_problem
+
+    shown = _shown(monkeypatch)
+    problem = regression_problem(load_case_data("finance"))
+    assert report.show_warnings(problem, holdouts(problem)) == [] and shown == ["No warnings."]
+    assert report.show_warnings(SimpleNamespace(engine="spark")) is None
+    assert capsys.readouterr().out == (
+        "the data warnings (leakage, missing-value codes, impossible zeros, dominant values): not on engine spark "
+        "(see the engine note at the top).\n")

@@ -28,6 +28,7 @@ INTERVALS = "bootstrap intervals of the metrics"
 TREE = "the decision tree diagram"
 IMPORTANCE = "permutation importance"
 PARTIAL_DEPENDENCE = "partial dependence"
+WARNINGS = "the data warnings (leakage, missing-value codes, impossible zeros, dominant values)"
 #: How the primary metric of each target is named in a sentence.
 PRIMARY = {"continuous": "lowest RMSE", "binary": "lowest log loss"}
 
@@ -55,7 +56,7 @@ __all__ = [
     "ContactRule", "NotDefined", "calibration_tables", "coefficient_coverage", "contact_rule", "defined", "head",
     "held_out_residuals", "importances", "regression_record", "runs", "show_calibration", "show_contact_list",
     "show_contact_rule", "show_effects", "show_gains", "show_intervals", "show_partial_dependence",
-    "show_residuals", "show_suite", "show_targets", "show_tree", "split_note", "suite_note",
+    "show_residuals", "show_suite", "show_targets", "show_tree", "show_warnings", "split_note", "suite_note",
 ]
 
 
@@ -77,6 +78,35 @@ def show_targets(problem) -> None:
     if "positive_rate" in summary:
         parts.append(f"{problem.target_column('binary')}: {summary['positive_rate']:.1%} positive")
     print("; ".join(parts))
+
+
+def show_warnings(problem, splits: dict | None = None, *, test_size: float = 0.2, random_state: int | None = 0):
+    """Show where the data look suspicious, as a short list (or "No warnings."), and return the warnings.
+
+    The warnings of :func:`~marketing.regression.diagnostics.regression_warnings`: features that
+    alone predict a target almost perfectly on the training part (leakage), values that look like
+    missing-value codes, impossible zeros and columns with one dominant value. ``splits`` are the
+    holdouts of :func:`~marketing.regression.holdouts`; without them the same holdouts are made
+    from ``test_size`` and ``random_state``, so the step can run before the split section.
+
+    Returns
+    -------
+    list of :class:`~marketing.data_quality.DataWarning`, or None where the engine lacks the step
+    (the capability sentence is printed); :func:`regression_record` takes either.
+    """
+    from IPython.display import Markdown, display
+
+    from marketing.data_quality import KIND_LABELS
+    from marketing.regression.diagnostics import regression_warnings
+    from marketing.regression.splits import holdouts
+
+    if not runs(WARNINGS, problem):
+        return None
+    if splits is None:
+        splits = holdouts(problem, test_size, random_state)
+    found = regression_warnings(problem, splits, random_state=random_state)
+    display(Markdown("\n".join(f"- **{KIND_LABELS[w.kind]}**: {w.message}" for w in found) or "No warnings."))
+    return found
 
 
 def split_note(splits: dict) -> str:
@@ -306,12 +336,14 @@ def contact_rule(result, contact_cost: float, response_value: float) -> ContactR
     return ContactRule(contact_cost, response_value, threshold, curve, int(n_rule))
 
 
-def regression_record(case, data, splits, continuous, binary, *, gains, rule, listed, coef_coverage) -> dict:
+def regression_record(case, data, splits, continuous, binary, *, gains, rule, listed, coef_coverage, warnings=None) -> dict:
     """The machine-readable record of the analysis, for :func:`marketing.notebook.record_metrics`.
 
     Every model's held-out metrics for both targets, the coverage of the planted coefficients
     (None without a truth), and the targeting results: break-even probability, the top decile's
     lift, what the rule does on the held-out customers and what the campaign list holds.
+    ``warnings`` (from :func:`show_warnings`) are recorded as their messages; None (the default,
+    or an engine without the step) records None: not checked, rather than "no warnings".
     """
     split = next(iter(splits.values()))
     record = {
@@ -320,6 +352,7 @@ def regression_record(case, data, splits, continuous, binary, *, gains, rule, li
         "split": split.method,
         "n_train": split.n_train,
         "n_test": split.n_test,
+        "warnings": None if warnings is None else [getattr(w, "message", str(w)) for w in warnings],
     }
     for kind, result in (("continuous", continuous), ("binary", binary)):
         if isinstance(result, NotDefined):

@@ -57,17 +57,15 @@ def _r2(y: np.ndarray, fitted: np.ndarray) -> float:
     return float(1 - ((y - fitted) ** 2).sum() / ((y - y.mean()) ** 2).sum())
 
 
-def _cross_fitted_means(y: np.ndarray, folds: list, codes) -> np.ndarray:
-    """Each row's predicted target: the mean of its code among the other folds' rows.
+def _cross_fitted_means(y: np.ndarray, folds: list, codes: np.ndarray) -> np.ndarray:
+    """Each row's predicted target: the mean of its code (level) among the other folds' rows.
 
-    ``codes(train)`` gives every row's code (a level, or a bin cut on the ``train`` rows); a code
-    the other folds lack gets their overall mean.
+    A code the other folds lack gets their overall mean.
     """
     out = np.empty(len(y))
     for train, test in folds:
-        code = codes(train)
-        means = pd.Series(y[train]).groupby(code[train]).mean()
-        out[test] = pd.Series(code[test]).map(means).fillna(y[train].mean()).to_numpy()
+        means = pd.Series(y[train]).groupby(codes[train]).mean()
+        out[test] = pd.Series(codes[test]).map(means).fillna(y[train].mean()).to_numpy()
     return out
 
 
@@ -138,7 +136,7 @@ def single_feature_scores(
         correlation = np.nan
         if column in categorical:
             levels = X[column].cat.codes.to_numpy()   # a missing value is a level of its own (-1)
-            encoded = _cross_fitted_means(values, folds, lambda train, levels=levels: levels)
+            encoded = _cross_fitted_means(values, folds, levels)
             score = _auc(values, encoded) if kind == "binary" else _r2(values, encoded)
         else:
             x = X[column].to_numpy(dtype=float, na_value=np.nan)

@@ -32,6 +32,7 @@ CAPABILITIES: dict[str, dict[str, frozenset[str]]] = {
         "the decision tree diagram": IN_MEMORY,
         "permutation importance": IN_MEMORY,
         "partial dependence": IN_MEMORY,
+        "the data warnings (leakage, missing-value codes, impossible zeros, dominant values)": IN_MEMORY,
     },
 }
 

@@ -115,3 +115,55 @@ def test_effect_sentences_in_plain_words():
     ]
     continuous = effect_sentences(table, {"g": ["a", "b", "c"]}, outcome="spend", kind="continuous")
     assert continuous[0] == "g_b: being b rather than a (g) lowers spend by 0.693 (95% CI -1 to -0.4)."
+
+
+def test_collinear_terms_are_named_and_can_be_left_out():
+    from marketing.regression.interpret import RankDeficientError, collinear_terms
+
+    rng = np.random.default_rng(4)
+    X = pd.DataFrame({"x": rng.normal(size=50), "z": rng.normal(size=50)})
+    X["x_in_cents"] = 100 * X["x"]
+    y = pd.Series(1 + 2 * X["x"] - X["z"] + rng.normal(scale=0.1, size=50), name="y")
+    with pytest.raises(RankDeficientError, match="rank-deficient: collinear: x, x_in_cents"):
+        coefficient_table(X, y, "continuous")
+    assert collinear_terms(design_matrix(X)) == ["x_in_cents"]
+    for scale in ("raw", "standardized"):
+        table = coefficient_table(X, y, "continuous", scale=scale, collinear="drop")
+        assert table.index.tolist() == ["intercept", "x", "z"]
+    raw = coefficient_table(X, y, "continuous", collinear="drop")
+    assert raw.loc["x", "estimate"] == pytest.approx(2.0, abs=0.05)
+
+
+def test_a_separated_binary_outcome_is_refused_naming_the_term():
+    from marketing.regression.interpret import SeparationError
+
+    rng = np.random.default_rng(5)
+    n = 300
+    X = pd.DataFrame({"x": rng.normal(size=n), "score": rng.normal(size=n)})
+    y = pd.Series((X["score"] > 0.3).astype(int), name="y")          # score alone separates y
+    with pytest.raises(SeparationError, match="score: every customer with outcome 0 has a value of at most"):
+        coefficient_table(X, y, "binary")
+    # quasi-separation: every customer of a rare level responded
+    X = pd.DataFrame({"x": rng.normal(size=n),
+                      "plan": pd.Categorical(np.where(np.arange(n) < 10, "rare", "common"), categories=["common", "rare"])})
+    y = pd.Series(np.where(np.arange(n) < 10, 1, (rng.random(n) < 0.3).astype(int)), name="y")
+    with pytest.raises(SeparationError, match="level rare of plan: all 10 customers with it have outcome 1"):
+        coefficient_table(X, y, "binary")
+    # with both outcomes in every level the fit is as before
+    y.iloc[0] = 0
+    assert coefficient_table(X, y, "binary").index.tolist() == ["intercept", "x", "plan_rare"]
+
+
+def test_partial_dependence_names_a_near_constant_feature():
+    from marketing.regression.interpret import flat_features
+    from marketing.validation import DataValidationError
+
+    rng = np.random.default_rng(6)
+    n = 1000
+    X = pd.DataFrame({"x": rng.normal(size=n), "mostly_zero": np.r_[np.zeros(970), np.arange(1.0, 31.0)]})
+    y = pd.Series(X["x"] + 0.1 * X["mostly_zero"], name="y")
+    model = model_suite("continuous", X, names=["linear"])["linear"].fit(X, y)
+    assert flat_features(X, ["x", "mostly_zero"]) == ["mostly_zero"]
+    with pytest.raises(DataValidationError, match=r"feature\(s\) \['mostly_zero'\] are near-constant"):
+        partial_dependence_frame(model, X, ["x", "mostly_zero"], "continuous")
+    assert partial_dependence_frame(model, X, ["x"], "continuous")["feature"].unique().tolist() == ["x"]

@@ -184,3 +184,156 @@ def test_a_held_out_score_far_above_the_cross_validated_one_is_flagged():
     [warning] = report.selection_warnings(result)
     assert warning.startswith("logistic's held-out roc_auc 0.999 is far above its cross-validated 0.577")
     assert f"warning: {warning}" in report.suite_note(result).splitlines()
+
+
+def _shown(monkeypatch):
+    """What the steps display (markdown as text), collected instead of shown."""
+    import IPython.display
+
+    shown = []
+    monkeypatch.setattr(IPython.display, "display", lambda obj, **kw: shown.append(getattr(obj, "data", obj)))
+    return shown
+
+
+def _planted_problem():
+    import numpy as np
+
+    from marketing.regression.problem import RegressionProblem
+
+    rng = np.random.default_rng(0)
+    n = 200
+    y = pd.Series((np.arange(n) % 4 == 0).astype(int), name="responded")
+    features = pd.DataFrame({
+        "age": rng.normal(45, 10, n),
+        "call_seconds": 60 + 240 * y + rng.normal(0, 10, n),        # a leak
+        "bmi": np.r_[[0.0] * 4, rng.normal(30, 4, n - 4).round(1)],  # zeros for "not measured"
+        "job": pd.Categorical(["?"] * 10 + ["admin", "technician"] * 95),
+    })
+    return RegressionProblem(features, {"binary": y}, {"binary": "responded"}, None, pd.DataFrame())
+
+
+def test_show_warnings_lists_the_suspicious_columns_and_the_record_keeps_them(monkeypatch):
+    import json
+
+    import numpy as np
+
+    from marketing.regression import Split
+    from marketing.regression.problem import NotDefined
+
+    shown = _shown(monkeypatch)
+    problem = _planted_problem()
+    from marketing.regression import holdouts
+
+    found = report.show_warnings(problem, holdouts(problem, 0.25, random_state=0), random_state=0)
+    assert [(w.kind, w.column) for w in found] == [
+        ("leakage", "call_seconds"), ("missing_code", "job"), ("impossible_zeros", "bmi")]
+    lines = shown[0].splitlines()
+    assert len(lines) == 3 and lines[0].startswith("- **possible leakage**: 'call_seconds' alone predicts 'responded'")
+    assert lines[1].startswith("- **missing-value code**: 'job': '?' in 10 of 200 rows (5.0%)")
+    assert lines[2].startswith("- **impossible zeros**: 'bmi': 4 of 200 rows (2.0%) are exactly 0")
+    # the record keeps the messages, JSON-serialisable; without warnings it says "not checked"
+    arguments = (SimpleNamespace(name="planted"), pd.DataFrame(), {"binary": Split(np.arange(3), np.arange(3, 5), "stratified", "")},
+                 NotDefined("continuous", "no target"), NotDefined("binary", "no target"))
+    record = report.regression_record(*arguments, gains=None, rule=None, listed=None, coef_coverage={}, warnings=found)
+    assert record["warnings"] == [w.message for w in found]
+    json.dumps(record)
+    assert report.regression_record(*arguments, gains=None, rule=None, listed=None, coef_coverage={})["warnings"] is None
+
+
+def test_show_warnings_says_so_when_there_are_none_and_names_the_engine_that_lacks_it(monkeypatch, capsys):
+    from marketing.datasets import load_case_data
+    from marketing.regression import holdouts, regression_problem
+
+    shown = _shown(monkeypatch)
+    problem = regression_problem(load_case_data("finance"))
+    assert report.show_warnings(problem, holdouts(problem)) == [] and shown == ["No warnings."]
+    assert report.show_warnings(SimpleNamespace(engine="spark"), {}) is None
+    assert capsys.readouterr().out == (
+        "the data warnings (leakage, missing-value codes, impossible zeros, dominant values): not on engine spark "
+        "(see the engine note at the top).\n")
+
+
+def _suites(X, y_continuous, y_binary):
+    """The linear and logistic suites of a hand-made table (a stratified holdout, no bootstrap to speak of)."""
+    from marketing.regression import fit_models, stratified_holdout
+
+    return {
+        "continuous": fit_models("continuous", X, y_continuous, stratified_holdout(y_continuous), n_boot=2, names=["linear"]),
+        "binary": fit_models("binary", X, y_binary, stratified_holdout(y_binary), n_boot=2, names=["logistic"]),
+    }
+
+
+def test_collinear_and_separating_columns_become_a_note_and_the_rest_is_kept(monkeypatch, capsys):
+    import numpy as np
+
+    _shown(monkeypatch)
+    rng = np.random.default_rng(0)
+    n = 300
+    X = pd.DataFrame({"age": rng.normal(40, 10, n), "visits": rng.poisson(4, n).astype(float)})
+    X["age_in_months"] = 12 * X["age"]                                    # a collinear pair
+    spend = pd.Series(50 + 2 * X["age"] + 5 * X["visits"] + rng.normal(0, 5, n), name="spend")
+    churned = pd.Series((X["visits"] < 3).astype(int), name="churned")   # visits separates churned
+    results = _suites(X, spend, churned)
+    coefs = report.show_effects(results, SimpleNamespace(levels={}))
+    printed = capsys.readouterr().out.splitlines()
+    assert printed[0] == ("spend: the coefficients leave out age_in_months (collinear: age, age_in_months); "
+                          "the other terms are estimated without them.")
+    assert printed[1].startswith("churned: no coefficients: the logistic coefficients cannot be estimated because "
+                                 "the outcome is (quasi-)perfectly separated: visits: every customer with outcome 1")
+    assert list(coefs) == ["continuous"] and coefs["continuous"].index.tolist() == ["intercept", "age", "visits"]
+    # no coverage check where terms are missing; the record takes the gap
+    truth = SimpleNamespace(coefficients=lambda label: pd.Series({"intercept": 50.0, "age": 2.0}))
+    assert report.coefficient_coverage(results, truth) == {}
+    assert capsys.readouterr().out.splitlines() == [
+        "spend: no coverage check, because not every planted coefficient is estimated (see the effects above).",
+        "churned: no coverage check, because not every planted coefficient is estimated (see the effects above).",
+    ]
+    assert report._covered({}, "continuous") is None
+    # the metrics computed before are untouched
+    assert results["continuous"].metrics.loc["linear", "r2"] > 0.9
+
+
+def test_partial_dependence_skips_a_near_constant_feature_and_says_so(monkeypatch, capsys):
+    import numpy as np
+
+    from marketing.regression import fit_models, stratified_holdout
+
+    rng = np.random.default_rng(1)
+    n = 1200
+    X = pd.DataFrame({"mostly_zero": np.where(rng.random(n) < 0.97, 0.0, rng.uniform(1, 50, n)),
+                      "x": rng.normal(size=n), "z": rng.normal(size=n)})
+    y = pd.Series(10 * X["mostly_zero"] + X["x"] + 0.5 * X["z"] + rng.normal(0, 0.1, n), name="y")
+    split = stratified_holdout(y)
+    result = fit_models("continuous", X, y, split, n_boot=2, names=["gradient_boosting"])
+    # the near-constant feature is the most important one
+    importance = pd.DataFrame({"model": "gradient_boosting", "feature": ["mostly_zero", "x", "z"], "importance": [0.9, 0.1, 0.01]})
+    drawn = []
+    monkeypatch.setattr("marketing.plots.regression.partial_dependence", lambda frame, **kw: drawn.append(frame))
+    report.show_partial_dependence(result, SimpleNamespace(features=X), {"continuous": split}, {"continuous": importance})
+    assert capsys.readouterr().out == (
+        "y: partial dependence leaves out mostly_zero, near-constant on the training customers (the 5th and 95th "
+        "percentiles are equal), so there is no range to vary over.\n")
+    assert drawn[0]["feature"].unique().tolist() == ["x", "z"]
+    report.show_partial_dependence(result, SimpleNamespace(features=X), {"continuous": split}, {})
+    assert capsys.readouterr().out == "y: no partial dependence, because there are no importances to choose its features by.\n"
+
+
+def test_too_few_held_out_customers_leave_out_the_charts_not_the_tables(capsys):
+    import numpy as np
+
+    # two held-out customers: the gains chart's title needs three deciles (an IndexError before)
+    predictions = pd.DataFrame({"customer_id": [1, 2], "y": [1, 0], "logistic": [0.7, 0.2]})
+    result = SimpleNamespace(kind="binary", label="y", best="logistic", predictions=predictions,
+                             metrics=pd.DataFrame({"log_loss": [0.3]}, index=["logistic"]))
+    gains = report.show_gains(result)
+    assert gains["customers"].sum() == 2 and gains["lift"].iloc[0] == 2.0
+    calibration = report.show_calibration(result)
+    assert calibration["customers"].sum() == 2
+    assert capsys.readouterr().out.splitlines() == [
+        "gains of y: only 2 held-out customer(s), fewer than the 10 score bins; the chart is left out.",
+        "calibration of y: only 2 held-out customer(s), fewer than the 10 score bins; the chart is left out.",
+    ]
+    # one class in a bin is a table row like any other (observed 0 or 1), and the chart is drawn
+    many = pd.DataFrame({"customer_id": range(20), "y": [0] * 10 + [1] * 10, "logistic": np.linspace(0.05, 0.95, 20)})
+    table = report.show_calibration(SimpleNamespace(**{**vars(result), "predictions": many}))
+    assert table["observed"].tolist() == [0.0] * 5 + [1.0] * 5 and capsys.readouterr().out == ""

@@ -6,11 +6,13 @@ The workflow the regression notebook follows, one module per step:
 2. :mod:`~marketing.regression.splits`: a time-based holdout (stratified folds without time);
 3. :mod:`~marketing.regression.models`: the model suites, fitted and scored against a baseline;
 4. :mod:`~marketing.regression.metrics`: metric definitions, bootstrap intervals, calibration;
-5. :mod:`~marketing.regression.interpret`: coefficients with intervals, importances, partial
+5. :mod:`~marketing.regression.diagnostics`: warnings where the data look suspicious (leakage, and
+   the missing-value codes, impossible zeros and dominant values of :mod:`marketing.data_quality`);
+6. :mod:`~marketing.regression.interpret`: coefficients with intervals, importances, partial
    dependence, residuals;
-6. :mod:`~marketing.regression.targeting`: gains and lift, the expected-profit contact rule and
+7. :mod:`~marketing.regression.targeting`: gains and lift, the expected-profit contact rule and
    the campaign list;
-7. :mod:`~marketing.regression.report`: the notebook's sections, one call each.
+8. :mod:`~marketing.regression.report`: the notebook's sections, one call each.
 
 One API for every engine. The steps dispatch on their input's kind
 (:func:`marketing.engines.engine_of`): pandas (and DuckDB's per-customer tables) run in memory with
@@ -22,6 +24,7 @@ one narwhals implementation (:mod:`~marketing.regression.problem`, :mod:`~market
 :mod:`marketing.capabilities`.
 """
 
+from marketing.regression.diagnostics import leakage_warnings, regression_warnings, single_feature_scores
 from marketing.regression.interpret import (
     coefficient_table,
     coverage,
@@ -96,6 +99,7 @@ __all__ = [
     "gains_table",
     "holdout",
     "holdouts",
+    "leakage_warnings",
     "metric_table",
     "model_suite",
     "partial_dependence_frame",
@@ -104,7 +108,9 @@ __all__ = [
     "preprocessor",
     "profit_curve",
     "regression_problem",
+    "regression_warnings",
     "residual_frame",
+    "single_feature_scores",
     "stratified_folds",
     "stratified_holdout",
     "target_summary",

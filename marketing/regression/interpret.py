@@ -13,10 +13,14 @@ confidence intervals. Two scales are offered:
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import statsmodels.api as sm
+from scipy.stats.mstats import mquantiles
 from sklearn.inspection import partial_dependence
+from statsmodels.tools.sm_exceptions import PerfectSeparationWarning
 from sklearn.pipeline import Pipeline
 from threadpoolctl import threadpool_limits
 
@@ -26,6 +30,17 @@ from marketing.validation import DataValidationError
 
 #: scikit-learn scorers used for permutation importance (larger is better for both).
 IMPORTANCE_SCORING = {"continuous": "r2", "binary": "roc_auc"}
+
+
+class RankDeficientError(DataValidationError):
+    """The design matrix lacks full rank: some terms are constant, equal or collinear (named in the message).
+
+    :func:`coefficient_table` with ``collinear="drop"`` estimates the others without them.
+    """
+
+
+class SeparationError(DataValidationError):
+    """The binary outcome is (quasi-)perfectly separated, so some logistic coefficients are infinite."""
 
 
 def design_matrix(X: pd.DataFrame) -> pd.DataFrame:
@@ -57,6 +72,12 @@ def design_matrix(X: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(parts)
 
 
+def _scaled(design: pd.DataFrame) -> np.ndarray:
+    """The design's columns scaled to a maximum absolute value of 1, so the rank tolerance fits every column."""
+    values = design.to_numpy(dtype=float)
+    return values / np.maximum(np.abs(values).max(axis=0), 1e-300)
+
+
 def rank_problems(design: pd.DataFrame) -> str:
     """Why a design matrix (intercept first) lacks full rank, naming its columns: constant terms,
     terms equal to another, and groups of terms with an exact linear relation.
@@ -76,8 +97,7 @@ def rank_problems(design: pd.DataFrame) -> str:
     equal = [f"{c} = {first[tuple(rest[c])]}" for c in rest.columns[duplicated.to_numpy()]]
     rest = rest.loc[:, ~duplicated.to_numpy()]
     # the null space of what remains: each direction with a zero singular value is one relation
-    values = rest.to_numpy(dtype=float)
-    scaled = values / np.maximum(np.abs(values).max(axis=0), 1e-300)
+    scaled = _scaled(rest)
     _, singular, vt = np.linalg.svd(scaled, full_matrices=True)
     tol = max(scaled.shape) * np.finfo(float).eps * (singular.max() if len(singular) else 1.0)
     rank = int((singular > tol).sum())
@@ -92,8 +112,67 @@ def rank_problems(design: pd.DataFrame) -> str:
     return "; ".join(p for p in parts if p) or "some columns are collinear"
 
 
+def collinear_terms(design: pd.DataFrame) -> list[str]:
+    """The terms of a design matrix (intercept first) to leave out so that the rest has full rank.
+
+    Terms are taken in order and one is left out when it adds nothing to the rank of those kept
+    before it: a constant term (the intercept has it), the second of two equal terms, the last
+    term of a group with an exact linear relation.
+
+    Examples
+    --------
+    >>> X = pd.DataFrame({"intercept": 1.0, "x": [1.0, 2, 3, 5], "twice_x": [2.0, 4, 6, 10], "k": 3.0, "z": [0.0, 1, 1, 0]})
+    >>> collinear_terms(X)
+    ['twice_x', 'k']
+    """
+    scaled = _scaled(design)
+    kept, left_out = [0], []
+    for j in range(1, scaled.shape[1]):
+        if np.linalg.matrix_rank(scaled[:, [*kept, j]]) > len(kept):
+            kept.append(j)
+        else:
+            left_out.append(str(design.columns[j]))
+    return left_out
+
+
+def separation_problems(design: pd.DataFrame, y: pd.Series, levels: dict[str, list]) -> str:
+    """Terms that separate a binary outcome on their own, named; ``""`` when none does.
+
+    A category level (the reference level too) whose customers all share one outcome, or a
+    numeric term whose values for one outcome all lie at or below those for the other
+    (quasi-complete separation): the maximum-likelihood estimate of its coefficient is infinite.
+    ``levels`` are the categorical columns with their levels, reference first; the design's
+    other columns are numeric terms.
+
+    Examples
+    --------
+    >>> design = pd.DataFrame({"intercept": 1.0, "x": [0.5, 0.1, 0.9, 0.4], "g_b": [0.0, 0.0, 1.0, 1.0]})
+    >>> separation_problems(design, pd.Series([0, 1, 1, 1]), {"g": ["a", "b"]})
+    'level b of g: all 2 customers with it have outcome 1'
+    """
+    y = np.asarray(y)
+    problems = []
+    dummies = {f"{c}_{level}" for c, values in levels.items() for level in values[1:]}
+    for column, values in levels.items():
+        terms = [f"{column}_{level}" for level in values[1:] if f"{column}_{level}" in design]
+        reference = (design[terms].sum(axis=1) == 0).to_numpy() if terms else np.ones(len(y), dtype=bool)
+        for level, rows in [(values[0], reference), *((t[len(column) + 1:], (design[t] == 1).to_numpy()) for t in terms)]:
+            if rows.any() and len(np.unique(y[rows])) == 1:
+                problems.append(f"level {level} of {column}: all {int(rows.sum())} customers with it have outcome {int(y[rows][0])}")
+    for term in design.columns[1:]:
+        if term in dummies:
+            continue
+        x = design[term].to_numpy()
+        for below, above in ((1, 0), (0, 1)):
+            if x[y == below].max() <= x[y == above].min():
+                problems.append(f"{term}: every customer with outcome {below} has a value of at most "
+                                f"{x[y == above].min():.4g}, the lowest among outcome {above}")
+                break
+    return "; ".join(problems)
+
+
 def coefficient_table(
-    X: pd.DataFrame, y: pd.Series, kind: str, *, level: float = 0.95, scale: str = "raw"
+    X: pd.DataFrame, y: pd.Series, kind: str, *, level: float = 0.95, scale: str = "raw", collinear: str = "raise"
 ) -> pd.DataFrame:
     """Unpenalized linear (OLS) or logistic (Logit) coefficients with confidence intervals.
 
@@ -107,6 +186,10 @@ def coefficient_table(
         Confidence level of the Wald intervals.
     scale : {"raw", "standardized"}
         See the module docstring.
+    collinear : {"raise", "drop"}
+        What to do when the design lacks full rank: raise :class:`RankDeficientError`, or leave
+        out the terms of :func:`collinear_terms` and estimate the rest (the table then has no
+        row for them).
 
     Returns
     -------
@@ -115,8 +198,12 @@ def coefficient_table(
 
     Raises
     ------
-    DataValidationError
-        When a term cannot be estimated (a constant column, or one level holding all rows).
+    RankDeficientError
+        When a term cannot be estimated (a constant column, one level holding all rows, terms
+        equal or collinear), naming them; not with ``collinear="drop"``.
+    SeparationError
+        Binary target: a term separates the outcomes (:func:`separation_problems`), or the
+        logistic fit does not converge for another reason of the same kind.
 
     Examples
     --------
@@ -126,20 +213,26 @@ def coefficient_table(
     >>> y = pd.Series(2 + 3 * X["x"] - X["z"], name="y")
     >>> coefficient_table(X, y, "continuous")["estimate"].round(6).tolist()
     [2.0, 3.0, -1.0]
+
+    A column that is another one in other units is left out with ``collinear="drop"``:
+
+    >>> coefficient_table(X.assign(x_in_cents=100 * X["x"]), y, "continuous", collinear="drop").index.tolist()
+    ['intercept', 'x', 'z']
     """
     if scale not in ("raw", "standardized"):
         raise ValueError(f"scale must be 'raw' or 'standardized', not {scale!r}.")
+    if collinear not in ("raise", "drop"):
+        raise ValueError(f"collinear must be 'raise' or 'drop', not {collinear!r}.")
     y = check_target(y, kind)
     design = design_matrix(X)
     if np.linalg.matrix_rank(design.to_numpy()) < design.shape[1]:
-        raise DataValidationError(
-            "features: the coefficients cannot all be estimated because the design matrix is "
-            f"rank-deficient: {rank_problems(design)}. Drop one column of each from regression_features."
-        )
-    if kind == "continuous":
-        fit = sm.OLS(y.to_numpy(), design).fit()
-    else:
-        fit = sm.Logit(y.to_numpy(), design).fit(disp=0, maxiter=200)
+        if collinear == "raise":
+            raise RankDeficientError(
+                "features: the coefficients cannot all be estimated because the design matrix is "
+                f"rank-deficient: {rank_problems(design)}. Drop one column of each from regression_features."
+            )
+        design = design.drop(columns=collinear_terms(design))
+    fit = _ols(design, y) if kind == "continuous" else _logit(design, y, _levels(X))
     ci = fit.conf_int(alpha=1 - level)
     table = pd.DataFrame(
         {
@@ -151,11 +244,47 @@ def coefficient_table(
         }
     ).rename_axis("term")
     if scale == "standardized":
-        numeric = [c for c in X.columns if c not in categorical_columns(check_features(X))]
+        numeric = [c for c in X.columns if c not in categorical_columns(check_features(X)) and c in design]
         sd = design[numeric].std().reindex(table.index).fillna(1.0)
         sd["intercept"] = 1.0
         table[["estimate", "std_err", "low", "high"]] = table[["estimate", "std_err", "low", "high"]].mul(sd, axis=0)
     return table
+
+
+def _levels(X: pd.DataFrame) -> dict[str, list]:
+    X = check_features(X)
+    return {c: list(X[c].cat.categories) for c in categorical_columns(X)}
+
+
+def _ols(design: pd.DataFrame, y: pd.Series):
+    return sm.OLS(y.to_numpy(), design).fit()
+
+
+def _logit(design: pd.DataFrame, y: pd.Series, levels: dict[str, list]):
+    """The unpenalized Logit fit, refused with :class:`SeparationError` where its estimates would be infinite."""
+    problems = separation_problems(design, y, levels)
+    if not problems:
+        # statsmodels does not raise on separation: it warns (overflow, no convergence) and
+        # returns huge estimates with meaningless intervals, so the warnings are read here
+        with warnings.catch_warnings(record=True) as caught, np.errstate(over="ignore"):
+            warnings.simplefilter("always")
+            try:
+                fit = sm.Logit(y.to_numpy(), design).fit(disp=0, maxiter=200)
+            except np.linalg.LinAlgError as error:   # a singular Hessian
+                fit, problems = None, f"the fit failed ({error}): some terms are nearly collinear or separate the outcome"
+        separated = any(issubclass(w.category, PerfectSeparationWarning) for w in caught)
+        if fit is not None and (separated or not fit.mle_retvals.get("converged", True)):
+            largest = fit.params.drop("intercept", errors="ignore").abs().sort_values(ascending=False).index[:3]
+            problems = f"the fit did not converge; the largest estimates are those of {', '.join(largest)}"
+        if not problems:
+            for w in caught:   # anything else is not ours to swallow
+                warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+            return fit
+    raise SeparationError(
+        "features: the logistic coefficients cannot be estimated because the outcome is (quasi-)perfectly "
+        f"separated: {problems}. Their estimates would be infinite: drop the column or merge the rare level "
+        "into another (the tree models and permutation importance still show its effect)."
+    )
 
 
 def coverage(table: pd.DataFrame, truth: pd.Series) -> pd.DataFrame:
@@ -260,6 +389,34 @@ def permutation_importances(
     )
 
 
+def flat_features(X: pd.DataFrame, features: list[str], *, grid_resolution: int = 20) -> list[str]:
+    """The numeric ``features`` that partial dependence cannot vary: near-constant ones.
+
+    scikit-learn lays a numeric feature's grid between its 5th and 95th percentiles when it has at
+    least ``grid_resolution`` distinct values; when one value holds 90% or more of the customers
+    those percentiles coincide and there is no range to vary over (scikit-learn refuses: the
+    "percentiles are too close" error). The same test as scikit-learn's, so exactly the features
+    it would refuse are named.
+
+    Examples
+    --------
+    Thirty distinct values, but 97% zeros:
+
+    >>> X = pd.DataFrame({"x": np.arange(1000.0), "mostly_zero": np.r_[np.zeros(970), np.arange(1.0, 31.0)]})
+    >>> flat_features(X, ["x", "mostly_zero"])
+    ['mostly_zero']
+    """
+    categorical = set(categorical_columns(X))
+    flat = []
+    for feature in features:
+        if feature in categorical:
+            continue
+        values = X[feature].to_numpy(dtype=float, na_value=np.nan)
+        if len(np.unique(values)) >= grid_resolution and np.allclose(*mquantiles(values, prob=(0.05, 0.95))):
+            flat.append(feature)
+    return flat
+
+
 def partial_dependence_frame(
     model: Pipeline, X: pd.DataFrame, features: list[str], kind: str, *, grid_resolution: int = 20
 ) -> pd.DataFrame:
@@ -273,6 +430,11 @@ def partial_dependence_frame(
     -------
     Long DataFrame: ``feature``, ``value`` (a number, or the level's name for a categorical
     feature), ``average`` prediction and ``categorical``.
+
+    Raises
+    ------
+    DataValidationError
+        A near-constant feature (:func:`flat_features`), which has no range to vary over.
 
     Examples
     --------
@@ -290,6 +452,12 @@ def partial_dependence_frame(
     categorical = set(categorical_columns(X))
     # scikit-learn refuses integer columns (a grid of non-integers would be rounded away)
     X = X.astype({c: float for c in X.columns if c not in categorical and pd.api.types.is_integer_dtype(X[c])})
+    flat = flat_features(X, features, grid_resolution=grid_resolution)
+    if flat:
+        raise DataValidationError(
+            f"partial dependence: feature(s) {flat} are near-constant (their 5th and 95th percentiles are equal), "
+            "so there is no range to vary them over. Leave them out of the features asked for."
+        )
     frames = []
     for feature in features:
         is_cat = feature in categorical

@@ -17,10 +17,22 @@ from marketing.capabilities import supports, unavailable
 from marketing.engines import engine_of
 from marketing.frames import count_where
 from marketing.regression.frames import as_frame, bounded_sample, head, scalars
-from marketing.regression.interpret import coverage, partial_dependence_frame, permutation_importances, residual_frame
+from marketing.regression.interpret import (
+    RankDeficientError,
+    coefficient_table,
+    collinear_terms,
+    coverage,
+    design_matrix,
+    flat_features,
+    partial_dependence_frame,
+    permutation_importances,
+    rank_problems,
+    residual_frame,
+)
 from marketing.regression.metrics import GREATER_IS_BETTER, calibration_table
 from marketing.regression.problem import KINDS, NotDefined, target_summary
 from marketing.regression.targeting import break_even_probability, profit_curve
+from marketing.validation import DataValidationError
 
 #: The capability table's names of the regression steps not every engine runs.
 FLEXIBLE_MODELS = "ridge, penalised logistic regression, the tree and gradient boosting"
@@ -28,6 +40,9 @@ INTERVALS = "bootstrap intervals of the metrics"
 TREE = "the decision tree diagram"
 IMPORTANCE = "permutation importance"
 PARTIAL_DEPENDENCE = "partial dependence"
+WARNINGS = "the data warnings (leakage, missing-value codes, impossible zeros, dominant values)"
+#: Score bins of the calibration and gains charts; with fewer held-out customers the charts are left out.
+N_BINS = 10
 #: How the primary metric of each target is named in a sentence.
 PRIMARY = {"continuous": "lowest RMSE", "binary": "lowest log loss"}
 
@@ -53,10 +68,10 @@ def runs(step: str, obj) -> bool:
 
 __all__ = [
     "ContactRule", "NO_TARGETING", "NotDefined", "beats_baseline", "calibration_tables", "coefficient_coverage",
-    "conclusions", "contact_rule", "defined", "head", "held_out_residuals", "importances", "regression_record", "runs",
-    "show_calibration", "show_contact_list", "show_contact_rule", "show_effects", "show_gains", "show_intervals",
-    "show_partial_dependence", "show_residuals", "show_suite", "show_targets", "show_tree", "split_note",
-    "selection_warnings", "suite_note", "suite_table", "verdict",
+    "coefficients", "conclusions", "contact_rule", "defined", "head", "held_out_residuals", "importances",
+    "regression_record", "runs", "selection_warnings", "show_calibration", "show_contact_list", "show_contact_rule",
+    "show_effects", "show_gains", "show_intervals", "show_partial_dependence", "show_residuals", "show_suite",
+    "show_targets", "show_tree", "show_warnings", "split_note", "suite_note", "suite_table", "verdict",
 ]
 
 
@@ -78,6 +93,31 @@ def show_targets(problem) -> None:
     if "positive_rate" in summary:
         parts.append(f"{problem.target_column('binary')}: {summary['positive_rate']:.1%} positive")
     print("; ".join(parts))
+
+
+def show_warnings(problem, splits: dict, *, random_state: int | None = 0):
+    """Show where the data look suspicious, as a short list (or "No warnings."), and return the warnings.
+
+    The warnings of :func:`~marketing.regression.diagnostics.regression_warnings`: features that
+    alone predict a target almost perfectly on the training part (leakage), values that look like
+    missing-value codes, impossible zeros and columns with one dominant value. ``splits`` are the
+    holdouts of :func:`~marketing.regression.holdouts` (leakage is scored on their training parts).
+
+    Returns
+    -------
+    list of :class:`~marketing.data_quality.DataWarning`, or None where the engine lacks the step
+    (the capability sentence is printed); :func:`regression_record` takes either.
+    """
+    from IPython.display import Markdown, display
+
+    from marketing.data_quality import KIND_LABELS
+    from marketing.regression.diagnostics import regression_warnings
+
+    if not runs(WARNINGS, problem):
+        return None
+    found = regression_warnings(problem, splits, random_state=random_state)
+    display(Markdown("\n".join(f"- **{KIND_LABELS[w.kind]}**: {w.message}" for w in found) or "No warnings."))
+    return found
 
 
 def split_note(splits: dict) -> str:
@@ -207,8 +247,43 @@ def show_tree(result) -> None:
         regplots.tree_diagram(result.models["tree"], target_label=result.label)
 
 
+def coefficients(result, scale: str = "raw"):
+    """The suite's coefficient table on ``scale`` and a sentence for the report, or None and why not.
+
+    Where terms are collinear (a constant column, a column equal to another or a linear
+    combination of others) the in-memory suite is refitted without them
+    (:func:`~marketing.regression.interpret.collinear_terms`), and the sentence names them; where the
+    coefficients cannot be estimated at all (a binary outcome separated by a term, a Spark design
+    that is rank-deficient) the table is None and the sentence says why. The sentence is None when
+    every term is estimated.
+    """
+    try:
+        return result.coefficient_table(scale=scale), None
+    except RankDeficientError as error:
+        X = getattr(result, "X_train", None)   # the in-memory suite keeps its training part
+        if X is None:
+            return None, _no_coefficients(result, error)
+        design = design_matrix(X)
+        note = (f"{result.label}: the coefficients leave out {', '.join(collinear_terms(design))} "
+                f"({rank_problems(design)}); the other terms are estimated without them.")
+        try:
+            return coefficient_table(X, result.y_train, result.kind, scale=scale, collinear="drop"), note
+        except DataValidationError as again:
+            return None, _no_coefficients(result, again)
+    except DataValidationError as error:
+        return None, _no_coefficients(result, error)
+
+
+def _no_coefficients(result, error: Exception) -> str:
+    return f"{result.label}: no coefficients: {str(error).removeprefix('features: ')}"
+
+
 def show_effects(results: dict, problem) -> dict[str, pd.DataFrame]:
-    """Each defined target's standardized coefficients: the effects in words, then drawn; returns the tables."""
+    """Each defined target's standardized coefficients: the effects in words, then drawn; returns the tables.
+
+    A target whose coefficients cannot all be estimated gets one sentence instead (see
+    :func:`coefficients`); its table is left out of the result, and the other target's stays.
+    """
     from IPython.display import Markdown, display
 
     from marketing.plots import regression as regplots
@@ -216,20 +291,39 @@ def show_effects(results: dict, problem) -> dict[str, pd.DataFrame]:
 
     per_unit = {"continuous": "change in {} per standard deviation (or vs reference level)",
                 "binary": "change in log-odds of {} per standard deviation (or vs reference level)"}
-    coefs = {kind: result.coefficient_table(scale="standardized") for kind, result in defined(results).items()}
+    coefs = {}
     for kind, result in defined(results).items():
-        display(Markdown(f"**{result.label}**\n\n" + "\n".join(
-            f"- {line}" for line in effect_sentences(coefs[kind], problem.levels, outcome=result.label, kind=kind))))
+        table, note = coefficients(result, "standardized")
+        if note:
+            print(note)
+        if table is not None:
+            coefs[kind] = table
     for kind, result in defined(results).items():
-        regplots.coefficients(coefs[kind], xlabel=per_unit[kind].format(result.label))
+        if kind in coefs:
+            display(Markdown(f"**{result.label}**\n\n" + "\n".join(
+                f"- {line}" for line in effect_sentences(coefs[kind], problem.levels, outcome=result.label, kind=kind))))
+    for kind, result in defined(results).items():
+        if kind in coefs:
+            regplots.coefficients(coefs[kind], xlabel=per_unit[kind].format(result.label))
     return coefs
 
 
 def coefficient_coverage(results: dict, truth) -> dict[str, pd.DataFrame]:
-    """For each target, whether the planted coefficients lie in the raw-scale intervals; ``{}`` without a truth."""
+    """For each target, whether the planted coefficients lie in the raw-scale intervals; ``{}`` without a truth.
+
+    A target whose coefficients cannot all be estimated is left out, with one sentence: intervals of
+    a model without some of the planted terms say nothing about the truth.
+    """
     if truth is None:
         return {}
-    return {kind: coverage(result.coefficient_table(), truth.coefficients(result.label)) for kind, result in defined(results).items()}
+    checks = {}
+    for kind, result in defined(results).items():
+        table, note = coefficients(result)
+        if note is not None:
+            print(f"{result.label}: no coverage check, because not every planted coefficient is estimated (see the effects above).")
+            continue
+        checks[kind] = coverage(table, truth.coefficients(result.label))
+    return checks
 
 
 def importances(results: dict, problem, splits: dict, *, n_repeats: int = 5, random_state: int | None = 0):
@@ -258,17 +352,31 @@ def importances(results: dict, problem, splits: dict, *, n_repeats: int = 5, ran
 
 
 def show_partial_dependence(result, problem, splits: dict, tables, *, n_features: int = 3) -> None:
-    """Draw the gradient-boosting model's partial dependence on its ``n_features`` most important features."""
+    """Draw the gradient-boosting model's partial dependence on its ``n_features`` most important features.
+
+    Near-constant features (:func:`~marketing.regression.interpret.flat_features`) have no range to
+    vary over: they are skipped for the next most important ones, and a sentence names them.
+    """
     from marketing.plots import regression as regplots
 
     if isinstance(result, NotDefined) or not runs(PARTIAL_DEPENDENCE, problem):
         return
+    if not tables or result.kind not in tables:
+        print(f"{result.label}: no partial dependence, because there are no importances to choose its features by.")
+        return
     split = splits[result.kind]
     table = tables[result.kind]
-    top = table.loc[table["model"] == "gradient_boosting"].head(n_features)["feature"].tolist()
-    frame = partial_dependence_frame(
-        result.models["gradient_boosting"], problem.features.iloc[split.train], top, result.kind
-    )
+    train = problem.features.iloc[split.train]
+    order = table.loc[table["model"] == "gradient_boosting", "feature"].tolist()
+    flat = flat_features(train, order)
+    top = [feature for feature in order if feature not in flat][:n_features]
+    skipped = [feature for feature in order[:n_features] if feature in flat]
+    if skipped:
+        print(f"{result.label}: partial dependence leaves out {', '.join(skipped)}, near-constant on the training "
+              "customers (the 5th and 95th percentiles are equal), so there is no range to vary over.")
+    if not top:
+        return
+    frame = partial_dependence_frame(result.models["gradient_boosting"], train, top, result.kind)
     regplots.partial_dependence(frame, ylabel=f"average predicted {result.label}")
 
 
@@ -295,19 +403,36 @@ def calibration_tables(result, models=("logistic", "gradient_boosting")) -> dict
     return {name: calibration_table(result.predictions, result.label, name) for name in names}
 
 
+def _too_few(what: str, customers: int) -> bool:
+    """Whether ``customers`` held-out customers are too few for ``what``'s tenths; if so, say so."""
+    if customers >= N_BINS:
+        return False
+    print(f"{what}: only {customers} held-out customer(s), fewer than the {N_BINS} score bins; the chart is left out.")
+    return True
+
+
 def show_calibration(result):
-    """Draw the calibration of the best binary model and its reference models; return the best one's table."""
+    """Draw the calibration of the best binary model and its reference models; return the best one's table.
+
+    With fewer held-out customers than bins the chart is left out (one sentence says so) and the
+    table is still returned.
+    """
     from marketing.plots import regression as regplots
 
     if isinstance(result, NotDefined):
         return None
     tables = calibration_tables(result)
-    regplots.calibration(tables)
+    if not _too_few(f"calibration of {result.label}", int(tables[result.best]["customers"].sum())):
+        regplots.calibration(tables)
     return tables[result.best].round(3)
 
 
 def show_gains(result):
-    """The best binary model's gains and lift by held-out score decile, drawn; returns the table (None without a binary target)."""
+    """The best binary model's gains and lift by held-out score decile, drawn; returns the table (None without a binary target).
+
+    With fewer held-out customers than deciles the chart is left out (one sentence says so); the
+    table, which the record reads, is still returned.
+    """
     from marketing.plots import regression as regplots
     from marketing.regression.targeting import gains_table
 
@@ -317,7 +442,8 @@ def show_gains(result):
         print("The chosen model is the baseline: every customer gets the same score, so there is no ranking to cut into deciles.")
         return None
     gains = gains_table(result.predictions, result.label, result.best)
-    regplots.gains(gains)
+    if not _too_few(f"gains of {result.label}", int(gains["customers"].sum())):
+        regplots.gains(gains)
     return gains
 
 
@@ -403,13 +529,15 @@ def contact_rule(result, contact_cost: float, response_value: float) -> ContactR
     return ContactRule(contact_cost, response_value, threshold, curve, int(n_rule))
 
 
-def regression_record(case, data, splits, continuous, binary, *, gains, rule, listed, coef_coverage) -> dict:
+def regression_record(case, data, splits, continuous, binary, *, gains, rule, listed, coef_coverage, warnings=None) -> dict:
     """The machine-readable record of the analysis, for :func:`marketing.notebook.record_metrics`.
 
     Every model's held-out metrics for both targets, the chosen model and how it was chosen, the
     coverage of the planted coefficients (None without a truth), and the targeting results:
     break-even probability, the top decile's lift, what the rule does on the held-out customers and
     what the campaign list holds (or that no targeting is recommended).
+    ``warnings`` (from :func:`show_warnings`) are recorded as their messages; None (the default,
+    or an engine without the step) records None: not checked, rather than "no warnings".
     """
     split = next(iter(splits.values()))
     record = {
@@ -418,6 +546,7 @@ def regression_record(case, data, splits, continuous, binary, *, gains, rule, li
         "split": split.method,
         "n_train": split.n_train,
         "n_test": split.n_test,
+        "warnings": None if warnings is None else [getattr(w, "message", str(w)) for w in warnings],
     }
     for kind, result in (("continuous", continuous), ("binary", binary)):
         if isinstance(result, NotDefined):

@@ -214,3 +214,13 @@ def test_interrupting_leaves_no_half_written_report(tmp_path):
     assert "interrupted" in out
     assert not (reports / "finance" / "segmentation.ipynb").exists()
     assert not list((reports / "finance").glob(".*partial*"))
+
+
+def test_the_index_shows_the_chosen_models_score_not_the_best_test_score():
+    from marketing.reports.publish import _key_metrics
+
+    record = {"analysis": "regression", "metrics": {
+        "binary": {"target": "churned", "best_model": "logistic",
+                   "models": {"baseline": {"roc_auc": 0.5}, "logistic": {"roc_auc": 0.71}, "tree": {"roc_auc": 0.74}}},
+    }}
+    assert _key_metrics(record) == "churned: logistic ROC_AUC 0.710"

@@ -72,7 +72,7 @@ def test_online_retail_recommenders_beat_popularity(public_reports):
 def test_real_data_reports_show_pseudonyms_and_exports_keep_real_ids(public_reports):
     reports, _ = public_reports
     nb = nbformat.read(str(reports / "ecommerce" / "recommendation.ipynb"), as_version=4)
-    shown = json.dumps([c.get("outputs", []) for c in nb.cells if "publishable(" in c.source])
+    shown = json.dumps([c.get("outputs", []) for c in nb.cells if "show_campaign(" in c.source])
     assert "c_" in shown
     export = (reports / "ecommerce" / "recommendation_campaign_crm_real_ids.csv").read_text().splitlines()
     assert export[1].split(",")[0].isdigit()  # the CRM file keeps the real customer id

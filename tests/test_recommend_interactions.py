@@ -59,9 +59,11 @@ def test_missing_columns_and_values():
         build_interactions(broken)
 
 
-def test_ids_outside_catalogue_are_named():
-    with pytest.raises(DataValidationError, match=r"not in the items table, e\.g\. \[3\]"):
+def test_ids_outside_catalogue_are_named_by_row_not_by_value():
+    # row numbers, never the ids themselves (an id may be personal and messages end in records)
+    with pytest.raises(DataValidationError, match=r"not in the items table \(rows \[3, 4\], counting from 0\)") as error:
         build_interactions(EVENTS, items=[1, 2])
+    assert "[3]" not in str(error.value)
 
 
 def test_unknown_weighting():

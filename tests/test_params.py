@@ -142,3 +142,14 @@ def test_declarations_of_a_template_without_annotations(tmp_path):
     params = parameter_declarations(path)
     assert params["seed"].types == (int,) and params["name"].types == () and params["x"].type_name == "int or None"
     assert validate_parameters(path, {"seed": "3", "name": "5", "x": "null"}) == {"seed": 3, "name": "5", "x": None}
+
+
+def test_a_changed_template_is_read_again(tmp_path):
+    path = tmp_path / "t.ipynb"
+    for default in (42, 7):
+        nb = nbformat.v4.new_notebook()
+        nb.cells = [nbformat.v4.new_code_cell(f"seed: int = {default}  # seed", metadata={"tags": ["parameters"]})]
+        nbformat.write(nb, str(path))
+        assert parameter_declarations(path)["seed"].default == default
+    with pytest.raises(ParameterError, match="cannot read the template"):
+        parameter_declarations(tmp_path / "missing.ipynb")

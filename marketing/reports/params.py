@@ -10,7 +10,10 @@ an unknown name or a bad value fails at once with a message that lists what the 
 from __future__ import annotations
 
 import ast
+import copy
 import difflib
+import functools
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -99,13 +102,28 @@ def parameter_declarations(template: str | Path) -> dict[str, Parameter]:
     >>> p.default, p.type_name, [str(v) for v in p.allowed]
     ('auto', 'int or str', ['auto', 'an integer >= 2'])
     """
-    import nbformat
+    path = Path(template)
+    try:
+        stat = path.stat()
+    except OSError as exc:
+        raise ParameterError(f"{template}: cannot read the template: {exc.strerror}.") from exc
+    # a build asks for each template once per report: read it once while it is unchanged
+    # (a copy: a caller may change a list default without changing the cached one)
+    return copy.deepcopy(_declarations(str(path.resolve()), stat.st_mtime_ns, stat.st_size))
 
-    nb = nbformat.read(str(template), as_version=4)
-    cells = [c for c in nb.cells if "parameters" in c.get("metadata", {}).get("tags", [])]
+
+@functools.lru_cache(maxsize=32)
+def _declarations(template: str, _mtime_ns: int, _size: int) -> dict[str, Parameter]:
+    # the notebook's JSON read directly: nbformat's schema validation costs a second per read
+    try:
+        nb = json.loads(Path(template).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ParameterError(f"{template}: not a readable notebook: {exc}") from exc
+    cells = [c for c in nb.get("cells", []) if "parameters" in c.get("metadata", {}).get("tags", [])]
     if len(cells) != 1:
         raise ParameterError(f"{template}: expected exactly one cell tagged 'parameters', found {len(cells)}.")
-    source = cells[0].source
+    source = cells[0].get("source", "")
+    source = "".join(source) if isinstance(source, list) else source
     try:
         tree = ast.parse(source)
     except SyntaxError as exc:

@@ -22,14 +22,13 @@ def template_parameters(template: str | Path) -> dict[str, dict]:
 
     Defaults must be Python literals (the template rule); the help text is the trailing comment.
     """
-    import nbformat
+    from marketing.reports.cells import tagged_sources  # json only: nbformat takes seconds to import
 
-    nb = nbformat.read(str(template), as_version=4)
-    cells = [c for c in nb.cells if "parameters" in c.get("metadata", {}).get("tags", [])]
+    cells = tagged_sources(template, "parameters")
     if len(cells) != 1:
         raise ParameterError(f"{template}: expected exactly one cell tagged 'parameters', found {len(cells)}.")
     params = {}
-    for line in cells[0].source.splitlines():
+    for line in cells[0].splitlines():
         code, _, comment = line.partition("#")
         if "=" not in code:
             continue

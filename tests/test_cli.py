@@ -142,3 +142,12 @@ def test_make_lab_as_root_says_which_flag_it_adds(tmp_path):
     assert out.returncode == 0, out.stderr
     assert "adding --allow-root" in out.stdout
     assert "--allow-root" in out.stdout.strip().splitlines()[-1].split()
+
+
+def test_help_needs_no_yaml_parser():
+    # --help only lists the commands: reading case files (and importing yaml) waits for a command
+    script = ("import sys\nfrom marketing.cli import main\ntry:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+              "assert 'yaml' not in sys.modules, 'yaml imported'\n")
+    out = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr[-2000:]

@@ -7,6 +7,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 JOBS   ?=
+OUT    ?=
 DATA   ?= synthetic
 PYTEST_ARGS ?=
 
@@ -36,8 +37,8 @@ $(SPARK_STAMP): $(STAMP) requirements-spark.lock
 spark: $(SPARK_STAMP) ## add the optional Spark engine (pyspark; Spark needs Java 17+) to the environment
 	@$(BIN)/python -c 'from marketing.spark import require_java; print(f"Spark engine ready (Java {require_java()}).")'
 
-reports: $(STAMP) ## build every report (reports/<case>/<analysis>.*); DATA=public: real data into reports/public/
-	$(BIN)/python -m marketing reports --data $(DATA) $(if $(JOBS),-j $(JOBS))
+reports: $(STAMP) ## build every report (reports/<case>/<analysis>.*); DATA=public: real data into reports/public/; OUT=dir
+	$(BIN)/python -m marketing reports --data $(DATA) $(if $(JOBS),-j $(JOBS)) $(if $(OUT),-o $(OUT))
 
 test: $(SPARK_STAMP) ## run the whole test suite (unit, notebooks, report reproducibility, the Spark engine)
 	@$(BIN)/python -m pytest -n 2 --dist loadfile tests marketing reports \
@@ -45,8 +46,13 @@ test: $(SPARK_STAMP) ## run the whole test suite (unit, notebooks, report reprod
 		$(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; exit 0; fi; exit $$rc
 
-lab: $(STAMP) ## open JupyterLab on the project's environment
-	$(BIN)/jupyter lab notebooks/
+# Lab serves the repository root, so reports/ and data/ can be browsed, and opens on notebooks/.
+# Jupyter refuses to run as root (as in many containers) unless told: add the flag and say so.
+LAB_ARGS ?=
+lab: $(STAMP) ## open JupyterLab at the repository root, on notebooks/, with the project's kernel
+	@if [ "$$(id -u)" = 0 ]; then echo "note: running as root (a container?): adding --allow-root to jupyter lab"; fi
+	$(BIN)/jupyter lab --ServerApp.root_dir="$(CURDIR)" --LabApp.default_url=/lab/tree/notebooks \
+		--MappingKernelManager.default_kernel_name=python3 $$([ "$$(id -u)" = 0 ] && echo --allow-root) $(LAB_ARGS)
 
 BENCH_STAMP := $(VENV)/.bench-installed
 $(BENCH_STAMP): $(SPARK_STAMP) requirements-bench.lock

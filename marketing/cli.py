@@ -176,25 +176,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "check":
         return _check_command(args.case, args.analysis)
-    from marketing.reports import ParameterError, build, plan, summary, template_parameters
-    from marketing.reports.build import NOTEBOOKS_DIR, REPORTS_DIR, template_path
+    from marketing.reports import ParameterError, build, plan, summary
+    from marketing.reports.build import REPORTS_DIR
 
     if args.command == "list":
-        print("cases:")
-        for name in list_cases():
-            case = get_case(name)
-            print(f"  {name:<10} {case.title}\n  {'':<10} analyses: {', '.join(case.analyses)}")
-        for analysis in ANALYSES:
-            template = template_path(analysis)
-            if not template.exists():
-                continue
-            print(f"\n{analysis} ({template.relative_to(NOTEBOOKS_DIR.parent)}) parameters:")
-            for name, spec in template_parameters(template).items():
-                print(f"  {name:<18} = {spec['default']!r:<14} {spec['help']}")
-        return 0
-
-    from marketing.validation import DataValidationError
-
+        return _list_command()
     try:
         overrides = _parameters(args.parameter, args.parameters_file)
         out = Path(args.output) if args.output else REPORTS_DIR
@@ -209,7 +195,9 @@ def main(argv: list[str] | None = None) -> int:
                 out = Path(args.output) if args.output else REPORTS_DIR / "public"
             jobs = plan(args.case, args.analysis, overrides, reports_dir=out)
             force = args.force
-    except (ParameterError, CaseConfigError, DataValidationError, ValueError) as exc:
+    except (ParameterError, CaseConfigError, ValueError) as exc:
+        # ValueError covers marketing.validation.DataValidationError without importing pandas
+        # here: a warm `reports` with nothing to do must start in well under a second
         print(f"error: {exc}", file=sys.stderr)
         return 2
     result = build(jobs, n_jobs=getattr(args, "jobs", 1), force=force, kernel=args.kernel,
@@ -218,6 +206,76 @@ def main(argv: list[str] | None = None) -> int:
     if result.interrupted:
         return 130
     return 1 if result.failed else 0
+
+
+#: The CRM export each template writes next to its report, through
+#: :func:`marketing.privacy.crm_export_path` (``<stem>_crm_real_ids.csv``); spelled out here so that
+#: ``list`` does not import pandas (a test keeps it in step with the writers).
+EXPORTS = {
+    "segmentation": "segment_audience_crm_real_ids.csv",
+    "recommendation": "recommendation_campaign_crm_real_ids.csv",
+    "regression": "contact_list_crm_real_ids.csv",
+}
+
+
+def example_cases() -> list[Path]:
+    """The example own-data case files shipped in ``data/examples/*/case.yml`` (none when installed)."""
+    from marketing.cases import REPO_ROOT
+
+    return sorted((REPO_ROOT / "data" / "examples").glob("*/case.yml")) if REPO_ROOT else []
+
+
+def list_lines() -> list[str]:
+    """What ``python -m marketing list`` prints: cases, example case files, templates, exports.
+
+    Reads the case files and each template's ``parameters`` cell only: no data is loaded and
+    neither pandas nor papermill is imported.
+
+    Returns
+    -------
+    list of str
+
+    Examples
+    --------
+    >>> lines = list_lines()
+    >>> any("data/examples/shop/case.yml" in line for line in lines)
+    True
+    >>> any("segment_audience_crm_real_ids.csv" in line for line in lines)
+    True
+    """
+    from marketing.cases import REPO_ROOT
+    from marketing.reports.build import NOTEBOOKS_DIR, template_path
+    from marketing.reports.params import template_parameters
+
+    lines = ["cases:"]
+    for name in list_cases():
+        case = get_case(name)
+        lines += [f"  {name:<10} {case.title}", f"  {'':<10} analyses: {', '.join(case.analyses)}"]
+    examples = example_cases()
+    if examples:
+        lines += ["", "example case files (your own data: copy one, then pass its path as --case):"]
+    for path in examples:
+        shown = path.relative_to(REPO_ROOT).as_posix()
+        try:
+            case = get_case(path)
+        except CaseConfigError as exc:  # one broken example must not hide the others
+            lines += [f"  {shown}", f"  {'':<10} error: {str(exc).splitlines()[0]}"]
+            continue
+        lines += [f"  {shown}  {case.title}", f"  {'':<10} analyses: {', '.join(case.analyses)}"]
+    for analysis in ANALYSES:
+        template = template_path(analysis)
+        if not template.exists():
+            continue
+        lines += ["", f"{analysis} ({template.relative_to(NOTEBOOKS_DIR.parent).as_posix()}) parameters:"]
+        for name, spec in template_parameters(template).items():
+            lines.append(f"  {name:<18} = {spec['default']!r:<14} {spec['help']}")
+        lines.append(f"  exports: {EXPORTS[analysis]} in export_dir (real customer ids, for the CRM only)")
+    return lines
+
+
+def _list_command() -> int:
+    print("\n".join(list_lines()))
+    return 0
 
 
 def _check_command(case: str, analyses: list[str] | None) -> int:

@@ -13,18 +13,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-import multiprocessing
 import os
 import time
 from collections.abc import Callable, Iterable
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from marketing.cases import ANALYSES, CaseStudy, get_case, list_cases
-from marketing.exports import ExportStaging
 from marketing.provenance import ROOT, environment, lock_fingerprint, package_fingerprint, sha256_file
 from marketing.reports.params import template_parameters, validate_parameters
 
@@ -170,6 +167,7 @@ def execute(job: Job, fingerprint: str, kernel: str = KERNEL, timeout: int = TIM
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
 
+    from marketing.exports import ExportStaging
     from marketing.notebook import read_metrics
     from marketing.reports.publish import export_html
 
@@ -301,6 +299,10 @@ def build(
     interrupted = False
     if todo:
         echo(f"building {len(todo)} report(s) with {min(n_jobs, len(todo))} worker process(es)")
+        # the pool's modules are imported only when there is work: the up-to-date check stays light
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor, as_completed
+
         t0 = time.perf_counter()
         context = multiprocessing.get_context("spawn")
         workers = min(n_jobs, len(todo))

@@ -13,7 +13,6 @@ import ast
 import copy
 import difflib
 import functools
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -114,16 +113,15 @@ def parameter_declarations(template: str | Path) -> dict[str, Parameter]:
 
 @functools.lru_cache(maxsize=32)
 def _declarations(template: str, _mtime_ns: int, _size: int) -> dict[str, Parameter]:
-    # the notebook's JSON read directly: nbformat's schema validation costs a second per read
+    from marketing.reports.cells import tagged_sources  # json only: nbformat takes seconds to import
+
     try:
-        nb = json.loads(Path(template).read_text(encoding="utf-8"))
+        cells = tagged_sources(template, "parameters")
     except (OSError, ValueError) as exc:
         raise ParameterError(f"{template}: not a readable notebook: {exc}") from exc
-    cells = [c for c in nb.get("cells", []) if "parameters" in c.get("metadata", {}).get("tags", [])]
     if len(cells) != 1:
         raise ParameterError(f"{template}: expected exactly one cell tagged 'parameters', found {len(cells)}.")
-    source = cells[0].get("source", "")
-    source = "".join(source) if isinstance(source, list) else source
+    source = cells[0]
     try:
         tree = ast.parse(source)
     except SyntaxError as exc:

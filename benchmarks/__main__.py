@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-SCRIPTS = ("generate", "segmentation", "recommend", "reports", "spark", "duckdb")
+SCRIPTS = ("generate", "segmentation", "recommend", "reports", "spark", "duckdb", "startup")
 
 
 def main(names: list[str]) -> int:

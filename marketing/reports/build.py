@@ -410,7 +410,7 @@ def build(
     interrupted = False
     if todo:
         interrupted = _run_pool(todo, n_jobs, kernel, timeout, no_input, echo, records)
-    if todo or exported or not (Path(reports_dir) / "index.html").exists():
+    if todo or reexports or not (Path(reports_dir) / "index.html").exists():
         from marketing.reports.publish import write_index
 
         try:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import json
+import os
 import platform
 import subprocess
 from functools import cache
@@ -40,8 +42,24 @@ def lock_fingerprint() -> str | None:
     return sha256_file(LOCK_FILE) if LOCK_FILE.is_file() else None
 
 
+#: Set by a report build to the git state it read before starting (JSON), so that kernels report
+#: the tree as it was, not as the build's own writes left it.
+GIT_STATE_ENV = "MARKETING_GIT_STATE"
+
+
 def git_state(cwd: str | Path = ROOT) -> dict:
-    """The git commit of the repository and whether the work tree has uncommitted changes."""
+    """The git commit of the repository and whether the work tree has uncommitted changes.
+
+    Inside a report build the state read once before the build started is returned (from
+    :data:`GIT_STATE_ENV`): the reports the build writes are tracked files, and must not make
+    the next report's provenance say "dirty".
+    """
+    frozen = os.environ.get(GIT_STATE_ENV)
+    if frozen:
+        try:
+            return json.loads(frozen)
+        except ValueError:
+            pass
     def git(*args: str) -> str | None:
         try:
             out = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, timeout=10)

@@ -224,3 +224,122 @@ def test_the_index_shows_the_chosen_models_score_not_the_best_test_score():
                    "models": {"baseline": {"roc_auc": 0.5}, "logistic": {"roc_auc": 0.71}, "tree": {"roc_auc": 0.74}}},
     }}
     assert _key_metrics(record) == "churned: logistic ROC_AUC 0.710"
+
+
+# --- the build machinery without kernels: a report is made current by hand -----------------
+
+def _current_report(job, outputs_text: str = "Engine pandas: every step of this analysis runs.\n") -> None:
+    """Write ``job``'s executed notebook and record as a build would, without a kernel."""
+    from marketing.reports.build import full_parameters, inputs_fingerprint
+
+    nb = nbformat.v4.new_notebook()
+    out = nbformat.v4.new_output("stream", name="stdout", text=outputs_text + "2000 customers\n")
+    nb.cells = [nbformat.v4.new_markdown_cell("# Title"),
+                nbformat.v4.new_code_cell("print(capability_note('segmentation', engine))", outputs=[out]),
+                nbformat.v4.new_markdown_cell("## Try it\n\n- set `n_segments = 3`"),
+                nbformat.v4.new_markdown_cell("## Record of key results"),
+                nbformat.v4.new_code_cell("record_metrics({'k': 3})")]
+    job.out_dir.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, str(job.notebook))
+    job.record_path.write_text(json.dumps({"case": job.case.name, "analysis": job.analysis, "status": "ok",
+                                           "parameters": full_parameters(job), "duration_s": 1.0,
+                                           "inputs": inputs_fingerprint(job)}))
+
+
+def test_a_no_input_build_after_a_normal_one_exports_the_stakeholder_html_without_a_kernel(dirs):
+    notebooks, reports = dirs
+    jobs = plan(["health"], ["segmentation"], None, reports_dir=reports, notebooks_dir=notebooks)
+    _current_report(jobs[0])
+    tracked = {p: p.read_bytes() for p in (jobs[0].notebook, jobs[0].record_path)}
+    normal = build(jobs, echo=quiet, reports_dir=reports)
+    assert normal.records == [] and normal.exported == ["health/segmentation"]
+    assert "record_metrics" in jobs[0].html.read_text()
+    assert build(jobs, echo=quiet, reports_dir=reports).skipped == ["health/segmentation"]
+
+    stakeholder = build(jobs, no_input=True, echo=quiet, reports_dir=reports)
+    assert stakeholder.exported == ["health/segmentation"], "a --no-input build is not 'up to date'"
+    page = jobs[0].html.read_text()
+    assert "2000 customers" in page
+    for left_out in ("record_metrics", "capability_note", "Try it", "Record of key results", "Engine pandas"):
+        assert left_out not in page, left_out
+    assert build(jobs, no_input=True, echo=quiet, reports_dir=reports).skipped == ["health/segmentation"]
+    assert {p: p.read_bytes() for p in tracked} == tracked, "the tracked notebook and record were rewritten"
+    assert "1 HTML exported again" in summary(stakeholder)
+
+
+def test_a_success_removes_the_reports_stale_failure(dirs):
+    notebooks, reports = dirs
+    jobs = plan(["health"], ["segmentation"], None, reports_dir=reports, notebooks_dir=notebooks)
+    _current_report(jobs[0])
+    jobs[0].failed_notebook.parent.mkdir()
+    jobs[0].failed_notebook.write_text("{}")
+    jobs[0].failed_notebook.with_suffix(".stderr.log").write_text("old")
+    assert build(jobs, echo=quiet, reports_dir=reports).exported == ["health/segmentation"]
+    assert not jobs[0].failed_notebook.parent.exists()
+
+
+def test_a_missing_file_fails_its_own_report_only(dirs, tmp_path):
+    notebooks, reports = dirs
+    text = (ROOT / "marketing" / "case_studies" / "health.yml").read_text()
+    case_file = tmp_path / "clinic.yml"
+    case_file.write_text(text.replace("name: health", "name: clinic"))
+    jobs = plan(["health", str(case_file)], ["segmentation"], None, reports_dir=reports, notebooks_dir=notebooks)
+    _current_report(jobs[0])
+    case_file.unlink()  # gone between planning and building: its cache key cannot be computed
+    result = build(jobs, echo=quiet, reports_dir=reports)
+    assert result.exported == ["health/segmentation"]
+    [failed] = result.failed
+    assert failed["case"] == "clinic" and "computing the cache key" in failed["error"]["message"]
+    assert "FAILED clinic/segmentation" in summary(result) and (reports / "index.html").is_file()
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into a read-only folder")
+def test_a_read_only_reports_folder_fails_per_report_and_keeps_the_last_good_index(dirs):
+    notebooks, reports = dirs
+    jobs = plan(["health"], ["segmentation", "regression"], None, reports_dir=reports, notebooks_dir=notebooks)
+    for job in jobs:
+        _current_report(job)
+    (reports / "index.html").write_text("last good index")
+    for folder in (reports / "health", reports):
+        folder.chmod(0o555)
+    try:
+        result = build(jobs, echo=quiet, reports_dir=reports)
+    finally:
+        for folder in (reports, reports / "health"):
+            folder.chmod(0o755)
+    messages = [r["error"]["message"] for r in result.failed]
+    assert [r["analysis"] for r in result.failed][:2] == ["segmentation", "regression"], messages
+    assert len(messages) == 3 and result.failed[2]["case"] == "(build)"
+    assert "exporting the HTML" in messages[0] and "index.html" in messages[2]
+    assert (reports / "index.html").read_text() == "last good index"
+    assert not [p for p in reports.rglob("*") if p.name.startswith(".") or p.stat().st_size == 0]
+
+
+def test_bad_n_jobs_is_reported_and_minus_one_means_every_core(dirs):
+    notebooks, reports = dirs
+    jobs = plan(["health"], ["segmentation"], None, reports_dir=reports, notebooks_dir=notebooks)
+    _current_report(jobs[0])
+    for bad in (0, -10_000):
+        result = build(jobs, n_jobs=bad, echo=quiet, reports_dir=reports)
+        assert result.failed and "-j" in summary(result) and not jobs[0].html.exists()
+    assert build(jobs, n_jobs=-1, echo=quiet, reports_dir=reports).exported == ["health/segmentation"]
+
+
+def test_the_summary_points_into_the_output_folder_and_keeps_the_whole_message(tmp_path):
+    from marketing.reports import BuildResult
+
+    message = "x" * 150 + " the end of a long message that says what to fix"
+    record = {"case": "health", "analysis": "segmentation", "status": "failed",
+              "error": {"cell": 5, "error": "ValueError", "message": message},
+              "failed_notebook": "_failed/segmentation.ipynb",
+              "failed_path": str(tmp_path / "out" / "health" / "_failed" / "segmentation.ipynb")}
+    text = summary(BuildResult([record], []))
+    assert message in text and str(tmp_path / "out" / "health" / "_failed" / "segmentation.ipynb") in text
+    assert "reports/health" not in text
+
+
+def test_the_git_state_read_before_the_build_is_what_kernels_report(monkeypatch):
+    from marketing.provenance import GIT_STATE_ENV, git_state
+
+    monkeypatch.setenv(GIT_STATE_ENV, json.dumps({"commit": "abc", "dirty": False}))
+    assert git_state() == {"commit": "abc", "dirty": False}

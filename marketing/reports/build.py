@@ -138,22 +138,79 @@ def read_record(path: Path) -> dict | None:
         return None
 
 
-def is_current(job: Job, fingerprint: str) -> bool:
+def notebook_is_current(job: Job, fingerprint: str) -> bool:
+    """Whether the executed notebook and record on disk were made from these inputs (a report
+    that does not apply counts as current: there is nothing to run)."""
     record = read_record(job.record_path)
     return bool(
         record
         and record.get("inputs") == fingerprint
-        and (record.get("status") == "not_applicable" or (
-            record.get("status") == "ok" and job.notebook.is_file() and job.html.is_file()
-        ))
+        and (record.get("status") == "not_applicable" or (record.get("status") == "ok" and job.notebook.is_file()))
     )
+
+
+def html_is_current(job: Job, fingerprint: str, no_input: bool = False) -> bool:
+    """Whether the HTML was exported from these inputs in this version (code or stakeholder)."""
+    from marketing.reports.publish import html_stamp
+
+    return html_stamp(job.html) == (fingerprint, no_input)
+
+
+def is_current(job: Job, fingerprint: str, no_input: bool = False) -> bool:
+    """Whether nothing of the report needs doing: its notebook and its HTML (in the version
+    asked for) are current."""
+    if not notebook_is_current(job, fingerprint):
+        return False
+    return (read_record(job.record_path) or {}).get("status") == "not_applicable" or html_is_current(
+        job, fingerprint, no_input)
 
 
 def _write_atomic(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.partial")
-    tmp.write_text(text)
-    os.replace(tmp, path)
+    try:
+        tmp.write_text(text)
+        os.replace(tmp, path)
+    finally:  # a full disk must not leave a 0-byte partial file behind
+        tmp.unlink(missing_ok=True)
+
+
+def _clear_failed(job: Job) -> None:
+    """A success makes the kept failure stale: remove its notebook and kernel log."""
+    for stale in (job.failed_notebook, job.failed_notebook.with_suffix(".stderr.log")):
+        stale.unlink(missing_ok=True)
+    try:
+        job.failed_notebook.parent.rmdir()
+    except OSError:
+        pass  # absent, or other reports' failures are kept there
+
+
+def _machinery_failure(job: Job | None, exc: BaseException, step: str) -> dict:
+    """The record of an error of the build itself (not of the notebook); kept in memory only,
+    so the last good record on disk stays."""
+    case, analysis = (job.case.name, job.analysis) if job else ("(build)", step)
+    return {"case": case, "analysis": analysis, "status": "failed", "duration_s": None,
+            "error": {"cell": None, "cell_index": None, "error": type(exc).__name__,
+                      "message": f"{step}: {exc}"}}
+
+
+def reexport(job: Job, fingerprint: str, no_input: bool = False) -> dict:
+    """Export the HTML of a current report from its notebook (no kernel); return its record.
+
+    Only the untracked HTML is written: the committed notebook and record stay as they are.
+    """
+    from marketing.reports.publish import export_html
+
+    html_partial = job.out_dir / f".{job.analysis}.{os.getpid()}.partial.html"
+    try:
+        export_html(job.notebook, html_partial, no_input=no_input, inputs=fingerprint)
+        os.replace(html_partial, job.html)
+    except Exception as exc:
+        return _machinery_failure(job, exc, "exporting the HTML")
+    finally:
+        html_partial.unlink(missing_ok=True)
+    _clear_failed(job)
+    return {**(read_record(job.record_path) or {}), "exported": True}
 
 
 def _write_record(job: Job, record: dict) -> dict:
@@ -163,7 +220,18 @@ def _write_record(job: Job, record: dict) -> dict:
 
 def execute(job: Job, fingerprint: str, kernel: str = KERNEL, timeout: int = TIMEOUT_S,
             no_input: bool = False) -> dict:
-    """Execute one report (in a worker process) and write its notebook, HTML and record."""
+    """Execute one report (in a worker process) and write its notebook, HTML and record.
+
+    An error of the machinery around the kernel (an unwritable folder, a full disk) is returned
+    as this report's failure, never raised: the other reports go on.
+    """
+    try:
+        return _execute(job, fingerprint, kernel, timeout, no_input)
+    except Exception as exc:
+        return _machinery_failure(job, exc, "writing the report")
+
+
+def _execute(job: Job, fingerprint: str, kernel: str, timeout: int, no_input: bool) -> dict:
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
 
@@ -195,8 +263,8 @@ def execute(job: Job, fingerprint: str, kernel: str = KERNEL, timeout: int = TIM
     # the kernel inherits this worker's stderr: keep its chatter out of the terminal, in a log
     # that is kept beside the failed notebook when the run fails
     kernel_log = job.out_dir / f".{job.analysis}.{os.getpid()}.partial.log"
+    log_fd = os.open(kernel_log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)  # raises in an unwritable folder
     saved_stderr = os.dup(2)
-    log_fd = os.open(kernel_log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
     os.dup2(log_fd, 2)
     os.close(log_fd)
     provenance = {
@@ -217,21 +285,20 @@ def execute(job: Job, fingerprint: str, kernel: str = KERNEL, timeout: int = TIM
         )
         metrics = read_metrics(partial)
         html_partial = partial.with_suffix(".html")
-        export_html(partial, html_partial, no_input=no_input)
+        export_html(partial, html_partial, no_input=no_input, inputs=fingerprint)
         os.replace(partial, job.notebook)
         os.replace(html_partial, job.html)
         staging.commit()
-        if job.failed_notebook.exists():
-            job.failed_notebook.unlink()
+        _clear_failed(job)
         status, error = "ok", None
     except PapermillExecutionError as exc:
         status = "failed"
         error = {"cell": exc.exec_count, "cell_index": exc.cell_index, "error": exc.ename,
-                 "message": str(exc.evalue)[:500]}
+                 "message": str(exc.evalue)}
         metrics = None
     except Exception as exc:  # a timeout, a dead kernel: still isolate it to this report
         status = "failed"
-        error = {"cell": None, "cell_index": None, "error": type(exc).__name__, "message": str(exc)[:500]}
+        error = {"cell": None, "cell_index": None, "error": type(exc).__name__, "message": str(exc)}
         metrics = None
     finally:
         os.dup2(saved_stderr, 2)
@@ -260,10 +327,32 @@ class BuildResult:
     records: list[dict]
     skipped: list[str]
     interrupted: bool = False
+    #: reports whose notebook was current and whose HTML alone was exported again
+    exported: list[str] = field(default_factory=list)
 
     @property
     def failed(self) -> list[dict]:
         return [r for r in self.records if r["status"] == "failed"]
+
+
+def _workers(n_jobs: int | None) -> int:
+    """Worker processes for ``n_jobs``, as scikit-learn counts them: None is every core, -1 every
+    core, -2 all but one; 0 is an error.
+
+    Examples
+    --------
+    >>> _workers(2)
+    2
+    >>> _workers(-1) == (os.cpu_count() or 1)
+    True
+    """
+    cores = os.cpu_count() or 1
+    if n_jobs is None:
+        return cores
+    if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or n_jobs == 0 or n_jobs < -cores:
+        raise ValueError(f"-j/n_jobs must be a positive number of worker processes, or -1 for every core "
+                         f"(-2 all but one, down to -{cores}); got {n_jobs!r}")
+    return n_jobs if n_jobs > 0 else cores + 1 + n_jobs
 
 
 def build(
@@ -276,36 +365,77 @@ def build(
     echo: Callable[[str], None] = print,
     reports_dir: Path = REPORTS_DIR,
 ) -> BuildResult:
-    """Build ``jobs`` in up to ``n_jobs`` worker processes (default: the number of cores).
+    """Build ``jobs`` in up to ``n_jobs`` worker processes (default: the number of cores; -1 too).
 
-    Reports whose inputs are unchanged are skipped unless ``force``. Returns every record
-    written in this run; the index page is refreshed from all records on disk.
+    Reports whose inputs are unchanged are skipped unless ``force``; one whose notebook is current
+    but whose HTML is missing or of the other version (``no_input``) only has its HTML exported.
+    Returns every record of this run; the index page is refreshed from all records on disk.
+    An error of the build itself (a bad ``n_jobs``, a cache key that cannot be computed, an index
+    that cannot be written) is a failed record in the result, never a traceback: the other
+    reports and the last good index stay.
     """
-    from marketing.reports.publish import write_index
-
-    n_jobs = n_jobs or os.cpu_count() or 1
-    todo, skipped = [], []
+    records: list[dict] = []
+    try:
+        n_jobs = _workers(n_jobs)
+    except ValueError as exc:
+        return BuildResult([_machinery_failure(None, exc, "-j")], [])
+    todo, reexports, skipped = [], [], []
     for job in jobs:
-        fingerprint = inputs_fingerprint(job)
-        if not force and is_current(job, fingerprint):
+        try:
+            fingerprint = inputs_fingerprint(job)
+        except Exception as exc:  # a file gone missing: this report fails, the others go on
+            records.append(_machinery_failure(job, exc, "computing the cache key"))
+            continue
+        if force or not notebook_is_current(job, fingerprint):
+            todo.append((job, fingerprint))
+        elif is_current(job, fingerprint, no_input):
             skipped.append(job.name)
         else:
-            todo.append((job, fingerprint))
+            reexports.append((job, fingerprint))
     if skipped:
         echo(f"up to date: {len(skipped)} report(s) ({', '.join(skipped)})")
+    exported: list[str] = []
+    for job, fingerprint in reexports:
+        record = reexport(job, fingerprint, no_input)
+        if record["status"] == "failed":
+            records.append(record)
+        else:
+            exported.append(job.name)
+    if exported:
+        echo(f"HTML exported again from the current notebook: {len(exported)} report(s) ({', '.join(exported)})")
     # longest first (by the last run's duration) keeps both cores busy to the end
     todo.sort(key=lambda jf: -((read_record(jf[0].record_path) or {}).get("duration_s") or 1e9))
-    records: list[dict] = []
     interrupted = False
     if todo:
-        echo(f"building {len(todo)} report(s) with {min(n_jobs, len(todo))} worker process(es)")
-        # the pool's modules are imported only when there is work: the up-to-date check stays light
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor, as_completed
+        interrupted = _run_pool(todo, n_jobs, kernel, timeout, no_input, echo, records)
+    if todo or reexports or not (Path(reports_dir) / "index.html").exists():
+        from marketing.reports.publish import write_index
 
-        t0 = time.perf_counter()
-        context = multiprocessing.get_context("spawn")
-        workers = min(n_jobs, len(todo))
+        try:
+            write_index(reports_dir)
+        except Exception as exc:  # the reports are built: say so, and keep the last good index
+            records.append(_machinery_failure(None, exc, f"writing {Path(reports_dir) / 'index.html'}"))
+    return BuildResult(records, skipped, interrupted, exported)
+
+
+def _run_pool(todo: list, n_jobs: int, kernel: str, timeout: int, no_input: bool,
+              echo: Callable[[str], None], records: list[dict]) -> bool:
+    """Execute ``todo`` in worker processes, appending each record; return whether interrupted."""
+    # the pool's modules are imported only when there is work: the up-to-date check stays light
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    from marketing.provenance import GIT_STATE_ENV, git_state
+
+    echo(f"building {len(todo)} report(s) with {min(n_jobs, len(todo))} worker process(es)")
+    t0 = time.perf_counter()
+    # read once, before any report is written: the build's own writes must not make it "dirty"
+    saved = os.environ.get(GIT_STATE_ENV)
+    os.environ[GIT_STATE_ENV] = saved or json.dumps(git_state())
+    context = multiprocessing.get_context("spawn")
+    workers = min(n_jobs, len(todo))
+    interrupted = False
+    try:
         with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
             futures = {pool.submit(execute, job, fp, kernel, timeout, no_input): job for job, fp in todo}
             # the pool starts jobs in submission order as workers free up
@@ -317,8 +447,9 @@ def build(
                     try:
                         record = future.result()
                     except Exception as exc:  # the worker itself died
-                        record = {"case": job.case.name, "analysis": job.analysis, "status": "failed",
-                                  "error": {"error": type(exc).__name__, "message": str(exc)}}
+                        record = _machinery_failure(job, exc, "the worker process")
+                    if record.get("failed_notebook"):
+                        record = {**record, "failed_path": str(job.out_dir / record["failed_notebook"])}
                     records.append(record)
                     where = f" at cell [{record['error']['cell']}]" if record.get("error", {}).get("cell") else ""
                     echo(f"[{done}/{len(todo)}] {record['status']:<14} {job.name} "
@@ -331,21 +462,32 @@ def build(
                 for future in futures:
                     future.cancel()
                 pool.shutdown(wait=True, cancel_futures=True)
-    write_index(reports_dir)
-    return BuildResult(records, skipped, interrupted)
+    finally:
+        if saved is None:
+            os.environ.pop(GIT_STATE_ENV, None)
+    return interrupted
+
+
+def _shown(path: str) -> str:
+    """A path as the user can use it: relative to the working directory when inside it."""
+    try:
+        return os.path.relpath(path) if Path(path).resolve().is_relative_to(Path.cwd()) else path
+    except (OSError, ValueError):
+        return path
 
 
 def summary(result: BuildResult) -> str:
-    """A closing summary naming each failed case, analysis and cell."""
+    """A closing summary naming each failed case, analysis and cell, with the whole message and
+    where the failed run was kept (in the reports folder the build wrote to)."""
     ok = sum(r["status"] == "ok" for r in result.records)
     na = sum(r["status"] == "not_applicable" for r in result.records)
-    lines = [f"{ok} built, {len(result.failed)} failed, {na} not applicable, {len(result.skipped)} up to date"]
+    line = f"{ok} built, {len(result.failed)} failed, {na} not applicable, {len(result.skipped)} up to date"
+    lines = [line + (f", {len(result.exported)} HTML exported again" if result.exported else "")]
     for r in result.failed:
         err = r.get("error", {})
         cell = f"cell [{err['cell']}]" if err.get("cell") else "execution"
-        lines.append(f"  FAILED {r['case']}/{r['analysis']} at {cell}: {err.get('error')}: {err.get('message', '')[:200]}"
-                     f"  (see reports/{r['case']}/{r.get('failed_notebook', '')})")
+        where = f"  (see {_shown(r['failed_path'])})" if r.get("failed_path") else ""
+        lines.append(f"  FAILED {r['case']}/{r['analysis']} at {cell}: {err.get('error')}: {err.get('message', '')}{where}")
     if result.interrupted:
         lines.append("  interrupted before all reports were built")
     return "\n".join(lines)
-

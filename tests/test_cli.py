@@ -70,9 +70,12 @@ def test_warm_reports_with_nothing_to_do_imports_no_data_stack(tmp_path):
         for job in plan(reports_dir=out):
             job.out_dir.mkdir(parents=True, exist_ok=True)
             job.notebook.write_text("{{}}")
-            job.html.write_text("<html></html>")
+            inputs = inputs_fingerprint(job)
+            # the HTML carries the stamp of the inputs it was exported from (a current page)
+            job.html.write_text(f'<html><head><meta name="marketing-report" content="inputs={{inputs}};no_input=0">'
+                                '</head></html>')
             job.record_path.write_text(json.dumps({{"case": job.case.name, "analysis": job.analysis,
-                                                    "status": "ok", "inputs": inputs_fingerprint(job)}}))
+                                                    "status": "ok", "inputs": inputs}}))
         from marketing.cli import main
         assert main(["reports", "-o", str(out)]) == 0
     """)

@@ -65,9 +65,9 @@ def test_the_profit_figure_names_the_cases_currency_or_none():
     curve = pd.DataFrame({"contacted": [0, 1, 2], "share_contacted": [0.0, 0.5, 1.0],
                           "expected_profit": [0.0, 3.0, 2.0], "realised_profit": [0.0, 3.0, 2.0]})
     plain = regplots.profit(curve, n_rule=1).axes[0]
-    assert "EUR" not in plain.get_ylabel() + plain.get_title() and plain.get_ylabel() == "campaign profit"
+    assert "EUR" not in plain.get_ylabel() + plain.get_title(loc="left") and plain.get_ylabel() == "campaign profit"
     marks = regplots.profit(curve, n_rule=1, currency="DM").axes[0]
-    assert marks.get_ylabel() == "campaign profit [DM]" and marks.get_title().endswith("earns 3 DM on held-out customers")
+    assert marks.get_ylabel() == "campaign profit [DM]" and marks.get_title(loc="left").endswith("earns 3 DM on held-out customers")
 
 
 def test_the_comparison_title_names_the_chosen_model_not_the_best_on_the_test_part():
@@ -75,6 +75,6 @@ def test_the_comparison_title_names_the_chosen_model_not_the_best_on_the_test_pa
                               "value": [10.0, 4.0, 5.0], "low": [9.0, 3.5, 4.5], "high": [11.0, 4.5, 5.5]})
     title = regplots.model_comparison(intervals, "rmse", chosen="ridge").axes[0].get_title(loc="left")
     assert title == "The chosen model, ridge, beats the baseline on held-out customers: rmse 5.000 vs 10.000"
-    worse = intervals.assign(value=[10.0, 4.0, 12.0])
+    worse = intervals.assign(value=[10.0, 4.0, 12.0], low=[9.0, 3.5, 11.5], high=[11.0, 4.5, 12.5])
     title = regplots.model_comparison(worse, "rmse", chosen="ridge").axes[0].get_title(loc="left")
     assert "ridge, does not beat the baseline" in title

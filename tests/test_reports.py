@@ -34,9 +34,13 @@ STAND_IN = [
 #: A stand-in that writes a CRM export, then may fail.
 EXPORTING = [
     ("parameters", 'case_study = "ecommerce"  # the case study\nseed = 42  # random seed\n'
-                   'fail = False  # raise an error on purpose\n'),
+                   'fail = False  # raise an error on purpose\n'
+                   'lose_export = False  # delete the staged export, so that moving it into place fails\n'),
     ("", 'import pandas as pd\nfrom marketing.privacy import write_crm_export\n'
          'write_crm_export(pd.DataFrame({"customer_id": [seed]}), ".", "audience")'),
+    ("", 'if lose_export:\n    import json, os\n'
+         '    for line in open(os.path.join(os.environ["MARKETING_EXPORT_STAGING"], "exports.jsonl")):\n'
+         '        os.remove(json.loads(line)["written"])'),
     ("", 'if fail:\n    raise RuntimeError("planned failure")'),
 ]
 
@@ -151,6 +155,31 @@ def test_a_failed_run_keeps_the_export_of_the_last_good_report(tmp_path):
     assert not list((reports / "health").rglob(".*")), "staged or partial files left behind"
     assert run(seed=7)["status"] == "ok"
     assert export.read_text().splitlines() == ["customer_id", "7"]
+
+
+@pytest.mark.slow
+def test_an_export_that_cannot_be_put_in_place_fails_the_run_and_keeps_the_last_good_report(tmp_path):
+    notebooks = tmp_path / "notebooks"
+    notebooks.mkdir()
+    write_template(notebooks / "segmentation.ipynb", cells=EXPORTING)
+    reports = tmp_path / "reports"
+
+    def run(**parameters) -> dict:
+        jobs = plan(["health"], ["segmentation"], parameters, reports_dir=reports, notebooks_dir=notebooks)
+        return build(jobs, n_jobs=1, force=True, echo=quiet, reports_dir=reports).records[0]
+
+    assert run()["status"] == "ok"
+    folder = reports / "health"
+    good = (folder / "segmentation.ipynb").read_bytes(), (folder / "segmentation.html").read_bytes()
+    # the notebook ran; only moving its staged export into place fails (as a full disk or a
+    # vanished file would make it): the run is failed, and says at which step
+    record = run(seed=7, lose_export=True)
+    assert record["status"] == "failed"
+    assert record["error"]["message"].startswith("putting the CRM exports in place: ")
+    assert ((folder / "segmentation.ipynb").read_bytes(), (folder / "segmentation.html").read_bytes()) == good
+    assert (folder / "audience_crm_real_ids.csv").read_text().splitlines() == ["customer_id", "42"]
+    assert (folder / "_failed" / "segmentation.ipynb").exists()
+    assert not list(folder.rglob(".*")), "staged or partial files left behind"
 
 
 @pytest.mark.slow

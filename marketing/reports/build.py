@@ -286,9 +286,14 @@ def _execute(job: Job, fingerprint: str, kernel: str, timeout: int, no_input: bo
         metrics = read_metrics(partial)
         html_partial = partial.with_suffix(".html")
         export_html(partial, html_partial, no_input=no_input, inputs=fingerprint)
+        # exports first: when one cannot be put in place the run fails and the last good
+        # report, which describes the exports that are there, stays
+        try:
+            staging.commit()
+        except OSError as exc:
+            raise OSError(f"putting the CRM exports in place: {exc}") from exc
         os.replace(partial, job.notebook)
         os.replace(html_partial, job.html)
-        staging.commit()
         _clear_failed(job)
         status, error = "ok", None
     except PapermillExecutionError as exc:

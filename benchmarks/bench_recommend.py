@@ -14,8 +14,8 @@ Contenders (each in its own process, so its peak memory is its own):
 - ``implicit_cosine``: implicit.nearest_neighbours.CosineRecommender(K=20), the same algorithm in C++;
 - ``ease``: marketing.recommend.EASE (dense items x items inverse: run up to 3,000 items; its cost
   at 20,000 items is estimated from the cubic growth, not run);
-- ``als``: marketing.recommend.ALS (implicit's ALS on one thread, for reproducible factors, and the
-  package's exact top-k);
+- ``als``: marketing.recommend.ALS (implicit's ALS on every core with one BLAS thread, which gives
+  the same factors on any thread count, and the package's exact top-k);
 - ``implicit_als``: implicit.als.AlternatingLeastSquares, same hyper-parameters, all cores;
 - ``naive_user_user``: what most tutorials write: sklearn ``cosine_similarity`` of the customers
   (a dense customers x customers matrix), scores ``S @ X``, a full sort per customer. Run while
@@ -166,13 +166,14 @@ def naive_gib(customers: int, items: int) -> float:
     return (customers**2 + customers * items) * 8 / 2**30
 
 
-def run_size(label: str, folder: Path, repeats: int, naive_max_gib: float, cache: dict) -> dict:
+def run_size(label: str, folder: Path, repeats: int, naive_max_gib: float, cache: dict,
+             methods=METHODS) -> dict:
     start = time.perf_counter()
     info = build_data(label, folder, cache=cache)
     info["build_s_untimed"] = round(time.perf_counter() - start, 1)
     print(json.dumps(info), flush=True)
     runs, skipped = {}, {}
-    for method in METHODS:
+    for method in methods:
         if method == "ease" and info["items"] > EASE_MAX_ITEMS:
             skipped[method] = f"dense {info['items']:,} x {info['items']:,} inverse: estimated, not run"
             continue
@@ -297,6 +298,8 @@ def main(argv: list[str] | None = None) -> dict:
                         help="runs per contender at large-400k and large (minutes each)")
     parser.add_argument("--naive-max-gib", type=float, default=6.0,
                         help="largest memory the naive user x user approach may use")
+    parser.add_argument("--methods", nargs="+", choices=METHODS,
+                        help="only these contenders (printed, no results file: the file holds every contender)")
     parser.add_argument("--child", nargs=2, metavar=("METHOD", "FOLDER"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
@@ -308,13 +311,14 @@ def main(argv: list[str] | None = None) -> dict:
     with tempfile.TemporaryDirectory(prefix="bench-recommend-") as tmp:
         for label in sizes:
             repeats = 1 if args.quick else (args.large_repeats if label in ("large-400k", "large") else args.repeats)
-            size_result = run_size(label, Path(tmp) / label, repeats, args.naive_max_gib, cache)
+            size_result = run_size(label, Path(tmp) / label, repeats, args.naive_max_gib, cache,
+                                   args.methods or METHODS)
             size_result["ratios"] = ratios(size_result)
             result["sizes"].append(size_result)
     result["ease_estimate"] = estimate_ease(result["sizes"])
     result["machine"]["load_average_at_end"] = machine()["load_average_1_5_15"]
     print(json.dumps(result, indent=1))
-    if not args.quick:
+    if not args.quick and not args.methods:
         write_results("recommend", result, markdown(result))
         plot(result, RESULTS / "recommend.png")
     return result

@@ -181,3 +181,15 @@ def test_als_is_reproducible():
     a = ALS(factors=4, random_state=3).fit(X).user_factors_
     b = ALS(factors=4, random_state=3).fit(X).user_factors_
     np.testing.assert_array_equal(a, b)
+
+
+def test_als_gives_the_same_factors_on_any_number_of_threads():
+    rng = np.random.default_rng(0)
+    events = pd.DataFrame({"customer_id": rng.integers(0, 3000, 30000), "item_id": rng.integers(0, 400, 30000)})
+    interactions = build_interactions(events, weighting="binary")
+    fits = [ALS(random_state=7, n_jobs=n).fit(interactions) for n in (1, 2, -1)]
+    for other in fits[1:]:
+        np.testing.assert_array_equal(other.user_factors_, fits[0].user_factors_)
+        np.testing.assert_array_equal(other.item_factors_, fits[0].item_factors_)
+    with pytest.raises(ValueError, match="n_jobs=0"):
+        ALS(n_jobs=0).fit(interactions)

@@ -62,3 +62,41 @@ def test_top_n_per_row_keeps_the_set_argpartition_keeps(n):
     np.put_along_axis(expected, part, np.take_along_axis(M, part, axis=1), axis=1)
     expected[expected < 0] = 0
     np.testing.assert_array_equal(_top_n_per_row(M, n).toarray(), expected)
+
+
+def _popularity_model(n_users, n_items, density, seed):
+    import pandas as pd
+
+    from marketing.recommend import PopularityRecommender, build_interactions
+
+    rng = np.random.default_rng(seed)
+    pairs = pd.DataFrame({"customer_id": rng.integers(0, n_users, int(n_users * n_items * density)),
+                          # a skewed catalogue: popular items, many ties among the rare ones
+                          "item_id": np.minimum(rng.geometric(4 / n_items, int(n_users * n_items * density)), n_items) - 1})
+    heavy = pd.DataFrame({"customer_id": n_users, "item_id": np.arange(n_items - 2)})  # owns nearly everything
+    X = build_interactions(pd.concat([pairs, heavy], ignore_index=True))
+    return PopularityRecommender().fit(X), X
+
+
+@pytest.mark.parametrize("exclude_seen", [True, False])
+def test_popularity_top_k_equals_the_dense_scoring_of_every_item(exclude_seen):
+    from marketing.recommend.models import Recommender
+
+    model, X = _popularity_model(300, 80, 0.05, seed=3)
+    rows = np.concatenate([np.arange(X.matrix.shape[0]), [-1, -1, 5]])  # cold-start rows, a repeat
+    for k in (1, 10, 40):
+        got = model.recommend_positions(rows, k, exclude_seen=exclude_seen)
+        expected = Recommender.recommend_positions(model, rows, k, exclude_seen=exclude_seen)
+        np.testing.assert_array_equal(got[0], expected[0])
+        np.testing.assert_array_equal(got[1], expected[1])
+    # the customer who owns all but two items gets those two, then unfilled slots
+    heavy = model.recommend_positions(np.array([X.matrix.shape[0] - 1]), 5)
+    assert (heavy[0][0, :2] >= 0).all() and (heavy[0][0, 2:] == -1).all() and np.isnan(heavy[1][0, 2:]).all()
+
+
+def test_popularity_top_k_in_batches_equals_one_pass():
+    model, X = _popularity_model(500, 60, 0.05, seed=4)
+    rows = np.arange(X.matrix.shape[0])
+    whole = model.recommend_positions(rows, 10)
+    pieces = model.recommend_positions(rows, 10, batch_size=1)  # 64 rows at a time
+    np.testing.assert_array_equal(whole[0], pieces[0])

@@ -7,6 +7,7 @@ history from the popularity list (cold start) and maps positions back to ids.
 
 from __future__ import annotations
 
+import os
 import warnings
 
 import numpy as np
@@ -96,6 +97,7 @@ class Recommender:
         # dense score blocks of about DENSE_BLOCK cells stay in cache: on 20,000 items, blocks of
         # 200 customers are twice as fast as blocks of 2,048 (benchmarks/README.md)
         dense_rows = max(1, min(batch_size, DENSE_BLOCK // max(self.n_items_, 1)))
+        blocks = []  # (start, stop) of the rows scored densely
         for start in range(0, len(rows), batch_size):
             batch = rows[start : start + batch_size]
             if (batch >= 0).all() and exclude_seen:
@@ -105,9 +107,13 @@ class Recommender:
                     items[start : start + len(batch)] = top
                     scores[start : start + len(batch)] = top_scores
                     continue
-            for sub in range(start, start + len(batch), dense_rows):
-                stop = min(sub + dense_rows, start + len(batch))
-                items[sub:stop], scores[sub:stop] = self._top_k_block(rows[sub:stop], k, exclude_seen)
+            blocks += [(sub, min(sub + dense_rows, start + len(batch))) for sub in range(start, start + len(batch), dense_rows)]
+
+        def score_block(block):
+            sub, stop = block
+            items[sub:stop], scores[sub:stop] = self._top_k_block(rows[sub:stop], k, exclude_seen)
+
+        _on_every_core(score_block, blocks)
         return items, scores
 
     def _top_k_block(self, batch: np.ndarray, k: int, exclude_seen: bool) -> tuple[np.ndarray, np.ndarray]:
@@ -278,6 +284,72 @@ class PopularityRecommender(Recommender):
 
     def _score_rows(self, rows):
         return np.broadcast_to(self.popularity_, (len(rows), self.n_items_)).copy()
+
+    def recommend_positions(
+        self, rows: np.ndarray, k: int = 10, exclude_seen: bool = True, batch_size: int = BATCH_SIZE
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Top-k item positions and scores (as :meth:`Recommender.recommend_positions`), without
+        scoring every item for every customer.
+
+        A customer with ``n`` items finds their list among the ``k + n`` most popular items, so
+        each row looks at those only: work in ``k`` x customers plus their training pairs.
+        """
+        self._check_fitted()
+        self._check_k(k)
+        rows = np.asarray(rows, dtype=np.int64)
+        items = np.full((len(rows), k), -1, dtype=np.int64)
+        scores = np.full((len(rows), k), np.nan)
+        # batches of rows bound the candidate arrays (k + n per row) whatever the number of customers
+        step = max(batch_size, 1) * 64
+        for start in range(0, len(rows), step):
+            stop = min(start + step, len(rows))
+            items[start:stop], scores[start:stop] = self._popular_unseen(rows[start:stop], k, exclude_seen)
+        return items, scores
+
+    def _popular_unseen(self, rows: np.ndarray, k: int, exclude_seen: bool) -> tuple[np.ndarray, np.ndarray]:
+        X = self.interactions_.matrix
+        warm = rows >= 0 if exclude_seen else np.zeros(len(rows), dtype=bool)
+        seen = X[rows[warm]]
+        n_seen = np.zeros(len(rows), dtype=np.int64)
+        n_seen[warm] = np.diff(seen.indptr)
+        reach = np.minimum(k + n_seen, self.n_items_)
+        starts = np.cumsum(reach) - reach
+        owner = np.repeat(np.arange(len(rows)), reach)
+        rank = np.arange(int(reach.sum())) - starts[owner]
+        # hide each owned item at its popularity rank, where that rank is among the row's candidates
+        keep = np.ones(len(rank), dtype=bool)
+        seen_owner = np.repeat(np.flatnonzero(warm), np.diff(seen.indptr))
+        seen_rank = self._popularity_rank[seen.indices]
+        inside = seen_rank < reach[seen_owner]
+        keep[starts[seen_owner[inside]] + seen_rank[inside]] = False
+        kept_before = np.cumsum(keep) - keep
+        position = kept_before - kept_before[starts][owner]
+        chosen = keep & (position < k)
+        top = np.full((len(rows), k), -1, dtype=np.int64)
+        top_scores = np.full((len(rows), k), np.nan)
+        columns = self._popularity_order[rank[chosen]]
+        top[owner[chosen], position[chosen]] = columns
+        top_scores[owner[chosen], position[chosen]] = self.popularity_[columns]
+        return top, top_scores
+
+
+def _on_every_core(function, tasks: list) -> None:
+    """Call ``function`` on each of ``tasks`` in a thread per core (each task writes its own rows).
+
+    A dense top-k block (a matrix product, a partition, a small sort) spends most of its time in
+    numpy code that releases the GIL; BLAS gets one thread per block so the cores are not
+    oversubscribed. The results do not depend on the number of threads.
+    """
+    workers = min(len(tasks), os.cpu_count() or 1)
+    if workers <= 1:
+        for task in tasks:
+            function(task)
+        return
+    from concurrent.futures import ThreadPoolExecutor
+
+    with threadpool_limits(limits=1, user_api="blas"), ThreadPoolExecutor(workers) as pool:
+        for _ in pool.map(function, tasks):  # re-raises the first error of a task
+            pass
 
 
 def _top_k_dense(ranked: np.ndarray, k: int) -> np.ndarray:
@@ -540,14 +612,18 @@ class ALS(Recommender):
     """Matrix factorisation for implicit feedback by alternating least squares (``implicit`` library).
 
     Customer and item factors minimise the confidence-weighted squared error of the
-    preferences (Hu, Koren and Volinsky, 2008), with confidence ``1 + alpha * x_ui``. Runs on one
-    thread and one BLAS thread, so the same ``random_state`` gives the same factors.
+    preferences (Hu, Koren and Volinsky, 2008), with confidence ``1 + alpha * x_ui``. The same
+    ``random_state`` gives the same factors, bit for bit, on any number of threads: each
+    customer's (and each item's) solve is independent of the others, and the one shared product
+    (the Gram matrix of the other side's factors) is computed on one BLAS thread.
 
     Parameters
     ----------
     factors, regularization, alpha, iterations : as in ``implicit.als.AlternatingLeastSquares``.
     random_state : int
         Seed of the factor initialisation.
+    n_jobs : int
+        Threads of the fit; -1 (default) uses every core.
 
     The defaults (16 factors, strong regularisation) won a small grid on the synthetic
     finance and ecommerce data; larger models overfit these small matrices.
@@ -568,29 +644,33 @@ class ALS(Recommender):
         alpha: float = 1.0,
         iterations: int = 15,
         random_state: int = 42,
+        n_jobs: int = -1,
     ):
         self.factors = factors
         self.regularization = regularization
         self.alpha = alpha
         self.iterations = iterations
         self.random_state = random_state
+        self.n_jobs = n_jobs
 
     def _fit(self, X):
+        if not isinstance(self.n_jobs, (int, np.integer)) or self.n_jobs == 0 or self.n_jobs < -1:
+            raise ValueError(f"n_jobs={self.n_jobs!r}: use a positive number of threads, or -1 for every core.")
         with warnings.catch_warnings():
             # implicit imports tqdm.auto, which warns inside Jupyter when ipywidgets is absent;
             # progress bars are switched off below, so the warning is noise
             warnings.filterwarnings("ignore", message="IProgress not found")
             from implicit.cpu.als import AlternatingLeastSquares
 
-        # implicit checks the BLAS thread count when constructed: limit it first (one thread is
-        # also what makes the factors reproducible)
+        # implicit checks the BLAS thread count when constructed: limit it first (one BLAS thread
+        # is also what keeps the factors the same on any number of fit threads)
         with threadpool_limits(limits=1, user_api="blas"):
             model = AlternatingLeastSquares(
                 factors=self.factors,
                 regularization=self.regularization,
                 alpha=self.alpha,
                 iterations=self.iterations,
-                num_threads=1,
+                num_threads=0 if self.n_jobs == -1 else int(self.n_jobs),  # implicit: 0 is every core
                 random_state=self.random_state,
             )
             model.fit(sp.csr_matrix(X, dtype=np.float32), show_progress=False)

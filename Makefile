@@ -17,12 +17,15 @@ PYTEST_ARGS ?=
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-9s\033[0m %s\n", $$1, $$2}'
 
+# Packages are compiled to bytecode at install, as pip does by default (uv does not): every kernel
+# and command then starts from bytecode, even where PYTHONDONTWRITEBYTECODE stops Python caching it
+# (measured: importing the notebooks' stack 11.6 s -> 5.3 s on a loaded machine; install +34 s).
 $(STAMP): requirements.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed; found " + sys.version.split()[0] + ". Run: make PYTHON=python3.11 ...")'
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@echo "Installing the locked environment into $(VENV) ..."
 	@$(BIN)/python -m pip install -q --disable-pip-version-check "$$(grep -E '^uv==' requirements.lock)"
-	@$(BIN)/uv pip sync -q --python $(BIN)/python requirements.lock
+	@$(BIN)/uv pip sync -q --compile-bytecode --python $(BIN)/python requirements.lock
 	@$(BIN)/uv pip install -q --python $(BIN)/python --no-deps -e .
 	@touch $@
 
@@ -31,7 +34,7 @@ env: $(STAMP) ## create or refresh the virtual environment from the lock
 # The Spark engine is optional: pyspark (and py4j) from requirements-spark.lock, on top of the core.
 SPARK_STAMP := $(VENV)/.spark-installed
 $(SPARK_STAMP): $(STAMP) requirements-spark.lock
-	@$(BIN)/uv pip install -q --python $(BIN)/python -r requirements-spark.lock
+	@$(BIN)/uv pip install -q --compile-bytecode --python $(BIN)/python -r requirements-spark.lock
 	@touch $@
 
 spark: $(SPARK_STAMP) ## add the optional Spark engine (pyspark; Spark needs Java 17+) to the environment
@@ -41,6 +44,8 @@ reports: $(STAMP) ## build every report (reports/<case>/<analysis>.*); DATA=publ
 	$(BIN)/python -m marketing reports --data $(DATA) $(if $(JOBS),-j $(JOBS)) $(if $(OUT),-o $(OUT))
 
 test: $(SPARK_STAMP) ## run the whole test suite (unit, notebooks, report reproducibility, the Spark engine)
+	@# the package's own bytecode too: each test kernel would compile it again otherwise
+	@$(BIN)/python -m compileall -q marketing benchmarks >/dev/null
 	@$(BIN)/python -m pytest -n 2 --dist loadfile tests marketing reports \
 		--nbval --nbval-current-env --nbval-sanitize-with reports/sanitize.cfg --nbval-cell-timeout 900 \
 		$(PYTEST_ARGS); rc=$$?; \
@@ -56,7 +61,7 @@ lab: $(STAMP) ## open JupyterLab at the repository root, on notebooks/, with the
 
 BENCH_STAMP := $(VENV)/.bench-installed
 $(BENCH_STAMP): $(SPARK_STAMP) requirements-bench.lock
-	@$(BIN)/uv pip install -q --python $(BIN)/python -r requirements-bench.lock
+	@$(BIN)/uv pip install -q --compile-bytecode --python $(BIN)/python -r requirements-bench.lock
 	@touch $@
 
 bench: $(BENCH_STAMP) ## run the benchmarks into benchmarks/results/ (takes a while: large data)

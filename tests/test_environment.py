@@ -76,3 +76,11 @@ def test_ci_requires_the_spark_tests_to_run():
     assert subprocess.run(["bash", "-n", str(ROOT / ".ci" / "run")]).returncode == 0, ".ci/run is not valid bash"
     assert re.search(r"^export MARKETING_REQUIRE_SPARK=1$", (ROOT / ".ci" / "run").read_text(), re.M)
     assert re.search(r"^test: \$\(SPARK_STAMP\)", (ROOT / "Makefile").read_text(), re.M)
+
+
+def test_every_install_compiles_bytecode():
+    # uv leaves packages uncompiled unless asked (pip compiles by default); where
+    # PYTHONDONTWRITEBYTECODE is set, every kernel would then compile the whole stack again
+    makefile = (ROOT / "Makefile").read_text()
+    installs = [line for line in makefile.splitlines() if re.search(r"uv pip (sync|install) .*requirements[\w-]*\.lock", line)]
+    assert len(installs) == 3 and all("--compile-bytecode" in line for line in installs), installs

@@ -185,7 +185,8 @@ class BetaGeo:
         z = t / (alpha + T + t)
         head = (a + b + x - 1) / (a - 1)
         body = 1.0 - np.exp((r + x) * (np.log(alpha + T) - np.log(alpha + T + t))) * hyp2f1(r + x, b + x, a + b + x - 1, z)
-        return head * body / (1.0 + self._ratio(x, tx, T))
+        # exactly 0 at t = 0 (head * body is -0.0 there when a < 1)
+        return np.where(t > 0, head * body / (1.0 + self._ratio(x, tx, T)), 0.0)
 
     def expected_purchases_new(self, t: float | np.ndarray) -> np.ndarray:
         """Expected purchases of a new customer in its first ``t`` units of time (eq. 9).

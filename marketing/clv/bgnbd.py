@@ -125,7 +125,8 @@ class BetaGeo:
 
         rate = float(np.average(x, weights=weight)) / max(float(np.average(T, weights=weight)), 1e-9)
         start = np.log([1.0, 1.0 / max(rate, 1e-9), 1.0, 1.0])
-        params, value, self.n_iter_ = maximise(negloglik, start, "BG/NBD", self.max_iter, self.tol)
+        names = ("r", "alpha", "a", "b")
+        params, value, self.n_iter_ = maximise(negloglik, start, "BG/NBD", names, self.max_iter, self.tol)
         self.r_, self.alpha_, self.a_, self.b_ = (float(v) for v in params)
         self.loglik_ = -value * total
         self.n_customers_ = int(total)

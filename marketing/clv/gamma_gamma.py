@@ -107,7 +107,8 @@ class GammaGamma:
             return -float(ll.sum()) / n, -grad.sum(axis=1) * params / n
 
         start = np.log([1.0, 2.0, float(np.mean(m))])
-        params, value, self.n_iter_ = maximise(negloglik, start, "Gamma-Gamma", self.max_iter, self.tol)
+        names = ("p", "q", "gamma")
+        params, value, self.n_iter_ = maximise(negloglik, start, "Gamma-Gamma", names, self.max_iter, self.tol)
         self.p_, self.q_, self.gamma_ = (float(v) for v in params)
         self.loglik_ = -value * n
         self.n_customers_ = n

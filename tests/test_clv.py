@@ -302,7 +302,8 @@ def test_small_samples_give_finite_parameters_or_an_error(seed):
             model.fit(summary)
         except (ConvergenceError, DataValidationError):
             continue
-        params = [getattr(model, name) for name in ("r_", "alpha_", "a_", "b_", "p_", "q_", "gamma_") if hasattr(model, name)]
+        names = ("r_", "alpha_", "a_", "b_", "p_", "q_", "gamma_")
+        params = [getattr(model, name) for name in names if hasattr(model, name)]
         assert np.isfinite(model.loglik_) and all(np.isfinite(v) and v > 0 for v in params)
 
 
@@ -348,6 +349,7 @@ def test_read_cdnow_names_a_file_that_is_not_the_sample(tmp_path):
         read_cdnow(path)
 
 
+@pytest.mark.slow
 def test_benchmark_quick_mode_runs(tmp_path):
     out = subprocess.run(
         [sys.executable, str(ROOT / "benchmarks" / "bench_clv.py"), "--quick"],

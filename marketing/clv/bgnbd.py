@@ -80,6 +80,9 @@ class BetaGeo:
     with a single purchase (frequency 0) are part of the fit. The model is not identified
     without any repeat purchase, and ``fit`` then says so.
 
+    The prediction formula divides by ``a - 1``: at exactly ``a = 1`` (a removable singularity the
+    optimiser does not land on in practice) it is not defined.
+
     Examples
     --------
     >>> from marketing.clv.simulate import simulate_summary
@@ -185,7 +188,8 @@ class BetaGeo:
         t = np.asarray(t, dtype="float64")
         z = t / (alpha + T + t)
         head = (a + b + x - 1) / (a - 1)
-        body = 1.0 - np.exp((r + x) * (np.log(alpha + T) - np.log(alpha + T + t))) * hyp2f1(r + x, b + x, a + b + x - 1, z)
+        shrink = np.exp((r + x) * (np.log(alpha + T) - np.log(alpha + T + t)))
+        body = 1.0 - shrink * hyp2f1(r + x, b + x, a + b + x - 1, z)
         # exactly 0 at t = 0 (head * body is -0.0 there when a < 1)
         return np.where(t > 0, head * body / (1.0 + self._ratio(x, tx, T)), 0.0)
 

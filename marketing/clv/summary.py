@@ -59,6 +59,7 @@ def btyd_summary(
         Indexed by customer id (sorted), with the columns described in the module docstring:
         ``frequency`` (int64), ``recency`` and ``T`` (float64, in ``unit``) and
         ``monetary_value`` (float64, NaN for customers without a repeat occasion).
+        Customers whose purchases all fall on or after ``observation_end`` are not in it.
 
     Raises
     ------

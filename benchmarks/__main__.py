@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-SCRIPTS = ("generate", "segmentation", "recommend", "reports", "spark", "duckdb", "startup")
+SCRIPTS = ("generate", "segmentation", "recommend", "reports", "spark", "duckdb", "startup", "clv")
 
 
 def main(names: list[str]) -> int:

@@ -6,6 +6,7 @@ and tested without Jupyter. The public entry points:
 - :func:`marketing.cases.get_case` / :func:`marketing.cases.list_cases`: the case-study registry.
 - :func:`marketing.datasets.load_case_data`: a case's tables in canonical form (synthetic by default).
 - :mod:`marketing.features`: RFM and windowed customer features.
+- :mod:`marketing.clv`: lifetime value with buy-till-you-die models (BG/NBD, Gamma-Gamma).
 - :mod:`marketing.data_quality`: warnings where a table of features looks suspicious (missing-value
   codes, impossible zeros, one dominant value), for any analysis.
 

@@ -632,6 +632,62 @@ def adapt_movielens_100k(paths: dict[str, str | os.PathLike]) -> PublicData:
     )
 
 
+def read_cdnow(path: str | os.PathLike) -> pd.DataFrame:
+    """The CDNOW 1/10 sample as a canonical-style event log: one row per line of the file.
+
+    The file (``CDNOW_sample.txt``, :func:`marketing.datasets.public.fetch` ``("cdnow")``) has no
+    header and five whitespace-separated columns: the customer's id in the master data set, the
+    id within the sample (1 to 2,357), the date (YYYYMMDD), the number of CDs and the dollar
+    value. Nothing is removed: lines are purchases, several on one day included (the BTYD
+    summary counts those as one occasion, :func:`marketing.clv.btyd_summary`).
+
+    Parameters
+    ----------
+    path : path
+        The file.
+
+    Returns
+    -------
+    DataFrame
+        ``customer_id`` (the id within the sample, int64, as the papers number customers),
+        ``master_id`` (int64), ``timestamp`` (datetime64, the day), ``quantity`` (int64) and
+        ``amount`` (float64, US dollars).
+
+    Raises
+    ------
+    DataValidationError
+        The file cannot be read, or does not have five columns of the expected types.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "CDNOW_sample.txt"
+    >>> _ = p.write_bytes(b" 00004 0001 19970101  2   29.33\\r\\n 00004 0001 19970118  2   29.73\\r\\n")
+    >>> read_cdnow(p)
+       customer_id  master_id  timestamp  quantity  amount
+    0            1          4 1997-01-01         2   29.33
+    1            1          4 1997-01-18         2   29.73
+    """
+    names = ["master_id", CUSTOMER, "date", QUANTITY, AMOUNT]
+    frame = _read_csv(Path(path), "CDNOW events", r"\s+", names, header=None, names=names, dtype=str)
+    try:
+        events = pd.DataFrame(
+            {
+                CUSTOMER: frame[CUSTOMER].astype("int64"),
+                "master_id": frame["master_id"].astype("int64"),
+                TIMESTAMP: pd.to_datetime(frame["date"], format="%Y%m%d"),
+                QUANTITY: frame[QUANTITY].astype("int64"),
+                AMOUNT: frame[AMOUNT].astype("float64"),
+            }
+        )
+    except (ValueError, TypeError) as error:
+        raise DataValidationError(
+            f"{path} is not the CDNOW sample (five columns: master id, sample id, YYYYMMDD date, CDs, "
+            f"dollars): {error}. Fetch it again with marketing.datasets.public.fetch('cdnow')."
+        ) from error
+    return events
+
+
 #: Adapter of each dataset: it takes what :func:`fetch` returns.
 ADAPTERS: dict[str, Callable[..., PublicData]] = {
     "online_retail_ii": adapt_online_retail_ii,
@@ -663,7 +719,12 @@ def load_public(name: str, cache_dir: str | os.PathLike | None = None, **options
     >>> load_public("titanic")
     Traceback (most recent call last):
     ...
-    ValueError: unknown public dataset 'titanic'; choose one of ['bank_marketing', 'insurance', 'movielens_100k', 'online_retail_ii', 'student_performance'].
+    ValueError: unknown public dataset 'titanic'; choose one of ['bank_marketing', 'cdnow', 'insurance', 'movielens_100k', 'online_retail_ii', 'student_performance'].
     """
     get_dataset(name)
+    if name not in ADAPTERS:
+        raise ValueError(
+            f"public dataset {name!r} serves no case-study analysis yet, so it has no adapter to canonical "
+            f"tables; read it with its reader (read_{name}(fetch({name!r})) in marketing.datasets.adapters)."
+        )
     return ADAPTERS[name](fetch(name, cache_dir), **options)

@@ -1,0 +1,64 @@
+"""Maximum likelihood on log-parameters with scipy, shared by the BTYD models."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+from scipy import optimize
+
+
+#: How far (in log units, about 9 orders of magnitude) a parameter may move from its start.
+_RUNAWAY = 20.0
+
+
+class ConvergenceError(RuntimeError):
+    """The likelihood maximisation did not converge; the message carries the optimiser's."""
+
+
+def maximise(
+    negloglik: Callable[[np.ndarray], tuple[float, np.ndarray]],
+    start: np.ndarray,
+    model: str,
+    names: tuple[str, ...],
+    max_iter: int,
+    tol: float,
+) -> tuple[np.ndarray, float, int]:
+    """Minimise ``negloglik(log_params) -> (value, gradient)``; the parameters, value and iterations.
+
+    The objective is per customer (the mean), so ``tol`` means the same at any sample size.
+    """
+    def guarded(log_params):
+        # the line search may probe parameters where the likelihood overflows: report +inf so
+        # that it steps back, without floating-point warnings
+        with np.errstate(all="ignore"):
+            value, grad = negloglik(log_params)
+        if not np.isfinite(value) or not np.all(np.isfinite(grad)):
+            return np.inf, np.zeros_like(log_params)
+        return value, grad
+
+    result = optimize.minimize(
+        guarded, start, jac=True, method="L-BFGS-B",
+        options={"maxiter": max_iter, "gtol": tol, "ftol": 1e-15},
+    )
+    params = np.exp(result.x)
+    # L-BFGS-B may stop on a line search at the optimum in floating point: accept that only
+    # when the gradient says it is an optimum
+    at_optimum = result.success or np.max(np.abs(result.jac)) < 1e3 * tol
+    if not at_optimum or not np.isfinite(result.fun) or not np.all(np.isfinite(params)):
+        raise ConvergenceError(
+            f"{model} maximum likelihood did not converge after {result.nit} iterations: {result.message} "
+            f"(parameters {np.round(params, 6).tolist()}). The data may not identify the model: check the "
+            "summary (enough repeat buyers, recency and T in the same unit) or raise max_iter."
+        )
+    # a parameter running away by ~9 orders of magnitude from its scale-aware start: the
+    # likelihood has no interior maximum (e.g. no heterogeneity across customers for the data to show)
+    runaway = np.abs(result.x - start) > _RUNAWAY
+    if runaway.any():
+        raise ConvergenceError(
+            f"{model} maximum likelihood has no finite maximum on these data: parameter(s) "
+            f"{[names[i] for i in np.flatnonzero(runaway)]} ran away to {np.round(params[runaway], 6).tolist()} "
+            f"(optimiser: {result.message}). The data do not identify the model: fit on more customers, "
+            "or a longer calibration period."
+        )
+    return params, float(result.fun), int(result.nit)

@@ -69,7 +69,7 @@ def runs(step: str, obj) -> bool:
 __all__ = [
     "ContactRule", "NO_TARGETING", "NotDefined", "beats_baseline", "calibration_tables", "coefficient_coverage",
     "coefficients", "conclusions", "contact_rule", "defined", "head", "held_out_residuals", "importances",
-    "regression_record", "runs", "selection_warnings", "show_calibration", "show_contact_list", "show_contact_rule",
+    "btyd_record", "regression_record", "runs", "selection_warnings", "show_btyd", "show_calibration", "show_contact_list", "show_contact_rule",
     "show_effects", "show_gains", "show_intervals", "show_partial_dependence", "show_residuals", "show_suite",
     "show_targets", "show_tree", "show_warnings", "split_note", "suite_note", "suite_table", "verdict",
 ]
@@ -529,7 +529,52 @@ def contact_rule(result, contact_cost: float, response_value: float) -> ContactR
     return ContactRule(contact_cost, response_value, threshold, curve, int(n_rule))
 
 
-def regression_record(case, data, splits, continuous, binary, *, gains, rule, listed, coef_coverage, warnings=None) -> dict:
+def show_btyd(case, data, problem, splits: dict, results: dict):
+    """BTYD beside the suite (:func:`marketing.regression.btyd.btyd_beside_suite`): one table per target
+    it answers (baseline, the suite's chosen model, btyd on the same held-out customers) and the verdict.
+
+    Prints one line instead where the case's targets are not BTYD's (why) or the engine lacks the
+    step (the capability table's sentence); returns the result, or None on such an engine.
+    """
+    from IPython.display import Markdown, display
+
+    from marketing.regression.btyd import STEP, BTYDNotApplicable, btyd_beside_suite, btyd_targets
+
+    if isinstance(btyd_targets(case), str):
+        print(btyd_targets(case))
+        return BTYDNotApplicable(btyd_targets(case))
+    if not runs(STEP, problem):
+        return None
+    btyd = btyd_beside_suite(case, data, problem, splits, results)
+    for kind, table in btyd.tables.items():
+        display(Markdown(f"**{kind}** (`{btyd.targets[kind]}`), held-out customers:"), table.round(3))
+    display(Markdown(btyd.verdict))
+    return btyd
+
+
+def _significant(value: float, digits: int = 3) -> float:
+    return float(f"{value:.{digits}g}")
+
+
+def btyd_record(btyd) -> dict | None:
+    """The record's ``btyd`` entry: parameters to 3 significant digits, the tables' metrics to 3
+    decimals, the counts and the verdict; None where BTYD does not apply or the engine lacks it."""
+    from marketing.regression.btyd import BTYDResult
+
+    if not isinstance(btyd, BTYDResult):
+        return None
+    return {
+        "window_days": btyd.window_days,
+        "parameters": {name: {k: _significant(v) for k, v in values.items()} for name, values in btyd.parameters.items()},
+        "targets": dict(btyd.targets),
+        "counts": btyd.counts,
+        "models": {kind: table.round(3).to_dict(orient="index") for kind, table in btyd.tables.items()},
+        "verdict": btyd.verdict,
+    }
+
+
+def regression_record(case, data, splits, continuous, binary, *, gains, rule, listed, coef_coverage, warnings=None,
+                      btyd=None) -> dict:
     """The machine-readable record of the analysis, for :func:`marketing.notebook.record_metrics`.
 
     Every model's held-out metrics for both targets, the chosen model and how it was chosen, the
@@ -538,6 +583,7 @@ def regression_record(case, data, splits, continuous, binary, *, gains, rule, li
     what the campaign list holds (or that no targeting is recommended).
     ``warnings`` (from :func:`show_warnings`) are recorded as their messages; None (the default,
     or an engine without the step) records None: not checked, rather than "no warnings".
+    ``btyd`` (from :func:`show_btyd`) is recorded by :func:`btyd_record` (None where it does not apply).
     """
     split = next(iter(splits.values()))
     record = {
@@ -547,6 +593,7 @@ def regression_record(case, data, splits, continuous, binary, *, gains, rule, li
         "n_train": split.n_train,
         "n_test": split.n_test,
         "warnings": None if warnings is None else [getattr(w, "message", str(w)) for w in warnings],
+        "btyd": btyd_record(btyd),
     }
     for kind, result in (("continuous", continuous), ("binary", binary)):
         if isinstance(result, NotDefined):

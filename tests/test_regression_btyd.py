@@ -188,3 +188,22 @@ def test_spark_lacks_the_step_and_says_so(capsys):
     assert STEP in missing("regression", "spark") and STEP in capability_note("regression", "spark")
     assert report.show_btyd(get_case("ecommerce"), None, SimpleNamespace(engine="spark"), {}, {}) is None
     assert capsys.readouterr().out == unavailable("regression", STEP, "spark") + "\n"
+
+
+def test_the_diagnostic_by_frequency_groups_the_held_out_customers(ecommerce):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from marketing.plots.regression import btyd_by_frequency
+    from marketing.regression import by_frequency
+
+    tables = by_frequency(ecommerce.btyd)
+    churn = ecommerce.btyd.predictions["binary"]
+    assert list(tables["binary"].index) == ["0", "1", "2", "3", "4", "5", "6", "7+"]
+    assert tables["binary"]["customers"].sum() == churn["has_history"].sum() == 400
+    # the share buying is 1 - P(no purchase), and 1 - the churn target
+    weights = tables["binary"]["customers"] / 400
+    assert abs((weights * tables["binary"]["predicted"]).sum() - (1 - churn["btyd"].mean())) < 1e-12
+    assert abs((weights * tables["binary"]["observed"]).sum() - (1 - churn["churned_next_90d"].mean())) < 1e-12
+    fig = btyd_by_frequency(tables, ylabels={"binary": "share", "continuous": "EUR"}, titles={"binary": "b", "continuous": "c"})
+    assert len(fig.axes) == 4   # two panels, each with its customer-count axis

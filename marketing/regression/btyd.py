@@ -73,7 +73,8 @@ class BTYDResult:
         metrics of that kind, computed on the same customers with the same functions.
     predictions : dict of str to DataFrame
         Per kind, the held-out customers: ``customer_id``, the target, ``baseline``, the chosen
-        model, ``btyd`` and ``has_history``.
+        model, ``btyd``, ``has_history`` and ``frequency`` (repeat purchases before the observation
+        end, NaN without history).
     counts : dict of str to dict
         Per kind: ``train_fitted`` (training customers with a purchase before the observation end),
         ``train_no_history``, ``test`` and ``test_no_history`` (given the baseline's prediction).
@@ -212,13 +213,42 @@ def btyd_beside_suite(case, data, problem, splits: dict, results: dict):
             score = p_no_purchase(model, known, horizon)
         btyd = result.predictions["baseline"].to_numpy(dtype="float64").copy()
         btyd[history] = score.to_numpy()
-        frame_ = result.predictions[[CUSTOMER, result.label, "baseline", result.best]].assign(btyd=btyd, has_history=history)
+        frame_ = result.predictions[[CUSTOMER, result.label, "baseline", result.best]].assign(
+            btyd=btyd, has_history=history, frequency=test["frequency"].to_numpy(dtype="float64"))
         predictions[kind] = frame_
         tables[kind] = _table(kind, frame_, result.label, ["baseline", result.best, "btyd"])
         counts[kind] = {"train_fitted": len(train), "train_no_history": int(len(split.train) - len(train)),
                         "test": len(test_ids), "test_no_history": int((~history).sum())}
     verdict = " ".join(_verdict(kind, tables[kind], predictions[kind], results[kind], counts[kind], days) for kind in targets)
     return BTYDResult(targets, days, purchases, spend, tables, predictions, counts, verdict)
+
+
+def by_frequency(btyd: BTYDResult, max_frequency: int = 7) -> dict[str, pd.DataFrame]:
+    """The classic BTYD diagnostic on the held-out customers: prediction against outcome by calibration
+    frequency 0, 1, ..., ``max_frequency``+ (repeat purchases before the observation end).
+
+    The event log ends at the observation end, so the purchases *counted* in the label window are not
+    in the data; the targets give what is: the share buying in the window (1 - the churn target) and
+    the mean spend in it. Customers without history are left out (:attr:`BTYDResult.counts`).
+
+    Returns
+    -------
+    dict of str to DataFrame
+        Per kind, indexed by ``frequency`` (labels ``"0"`` ... ``"7+"``): ``customers``,
+        ``predicted`` and ``observed`` (share buying for ``binary``, mean spend for ``continuous``).
+    """
+    labels = [str(k) for k in range(max_frequency)] + [f"{max_frequency}+"]
+    tables = {}
+    for kind, frame_ in btyd.predictions.items():
+        known = frame_[frame_["has_history"]]
+        group = pd.Categorical.from_codes(known["frequency"].clip(upper=max_frequency).astype("int64"), categories=labels)
+        label = btyd.targets[kind]
+        values = pd.DataFrame({"predicted": known["btyd"], "observed": known[label]})
+        if kind == "binary":
+            values = 1.0 - values  # the share buying: 1 - P(no purchase), 1 - churned
+        grouped = values.assign(frequency=group).groupby("frequency", observed=False)
+        tables[kind] = grouped.mean().assign(customers=grouped.size()).loc[:, ["customers", "predicted", "observed"]]
+    return tables
 
 
 def p_no_purchase(model: BetaGeo, summary: pd.DataFrame, t: float) -> pd.Series:

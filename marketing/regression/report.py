@@ -549,7 +549,25 @@ def show_btyd(case, data, problem, splits: dict, results: dict):
     for kind, table in btyd.tables.items():
         display(Markdown(f"**{kind}** (`{btyd.targets[kind]}`), held-out customers:"), table.round(3))
     display(Markdown(btyd.verdict))
+    _btyd_figure(btyd, case.targeting.get("currency", ""))
     return btyd
+
+
+def _btyd_figure(btyd, currency: str) -> None:
+    """The diagnostic by calibration frequency, titled with its largest gap."""
+    from marketing.plots import regression as plots
+    from marketing.regression.btyd import by_frequency
+
+    tables = by_frequency(btyd)
+    ylabels = {"binary": "share buying in the window", "continuous": f"mean spend in the window{f' [{currency}]' if currency else ''}"}
+    titles = {}
+    for kind, table in tables.items():
+        filled = table[table["customers"] > 0]
+        worst = (filled["predicted"] - filled["observed"]).abs().idxmax()
+        gap = filled.loc[worst, "predicted"] - filled.loc[worst, "observed"]
+        amount = f"{gap:+,.2f}{f' {currency}' if currency else ''}" if kind == "continuous" else f"{gap:+.2f}"
+        titles[kind] = f"{'Spend' if kind == 'continuous' else 'Buying at all'}: largest gap {amount} (at {worst})"
+    plots.btyd_by_frequency(tables, ylabels={k: ylabels[k] for k in tables}, titles=titles)
 
 
 def _significant(value: float, digits: int = 3) -> float:

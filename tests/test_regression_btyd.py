@@ -92,7 +92,7 @@ def ecommerce():
     data = load_case_data(case, data_size="small", seed=42)
     problem = regression_problem(data, case)
     splits = holdouts(problem, 0.2, random_state=42)
-    results = {k: fit_suite(k, problem, splits, random_state=42, n_boot=0, names=names, cv=0)
+    results = {k: fit_suite(k, problem, splits, random_state=42, n_boot=20, names=names, cv=0)
                for k, names in SMALL_SUITE.items()}
     return SimpleNamespace(case=case, data=data, problem=problem, splits=splits, results=results,
                            btyd=btyd_beside_suite(case, data, problem, splits, results))
@@ -207,3 +207,26 @@ def test_the_diagnostic_by_frequency_groups_the_held_out_customers(ecommerce):
     assert abs((weights * tables["binary"]["observed"]).sum() - (1 - churn["churned_next_90d"].mean())) < 1e-12
     fig = btyd_by_frequency(tables, ylabels={"binary": "share", "continuous": "EUR"}, titles={"binary": "b", "continuous": "c"})
     assert len(fig.axes) == 4   # two panels, each with its customer-count axis
+
+
+def test_the_campaign_list_gets_a_discounted_12_month_clv(ecommerce, tmp_path, capsys):
+    from marketing.clv import clv, per_period_rate
+    from marketing.regression.btyd import customer_clv
+
+    e = ecommerce
+    ids = e.problem.features.index.to_numpy()
+    value = customer_clv(e.btyd, ids)
+    assert value.name == "clv_12m" and value.notna().all() and (value > 0).all()
+    undiscounted = clv(e.btyd.purchases["continuous"], e.btyd.spend, e.btyd.summary.loc[ids], 52.0, step=52 / 12)
+    assert ((value < undiscounted.to_numpy()) & (value > 0.9 * undiscounted.to_numpy())).all()
+    assert per_period_rate(0.10, 12) > 0
+    listed = report.show_contact_list(e.results["binary"], e.problem, e.case, e.data, tmp_path, btyd=e.btyd)
+    contacts = pd.read_csv(tmp_path / "contact_list_crm_real_ids.csv")
+    assert list(contacts.columns) == ["customer_id", "score", "decile", "band", "contact", "expected_profit", "action", "clv_12m"]
+    by_id = contacts.set_index("customer_id")["clv_12m"]
+    assert np.allclose(by_id.loc[ids].to_numpy(), value.to_numpy(), rtol=0, atol=0.005 + 1e-9)   # to the cent
+    assert "clv_12m: expected value of each customer's purchases in the next 12 months (EUR)" in capsys.readouterr().out
+    assert listed["customers"] == 2000
+    # without BTYD (or for a case it does not apply to) the list is as before
+    report.show_contact_list(e.results["binary"], e.problem, e.case, e.data, tmp_path, btyd=BTYDNotApplicable("x"))
+    assert "clv_12m" not in pd.read_csv(tmp_path / "contact_list_crm_real_ids.csv").columns

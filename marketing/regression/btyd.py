@@ -29,7 +29,7 @@ import narwhals as nw
 import numpy as np
 import pandas as pd
 
-from marketing.clv import BetaGeo, GammaGamma, btyd_summary
+from marketing.clv import BetaGeo, GammaGamma, btyd_summary, clv, per_period_rate
 from marketing.clv.summary import UNITS
 from marketing.columns import AMOUNT, CUSTOMER, TIMESTAMP
 from marketing.frames import collect, frame, whole_days
@@ -43,6 +43,10 @@ STEP = "the buy-till-you-die models (BG/NBD and Gamma-Gamma)"
 ROLES = {"spend": "continuous", "churn": "binary"}
 #: The summaries' time unit (weeks, as in the CDNOW papers).
 UNIT = "W"
+#: Customer lifetime value in the campaign list: the next 12 months, valued month by month and
+#: discounted at 10% a year (a common planning rate; the figure says which rate it used).
+CLV_MONTHS = 12
+ANNUAL_DISCOUNT_RATE = 0.10
 #: The ranking metric named beside the primary one in the verdict.
 RANKING = {"continuous": "r2", "binary": "roc_auc"}
 
@@ -80,6 +84,8 @@ class BTYDResult:
         ``train_no_history``, ``test`` and ``test_no_history`` (given the baseline's prediction).
     verdict : str
         Which wins on the held-out customers, written from :attr:`tables`.
+    summary : DataFrame
+        The BTYD summary of every customer with a purchase before the observation end (weeks).
     """
 
     targets: dict[str, str]
@@ -90,6 +96,7 @@ class BTYDResult:
     predictions: dict[str, pd.DataFrame]
     counts: dict[str, dict[str, int]]
     verdict: str
+    summary: pd.DataFrame
 
     @property
     def parameters(self) -> dict[str, dict[str, float]]:
@@ -220,7 +227,22 @@ def btyd_beside_suite(case, data, problem, splits: dict, results: dict):
         counts[kind] = {"train_fitted": len(train), "train_no_history": int(len(split.train) - len(train)),
                         "test": len(test_ids), "test_no_history": int((~history).sum())}
     verdict = " ".join(_verdict(kind, tables[kind], predictions[kind], results[kind], counts[kind], days) for kind in targets)
-    return BTYDResult(targets, days, purchases, spend, tables, predictions, counts, verdict)
+    return BTYDResult(targets, days, purchases, spend, tables, predictions, counts, verdict, summary)
+
+
+def customer_clv(btyd: BTYDResult, customers) -> pd.Series | None:
+    """Each customer's discounted lifetime value over the next :data:`CLV_MONTHS` months
+    (:func:`marketing.clv.clv`, the spend target's BG/NBD and Gamma-Gamma, monthly periods at
+    :data:`ANNUAL_DISCOUNT_RATE` a year); NaN for a customer without a purchase before the
+    observation end; None when BTYD does not answer the spend target.
+    """
+    if btyd.spend is None:
+        return None
+    weeks = CLV_MONTHS * 52.0 / 12.0
+    known = btyd.summary.reindex(customers).dropna(subset=["T"])
+    value = clv(btyd.purchases["continuous"], btyd.spend, known, weeks, step=weeks / CLV_MONTHS,
+                discount_rate=per_period_rate(ANNUAL_DISCOUNT_RATE, 12))
+    return value.reindex(customers).rename(f"clv_{CLV_MONTHS}m")
 
 
 def by_frequency(btyd: BTYDResult, max_frequency: int = 7) -> dict[str, pd.DataFrame]:

@@ -14,6 +14,7 @@ import narwhals as nw
 import pandas as pd
 
 from marketing.capabilities import supports, unavailable
+from marketing.columns import CUSTOMER
 from marketing.engines import engine_of
 from marketing.frames import count_where
 from marketing.regression.frames import as_frame, bounded_sample, head, scalars
@@ -493,9 +494,12 @@ def show_contact_rule(result, targeting: dict):
     return rule
 
 
-def show_contact_list(result, problem, case, data, export_dir):
+def show_contact_list(result, problem, case, data, export_dir, btyd=None):
     """Score every customer, write the campaign list for the CRM and show its first rows (pseudonyms on real data).
 
+    With a :class:`~marketing.regression.btyd.BTYDResult` that answers the spend target (``btyd``, from
+    :func:`show_btyd`), the list gets each customer's lifetime value, ``clv_12m``
+    (:func:`~marketing.regression.btyd.customer_clv`), and a line says its horizon, rate and currency.
     Returns the list's totals (:func:`~marketing.regression.targeting.contact_totals`), None without a binary target.
     """
     from IPython.display import display
@@ -510,10 +514,33 @@ def show_contact_list(result, problem, case, data, export_dir):
         return None
     cost, value = case.targeting["contact_cost"], case.targeting["response_value"]
     contacts = campaign_list(result.predict(problem.table), "score", cost, value, actions=case.playbook.get("score_bands"))
+    note = _with_clv(contacts, btyd, case)
+    if note:
+        contacts = contacts.assign(**{note[0].name: note[0].to_numpy()})
     path, listed = export_campaign_list(contacts, export_dir), contact_totals(contacts)
     print(f"{export_note(path, contacts)}: {listed['contacted']} to contact, expected profit {listed['expected_profit']:.2f}")
+    if note:
+        print(note[1])
     display(publishable(head(contacts, 10).round(4), data))
     return listed
+
+
+def _with_clv(contacts, btyd, case):
+    """The CLV column for the list's customers, in its order, and the line that states it; None without one."""
+    from marketing.regression.btyd import ANNUAL_DISCOUNT_RATE, CLV_MONTHS, BTYDResult, customer_clv
+
+    if not isinstance(btyd, BTYDResult) or not isinstance(contacts, pd.DataFrame):
+        return None
+    value = customer_clv(btyd, contacts[CUSTOMER].to_numpy())
+    if value is None:
+        return None
+    currency = case.targeting.get("currency", "")
+    missing = int(value.isna().sum())
+    line = (f"{value.name}: expected value of each customer's purchases in the next {CLV_MONTHS} months"
+            f"{f' ({currency})' if currency else ''} from BG/NBD x Gamma-Gamma (section 7), discounted at "
+            f"{ANNUAL_DISCOUNT_RATE:.0%} a year; total {value.sum():,.0f}"
+            + (f"; empty for {missing} customer(s) without a purchase before the observation end." if missing else "."))
+    return value.round(2), line   # money, to the cent as the list's expected profit
 
 
 #: What the targeting steps say when the binary model does not beat its baseline.

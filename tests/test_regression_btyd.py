@@ -109,6 +109,7 @@ def test_ecommerce_btyd_scores_the_suites_held_out_customers(ecommerce):
                                       result.metrics.loc[["baseline", result.best], btyd.tables[kind].columns],
                                       check_names=False, atol=1e-12)
     assert btyd.counts["binary"] == {"train_fitted": 1600, "train_no_history": 0, "test": 400, "test_no_history": 0}
+    assert btyd.counts["continuous"]["train_zero_value"] == btyd.counts["continuous"]["test_zero_value"] == 0
 
 
 def test_ecommerce_btyd_ranks_churners_but_misses_the_synthetic_spend(ecommerce):
@@ -150,6 +151,22 @@ def test_customers_without_history_get_the_baseline_and_are_counted(ecommerce):
     rows = btyd.predictions["binary"].set_index(CUSTOMER).loc[held_out]
     assert (rows["btyd"] == rows["baseline"]).all() and not rows["has_history"].any()
     assert "3 held-out customer(s) without a purchase before the observation end got the baseline's prediction" in btyd.verdict
+
+
+def test_zero_value_repeat_buyers_get_the_population_mean_spend(ecommerce):
+    e = ecommerce
+    index = e.problem.features.index
+    free = [index[e.splits["continuous"].train[0]], index[e.splits["continuous"].test[0]]]
+    events = e.data.events
+    first = events.groupby(CUSTOMER)[TIMESTAMP].transform("min")
+    # every purchase of these two after their first day is free
+    zeroed = events.assign(amount=events["amount"].where(~(events[CUSTOMER].isin(free) & (events[TIMESTAMP].dt.floor("D") > first.dt.floor("D"))), 0.0))
+    data = SimpleNamespace(events=zeroed, observation_end=e.data.observation_end)
+    btyd = btyd_beside_suite(e.case, data, e.problem, e.splits, e.results)
+    assert btyd.counts["continuous"]["train_zero_value"] == 1 and btyd.counts["continuous"]["test_zero_value"] == 1
+    row = btyd.predictions["continuous"].set_index(CUSTOMER).loc[free[1]]
+    expected = btyd.purchases["continuous"].predict(btyd.summary.loc[[free[1]]], 90 / 7).iloc[0] * btyd.spend.mean_spend_
+    assert np.isclose(row["btyd"], expected) and np.isfinite(btyd.tables["continuous"].to_numpy()).all()
 
 
 def test_occasions_are_the_same_on_duckdb(ecommerce):

@@ -8,7 +8,9 @@ observation end, weeks) and predict, for the suite's held-out customers, with ``
 
 - spend: E[purchases in t] x E[spend per purchase | history]. A customer without a repeat
   purchase gets the Gamma-Gamma population mean p gamma / (q - 1) per purchase (what the
-  conditional expectation gives at frequency 0).
+  conditional expectation gives at frequency 0); so does one whose repeat purchases are worth 0
+  on average (Gamma-Gamma needs positive values; such customers are left out of its fit and
+  counted in ``train_zero_value`` / ``test_zero_value``).
 - churn: P(no purchase in t | x, t_x, T) = (1 - P_alive) + P_alive ((alpha + T) / (alpha + T + t))^(r + x).
   In BG/NBD a customer drops out only right after a purchase, so one alive at T with no purchase
   in the window is alive throughout it: no purchase has probability exp(-lambda t), and given the
@@ -81,7 +83,9 @@ class BTYDResult:
         end, NaN without history).
     counts : dict of str to dict
         Per kind: ``train_fitted`` (training customers with a purchase before the observation end),
-        ``train_no_history``, ``test`` and ``test_no_history`` (given the baseline's prediction).
+        ``train_no_history``, ``test`` and ``test_no_history`` (given the baseline's prediction),
+        and for ``continuous`` ``train_zero_value`` and ``test_zero_value`` (repeat buyers whose
+        repeat purchases are worth 0: the population mean spend, see the module docstring).
     verdict : str
         Which wins on the held-out customers, written from :attr:`tables`.
     summary : DataFrame
@@ -195,6 +199,8 @@ def btyd_beside_suite(case, data, problem, splits: dict, results: dict):
     if isinstance(targets, str):
         return BTYDNotApplicable(targets)
     targets = {k: c for k, c in targets.items() if not isinstance(results.get(k, NotDefined(k, "")), NotDefined)}
+    if not targets:
+        return BTYDNotApplicable(f"BTYD does not apply to case {case.name!r}: the targets its btyd section names have no suite.")
     days = window_days(case)
     horizon = days / UNITS[UNIT]
     summary = btyd_summary(purchase_occasions(data.events, data.observation_end), data.observation_end, unit=UNIT,
@@ -214,8 +220,8 @@ def btyd_beside_suite(case, data, problem, splits: dict, results: dict):
         history = test["T"].notna().to_numpy()
         known = test[history]
         if kind == "continuous":
-            spend = GammaGamma().fit(train)
-            score = model.predict(known, horizon) * spend.conditional_expected_spend(known)
+            spend = GammaGamma().fit(_valued(train))
+            score = model.predict(known, horizon) * spend.conditional_expected_spend(_valued(known))
         else:
             score = p_no_purchase(model, known, horizon)
         btyd = result.predictions["baseline"].to_numpy(dtype="float64").copy()
@@ -226,6 +232,8 @@ def btyd_beside_suite(case, data, problem, splits: dict, results: dict):
         tables[kind] = _table(kind, frame_, result.label, ["baseline", result.best, "btyd"])
         counts[kind] = {"train_fitted": len(train), "train_no_history": int(len(split.train) - len(train)),
                         "test": len(test_ids), "test_no_history": int((~history).sum())}
+        if kind == "continuous":
+            counts[kind] |= {"train_zero_value": _zero_value(train), "test_zero_value": _zero_value(known)}
     verdict = " ".join(_verdict(kind, tables[kind], predictions[kind], results[kind], counts[kind], days) for kind in targets)
     return BTYDResult(targets, days, purchases, spend, tables, predictions, counts, verdict, summary)
 
@@ -292,6 +300,17 @@ def p_no_purchase(model: BetaGeo, summary: pd.DataFrame, t: float) -> pd.Series:
     T = summary["T"].to_numpy(dtype="float64")
     stays_quiet = np.exp((model.r_ + x) * (np.log(model.alpha_ + T) - np.log(model.alpha_ + T + t)))
     return pd.Series((1.0 - alive) + alive * stays_quiet, index=summary.index, name="p_no_purchase")
+
+
+def _zero_value(summary: pd.DataFrame) -> int:
+    return int(((summary["frequency"] > 0) & (summary["monetary_value"] <= 0)).sum())
+
+
+def _valued(summary: pd.DataFrame) -> pd.DataFrame:
+    """Repeat purchases worth 0 on average tell Gamma-Gamma nothing about spend (it needs values > 0):
+    those customers count as without a repeat for the spend model, so they get the population mean."""
+    zero = (summary["frequency"] > 0) & (summary["monetary_value"] <= 0)
+    return summary.assign(frequency=summary["frequency"].where(~zero, 0)) if zero.any() else summary
 
 
 def _table(kind: str, predictions: pd.DataFrame, label: str, models: list[str]) -> pd.DataFrame:

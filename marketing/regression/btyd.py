@@ -302,6 +302,33 @@ def p_no_purchase(model: BetaGeo, summary: pd.DataFrame, t: float) -> pd.Series:
     return pd.Series((1.0 - alive) + alive * stays_quiet, index=summary.index, name="p_no_purchase")
 
 
+def conclusion(btyd: BTYDResult) -> str:
+    """One Markdown bullet for "What it means": per target, who wins on each metric of the verdict.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> table = pd.DataFrame({"roc_auc": [0.5, 0.7, 0.8], "log_loss": [0.6, 0.5, 0.55]}, index=["baseline", "logistic", "btyd"])
+    >>> fake = SimpleNamespace(tables={"binary": table}, targets={"binary": "churned"})
+    >>> print(conclusion(fake))
+    - **Beside BTYD:** on `churned`, logistic beats BTYD on log_loss (0.500 against 0.550), BTYD beats logistic on roc_auc (0.800 against 0.700), on the held-out customers.
+    """
+    parts = []
+    for kind, table in btyd.tables.items():
+        chosen = [m for m in table.index if m not in ("baseline", "btyd")][0]
+        said = []
+        for metric in dict.fromkeys([PRIMARY_METRIC[kind], RANKING[kind]]):
+            b, c = float(table.loc["btyd", metric]), float(table.loc[chosen, metric])
+            if b == c:
+                said.append(f"BTYD and {chosen} tie on {metric} ({b:.3f})")
+            elif _better(metric, b, c):
+                said.append(f"BTYD beats {chosen} on {metric} ({b:.3f} against {c:.3f})")
+            else:
+                said.append(f"{chosen} beats BTYD on {metric} ({c:.3f} against {b:.3f})")
+        parts.append(f"on `{btyd.targets[kind]}`, " + ", ".join(said))
+    return "- **Beside BTYD:** " + "; ".join(parts) + ", on the held-out customers."
+
+
 def _zero_value(summary: pd.DataFrame) -> int:
     return int(((summary["frequency"] > 0) & (summary["monetary_value"] <= 0)).sum())
 

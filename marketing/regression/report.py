@@ -679,13 +679,16 @@ def _covered(checks: dict, kind: str) -> float | None:
     return float(checks[kind]["covered"].mean()) if kind in checks else None
 
 
-def conclusions(continuous, binary, *, rule=None, listed=None, calibration=None) -> str:
+def conclusions(continuous, binary, *, rule=None, listed=None, calibration=None, btyd=None) -> str:
     """Section "What it means" as Markdown, written from the results (never a fixed sentence).
 
     One bullet per defined target, saying what the chosen model achieved on the held-out customers
     or that it does not beat its baseline, and what to do: contact the customers above break-even,
-    or no model-based targeting.
+    or no model-based targeting. With a :class:`~marketing.regression.btyd.BTYDResult` (``btyd``),
+    a bullet says whether the suite or BTYD wins (:func:`~marketing.regression.btyd.conclusion`).
     """
+    from marketing.regression.btyd import BTYDResult, conclusion
+
     lines = []
     if not isinstance(continuous, NotDefined):
         r2 = continuous.metrics.loc[continuous.best, "r2"]
@@ -724,4 +727,6 @@ def conclusions(continuous, binary, *, rule=None, listed=None, calibration=None)
         else:
             lines.append("- **What to do:** no model-based targeting; improve the data (more customers, features known "
                          "before the prediction moment) before selecting customers by score.")
+    if isinstance(btyd, BTYDResult):
+        lines.append(conclusion(btyd))
     return "\n".join(lines) or "Neither target is defined for this case: nothing to conclude."

@@ -567,9 +567,10 @@ def show_btyd(case, data, problem, splits: dict, results: dict):
 
     from marketing.regression.btyd import STEP, BTYDNotApplicable, btyd_beside_suite, btyd_targets
 
-    if isinstance(btyd_targets(case), str):
-        print(btyd_targets(case))
-        return BTYDNotApplicable(btyd_targets(case))
+    targets = btyd_targets(case)
+    if isinstance(targets, str):   # why BTYD does not apply
+        print(targets)
+        return BTYDNotApplicable(targets)
     if not runs(STEP, problem):
         return None
     btyd = btyd_beside_suite(case, data, problem, splits, results)

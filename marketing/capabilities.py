@@ -33,6 +33,8 @@ CAPABILITIES: dict[str, dict[str, frozenset[str]]] = {
         "permutation importance": IN_MEMORY,
         "partial dependence": IN_MEMORY,
         "the data warnings (leakage, missing-value codes, impossible zeros, dominant values)": IN_MEMORY,
+        # DuckDB aggregates the log to customer-days and the models fit in memory; nothing for Spark yet
+        "the buy-till-you-die models (BG/NBD and Gamma-Gamma)": IN_MEMORY,
     },
 }
 

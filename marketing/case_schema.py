@@ -311,6 +311,17 @@ TARGETING = Section({
     "currency": Field(TEXT, doc="the unit of contact_cost and response_value, e.g. EUR (shown on the profit figure)"),
 })
 
+#: Which of the case's targets the buy-till-you-die models answer (marketing.regression.btyd):
+#: a target kind each, and the label window's length when label_window_days does not give it.
+BTYD = Section({
+    "spend": Field(Scalar((str,), "a target kind", ("continuous",)),
+                   doc="'continuous' when targets.continuous is the spend in the label window, from the same event log"),
+    "churn": Field(Scalar((str,), "a target kind", ("binary",)),
+                   doc="'binary' when targets.binary is 1 for no purchase in the label window"),
+    "window_days": Field(Scalar((int,), "a whole number of days"),
+                         doc="the label window's length (default label_window_days, which builds such targets)"),
+})
+
 #: Top-level keys of the synthetic generator's spec (marketing.datasets.synthetic.generate);
 #: checked one level deep, the generator reads the rest.
 SYNTHETIC = Section({
@@ -356,6 +367,7 @@ TOP: dict[str, Field] = {
     }), needed_by=("regression",),
                      doc="targets.continuous and/or targets.binary: {column, meaning, positive} (one is enough)"),
     "leakage": Field(MapOf(TEXT, "a mapping of column to reason"), doc="columns never to use as features, with the reason"),
+    "btyd": Field(BTYD, doc="which targets the BTYD models (BG/NBD, Gamma-Gamma) answer, e.g. {spend: continuous, churn: binary}"),
     "playbook": Field(PLAYBOOK, doc="actions per segment and per score band"),
     "targeting": Field(TARGETING, doc="{contact_cost, response_value} for choosing whom to contact (needed with a binary target)"),
     "not_applicable": Field(Section({a: Field(TEXT, doc=f"why {a} does not apply") for a in ANALYSES}, noun="analysis"),
@@ -440,6 +452,7 @@ def _cross_checks(raw: dict) -> list[str]:
             out.append("targets: empty: give targets.continuous, targets.binary, or both")
         elif "binary" in targets and "targeting" not in raw:
             out.append("targeting: missing (needed by the binary target: the contact rule and the campaign list): {contact_cost, response_value}")
+    out += _btyd_checks(raw, targets)
     features = raw.get("regression_features") if isinstance(raw.get("regression_features"), list) else []
     if {"tenure_days", "recency_days", "first_to_last_days"} <= set(features):
         out.append("regression_features: first_to_last_days = tenure_days - recency_days, so the three together "
@@ -468,6 +481,35 @@ def _cross_checks(raw: dict) -> list[str]:
             if isinstance(name, str) and name not in segments:
                 out.append(f"playbook.segment_rules[{i}].segment: {name!r} is not a segment of "
                            f"playbook.segments{_suggest(name, segments)}")
+    return out
+
+
+def _btyd_checks(raw: dict, targets: dict) -> list[str]:
+    """The ``btyd`` section names targets the case has, an event log with amounts, and a window length."""
+    btyd = raw.get("btyd")
+    if not isinstance(btyd, dict):
+        return []
+    out = []
+    named = {role: kind for role, kind in btyd.items() if role in ("spend", "churn") and isinstance(kind, str)}
+    if not named:
+        out.append("btyd: names no target: give spend: continuous and/or churn: binary (or leave btyd out)")
+    for role, kind in named.items():
+        if kind in ("continuous", "binary") and kind not in targets:
+            out.append(f"btyd.{role}: the case has no targets.{kind} (it has {', '.join(targets) or 'no targets'})")
+    events = (raw.get("tables") or {}).get("events") if isinstance(raw.get("tables"), dict) else None
+    roles = events.get("columns") if isinstance(events, dict) and isinstance(events.get("columns"), dict) else None
+    if not isinstance(events, dict):
+        out.append("btyd: the case has no tables.events: the BTYD models need a purchase log")
+    elif "spend" in named and roles is not None and AMOUNT not in roles:
+        out.append(f"btyd.spend: tables.events.columns has no '{AMOUNT}' role: spend per purchase needs purchase values")
+    if "window_days" not in btyd and not isinstance(raw.get("label_window_days"), int):
+        out.append("btyd.window_days: missing (no label_window_days either): the length in days of the label window "
+                   "the targets describe")
+    elif isinstance(btyd.get("window_days"), int) and btyd["window_days"] <= 0:
+        out.append(f"btyd.window_days: should be a positive number of days, not {btyd['window_days']}")
+    elif isinstance(raw.get("label_window_days"), int) and btyd.get("window_days", raw["label_window_days"]) != raw["label_window_days"]:
+        out.append(f"btyd.window_days: {btyd['window_days']} differs from label_window_days {raw['label_window_days']}, "
+                   "which built the targets; leave window_days out")
     return out
 
 

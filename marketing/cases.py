@@ -97,6 +97,10 @@ class CaseStudy:
         ``contact_cost`` and ``response_value`` for choosing whom to contact.
     synthetic : dict
         The generator's specification: segments, attributes and planted effects.
+    btyd : dict
+        Which targets the buy-till-you-die models answer (``spend``: ``"continuous"``, ``churn``:
+        ``"binary"``) and ``window_days``; empty when they answer none
+        (:mod:`marketing.regression.btyd`).
 
     Examples
     --------
@@ -127,6 +131,7 @@ class CaseStudy:
     synthetic: dict[str, Any] = field(default_factory=dict)
     public_sources: dict[str, dict] = field(default_factory=dict)
     not_applicable: dict[str, str] = field(default_factory=dict)
+    btyd: dict[str, Any] = field(default_factory=dict)
     path: str | None = None
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
@@ -263,6 +268,7 @@ def _from_mapping(raw: dict[str, Any], path: str | None, file: str) -> CaseStudy
         synthetic=raw.get("synthetic", {}),
         public_sources=dict(raw.get("public_sources") or {}),
         not_applicable=dict(raw.get("not_applicable") or {}),
+        btyd=dict(raw.get("btyd") or {}),
         path=path,
         raw=raw,
     )

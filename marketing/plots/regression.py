@@ -114,6 +114,31 @@ def calibration(tables: dict[str, pd.DataFrame], *, title: str | None = None) ->
     return fig
 
 
+def btyd_by_frequency(tables: dict[str, pd.DataFrame], *, ylabels: dict[str, str], titles: dict[str, str],
+                      title: str = "BTYD against the held-out outcome, by repeat purchases before the observation end") -> Figure:
+    """BTYD's prediction against the outcome by calibration frequency, one panel per target
+    (:func:`marketing.regression.btyd.by_frequency`); the bars (right axis) count the customers."""
+    fig, axes = plt.subplots(1, len(tables), figsize=(5.5 * len(tables), 4), squeeze=False)
+    for ax, (kind, table) in zip(axes[0], tables.items()):
+        x = np.arange(len(table))
+        counts = ax.twinx()
+        counts.bar(x, table["customers"], color="0.85", zorder=0)
+        counts.set_ylabel("held-out customers")
+        counts.grid(False)
+        ax.set_zorder(counts.get_zorder() + 1)
+        ax.patch.set_visible(False)
+        ax.plot(x, table["observed"], marker="o", label="observed")
+        ax.plot(x, table["predicted"], marker="s", linestyle="--", label="BTYD prediction")
+        ax.set_xticks(x, table.index.astype(str))
+        ax.set_xlabel("repeat purchases before the observation end")
+        ax.set_ylabel(ylabels[kind])
+        ax.set_title(titles[kind], fontweight="normal", fontsize=11)
+        ax.legend(frameon=False)
+    fig.suptitle(title, x=0.01, ha="left", fontweight="bold", fontsize=12)
+    fig.tight_layout()
+    return fig
+
+
 def coefficients(table: pd.DataFrame, *, xlabel: str, title: str | None = None) -> Figure:
     """Estimates with confidence intervals (``coefficient_table``), intercept left out."""
     terms = table.drop(index="intercept", errors="ignore").sort_values("estimate")

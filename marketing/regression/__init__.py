@@ -12,7 +12,9 @@ The workflow the regression notebook follows, one module per step:
    dependence, residuals;
 7. :mod:`~marketing.regression.targeting`: gains and lift, the expected-profit contact rule and
    the campaign list;
-8. :mod:`~marketing.regression.report`: the notebook's sections, one call each.
+8. :mod:`~marketing.regression.btyd`: the buy-till-you-die models (BG/NBD, Gamma-Gamma) beside the
+   suite, on the same held-out customers and metrics;
+9. :mod:`~marketing.regression.report`: the notebook's sections, one call each.
 
 One API for every engine. The steps dispatch on their input's kind
 (:func:`marketing.engines.engine_of`): pandas (and DuckDB's per-customer tables) run in memory with
@@ -24,6 +26,7 @@ one narwhals implementation (:mod:`~marketing.regression.problem`, :mod:`~market
 :mod:`marketing.capabilities`.
 """
 
+from marketing.regression.btyd import BTYDResult, btyd_beside_suite, btyd_targets, by_frequency, p_no_purchase
 from marketing.regression.diagnostics import leakage_warnings, regression_warnings, single_feature_scores
 from marketing.regression.interpret import (
     coefficient_table,
@@ -72,6 +75,7 @@ from marketing.regression.targeting import (
 )
 
 __all__ = [
+    "BTYDResult",
     "MODEL_NAMES",
     "RegressionProblem",
     "Split",
@@ -79,6 +83,9 @@ __all__ = [
     "binary_metrics",
     "bootstrap_metrics",
     "break_even_probability",
+    "btyd_beside_suite",
+    "btyd_targets",
+    "by_frequency",
     "calibration_table",
     "campaign_list",
     "check_feature_table",
@@ -102,6 +109,7 @@ __all__ = [
     "leakage_warnings",
     "metric_table",
     "model_suite",
+    "p_no_purchase",
     "partial_dependence_frame",
     "permutation_importances",
     "predict",

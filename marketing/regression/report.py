@@ -14,6 +14,7 @@ import narwhals as nw
 import pandas as pd
 
 from marketing.capabilities import supports, unavailable
+from marketing.columns import CUSTOMER
 from marketing.engines import engine_of
 from marketing.frames import count_where
 from marketing.regression.frames import as_frame, bounded_sample, head, scalars
@@ -69,7 +70,7 @@ def runs(step: str, obj) -> bool:
 __all__ = [
     "ContactRule", "NO_TARGETING", "NotDefined", "beats_baseline", "calibration_tables", "coefficient_coverage",
     "coefficients", "conclusions", "contact_rule", "defined", "head", "held_out_residuals", "importances",
-    "regression_record", "runs", "selection_warnings", "show_calibration", "show_contact_list", "show_contact_rule",
+    "btyd_record", "regression_record", "runs", "selection_warnings", "show_btyd", "show_calibration", "show_contact_list", "show_contact_rule",
     "show_effects", "show_gains", "show_intervals", "show_partial_dependence", "show_residuals", "show_suite",
     "show_targets", "show_tree", "show_warnings", "split_note", "suite_note", "suite_table", "verdict",
 ]
@@ -493,9 +494,12 @@ def show_contact_rule(result, targeting: dict):
     return rule
 
 
-def show_contact_list(result, problem, case, data, export_dir):
+def show_contact_list(result, problem, case, data, export_dir, btyd=None):
     """Score every customer, write the campaign list for the CRM and show its first rows (pseudonyms on real data).
 
+    With a :class:`~marketing.regression.btyd.BTYDResult` that answers the spend target (``btyd``, from
+    :func:`show_btyd`), the list gets each customer's lifetime value, ``clv_12m``
+    (:func:`~marketing.regression.btyd.customer_clv`), and a line says its horizon, rate and currency.
     Returns the list's totals (:func:`~marketing.regression.targeting.contact_totals`), None without a binary target.
     """
     from IPython.display import display
@@ -510,10 +514,33 @@ def show_contact_list(result, problem, case, data, export_dir):
         return None
     cost, value = case.targeting["contact_cost"], case.targeting["response_value"]
     contacts = campaign_list(result.predict(problem.table), "score", cost, value, actions=case.playbook.get("score_bands"))
+    note = _with_clv(contacts, btyd, case)
+    if note:
+        contacts = contacts.assign(**{note[0].name: note[0].to_numpy()})
     path, listed = export_campaign_list(contacts, export_dir), contact_totals(contacts)
     print(f"{export_note(path, contacts)}: {listed['contacted']} to contact, expected profit {listed['expected_profit']:.2f}")
+    if note:
+        print(note[1])
     display(publishable(head(contacts, 10).round(4), data))
     return listed
+
+
+def _with_clv(contacts, btyd, case):
+    """The CLV column for the list's customers, in its order, and the line that states it; None without one."""
+    from marketing.regression.btyd import ANNUAL_DISCOUNT_RATE, CLV_MONTHS, BTYDResult, customer_clv
+
+    if not isinstance(btyd, BTYDResult) or not isinstance(contacts, pd.DataFrame):
+        return None
+    value = customer_clv(btyd, contacts[CUSTOMER].to_numpy())
+    if value is None:
+        return None
+    currency = case.targeting.get("currency", "")
+    missing = int(value.isna().sum())
+    line = (f"{value.name}: expected value of each customer's purchases in the next {CLV_MONTHS} months"
+            f"{f' ({currency})' if currency else ''} from BG/NBD x Gamma-Gamma (section 7), discounted at "
+            f"{ANNUAL_DISCOUNT_RATE:.0%} a year; total {value.sum():,.0f}"
+            + (f"; empty for {missing} customer(s) without a purchase before the observation end." if missing else "."))
+    return value.round(2), line   # money, to the cent as the list's expected profit
 
 
 #: What the targeting steps say when the binary model does not beat its baseline.
@@ -529,7 +556,71 @@ def contact_rule(result, contact_cost: float, response_value: float) -> ContactR
     return ContactRule(contact_cost, response_value, threshold, curve, int(n_rule))
 
 
-def regression_record(case, data, splits, continuous, binary, *, gains, rule, listed, coef_coverage, warnings=None) -> dict:
+def show_btyd(case, data, problem, splits: dict, results: dict):
+    """BTYD beside the suite (:func:`marketing.regression.btyd.btyd_beside_suite`): one table per target
+    it answers (baseline, the suite's chosen model, btyd on the same held-out customers) and the verdict.
+
+    Prints one line instead where the case's targets are not BTYD's (why) or the engine lacks the
+    step (the capability table's sentence); returns the result, or None on such an engine.
+    """
+    from IPython.display import Markdown, display
+
+    from marketing.regression.btyd import STEP, BTYDNotApplicable, btyd_beside_suite, btyd_targets
+
+    targets = btyd_targets(case)
+    if isinstance(targets, str):   # why BTYD does not apply
+        print(targets)
+        return BTYDNotApplicable(targets)
+    if not runs(STEP, problem):
+        return None
+    btyd = btyd_beside_suite(case, data, problem, splits, results)
+    for kind, table in btyd.tables.items():
+        display(Markdown(f"**{kind}** (`{btyd.targets[kind]}`), held-out customers:"), table.round(3))
+    display(Markdown(btyd.verdict))
+    _btyd_figure(btyd, case.targeting.get("currency", ""))
+    return btyd
+
+
+def _btyd_figure(btyd, currency: str) -> None:
+    """The diagnostic by calibration frequency, titled with its largest gap."""
+    from marketing.plots import regression as plots
+    from marketing.regression.btyd import by_frequency
+
+    tables = by_frequency(btyd)
+    ylabels = {"binary": "share buying in the window", "continuous": f"mean spend in the window{f' [{currency}]' if currency else ''}"}
+    titles = {}
+    for kind, table in tables.items():
+        filled = table[table["customers"] > 0]
+        worst = (filled["predicted"] - filled["observed"]).abs().idxmax()
+        gap = filled.loc[worst, "predicted"] - filled.loc[worst, "observed"]
+        amount = f"{gap:+,.2f}{f' {currency}' if currency else ''}" if kind == "continuous" else f"{gap:+.2f}"
+        titles[kind] = f"{'Spend' if kind == 'continuous' else 'Buying at all'}: largest gap {amount} (at {worst})"
+    plots.btyd_by_frequency(tables, ylabels={k: ylabels[k] for k in tables}, titles=titles)
+
+
+def _significant(value: float, digits: int = 3) -> float:
+    return float(f"{value:.{digits}g}")
+
+
+def btyd_record(btyd) -> dict | None:
+    """The record's ``btyd`` entry: parameters to 3 significant digits, the tables' metrics to 3
+    decimals, the counts and the verdict; None where BTYD does not apply or the engine lacks it."""
+    from marketing.regression.btyd import BTYDResult
+
+    if not isinstance(btyd, BTYDResult):
+        return None
+    return {
+        "window_days": btyd.window_days,
+        "parameters": {name: {k: _significant(v) for k, v in values.items()} for name, values in btyd.parameters.items()},
+        "targets": dict(btyd.targets),
+        "counts": btyd.counts,
+        "models": {kind: table.round(3).to_dict(orient="index") for kind, table in btyd.tables.items()},
+        "verdict": btyd.verdict,
+    }
+
+
+def regression_record(case, data, splits, continuous, binary, *, gains, rule, listed, coef_coverage, warnings=None,
+                      btyd=None) -> dict:
     """The machine-readable record of the analysis, for :func:`marketing.notebook.record_metrics`.
 
     Every model's held-out metrics for both targets, the chosen model and how it was chosen, the
@@ -538,6 +629,7 @@ def regression_record(case, data, splits, continuous, binary, *, gains, rule, li
     what the campaign list holds (or that no targeting is recommended).
     ``warnings`` (from :func:`show_warnings`) are recorded as their messages; None (the default,
     or an engine without the step) records None: not checked, rather than "no warnings".
+    ``btyd`` (from :func:`show_btyd`) is recorded by :func:`btyd_record` (None where it does not apply).
     """
     split = next(iter(splits.values()))
     record = {
@@ -547,6 +639,7 @@ def regression_record(case, data, splits, continuous, binary, *, gains, rule, li
         "n_train": split.n_train,
         "n_test": split.n_test,
         "warnings": None if warnings is None else [getattr(w, "message", str(w)) for w in warnings],
+        "btyd": btyd_record(btyd),
     }
     for kind, result in (("continuous", continuous), ("binary", binary)):
         if isinstance(result, NotDefined):
@@ -587,13 +680,16 @@ def _covered(checks: dict, kind: str) -> float | None:
     return float(checks[kind]["covered"].mean()) if kind in checks else None
 
 
-def conclusions(continuous, binary, *, rule=None, listed=None, calibration=None) -> str:
+def conclusions(continuous, binary, *, rule=None, listed=None, calibration=None, btyd=None) -> str:
     """Section "What it means" as Markdown, written from the results (never a fixed sentence).
 
     One bullet per defined target, saying what the chosen model achieved on the held-out customers
     or that it does not beat its baseline, and what to do: contact the customers above break-even,
-    or no model-based targeting.
+    or no model-based targeting. With a :class:`~marketing.regression.btyd.BTYDResult` (``btyd``),
+    a bullet says whether the suite or BTYD wins (:func:`~marketing.regression.btyd.conclusion`).
     """
+    from marketing.regression.btyd import BTYDResult, conclusion
+
     lines = []
     if not isinstance(continuous, NotDefined):
         r2 = continuous.metrics.loc[continuous.best, "r2"]
@@ -632,4 +728,6 @@ def conclusions(continuous, binary, *, rule=None, listed=None, calibration=None)
         else:
             lines.append("- **What to do:** no model-based targeting; improve the data (more customers, features known "
                          "before the prediction moment) before selecting customers by score.")
+    if isinstance(btyd, BTYDResult):
+        lines.append(conclusion(btyd))
     return "\n".join(lines) or "Neither target is defined for this case: nothing to conclude."

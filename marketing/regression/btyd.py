@@ -1,0 +1,376 @@
+"""Buy-till-you-die (BTYD) models beside the regression suite, on the same held-out customers.
+
+The case's ``btyd`` section says which targets BTYD answers: ``spend`` (the continuous target is
+the spend in the label window) and ``churn`` (the binary target is 1 for no purchase in it), and
+the window's length. BG/NBD (Fader, Hardie and Lee 2005) and Gamma-Gamma are fitted on the
+*training* customers' BTYD summaries (:func:`marketing.clv.btyd_summary`, events before the
+observation end, weeks) and predict, for the suite's held-out customers, with ``t`` the window:
+
+- spend: E[purchases in t] x E[spend per purchase | history]. A customer without a repeat
+  purchase gets the Gamma-Gamma population mean p gamma / (q - 1) per purchase (what the
+  conditional expectation gives at frequency 0); so does one whose repeat purchases are worth 0
+  on average (Gamma-Gamma needs positive values; such customers are left out of its fit and
+  counted in ``train_zero_value`` / ``test_zero_value``).
+- churn: P(no purchase in t | x, t_x, T) = (1 - P_alive) + P_alive ((alpha + T) / (alpha + T + t))^(r + x).
+  In BG/NBD a customer drops out only right after a purchase, so one alive at T with no purchase
+  in the window is alive throughout it: no purchase has probability exp(-lambda t), and given the
+  history and being alive, lambda ~ Gamma(r + x, alpha + T), whose mean of exp(-lambda t) is the
+  power above. A dead customer never buys.
+
+Customers with no purchase before the observation end have no BTYD history (T is undefined):
+they get the suite baseline's prediction (the training mean, or positive rate), and are counted.
+Every prediction is scored with the suite's metric functions
+(:func:`marketing.regression.metrics.metric_function`) on the rows the suite is scored on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import narwhals as nw
+import numpy as np
+import pandas as pd
+
+from marketing.clv import BetaGeo, GammaGamma, btyd_summary, clv, per_period_rate
+from marketing.clv.summary import UNITS
+from marketing.columns import AMOUNT, CUSTOMER, TIMESTAMP
+from marketing.frames import collect, frame, whole_days
+from marketing.regression.metrics import GREATER_IS_BETTER, metric_function
+from marketing.regression.models import PRIMARY_METRIC
+from marketing.regression.problem import NotDefined
+
+#: The capability table's name of this step.
+STEP = "the buy-till-you-die models (BG/NBD and Gamma-Gamma)"
+#: Which target kind each BTYD prediction answers.
+ROLES = {"spend": "continuous", "churn": "binary"}
+#: The summaries' time unit (weeks, as in the CDNOW papers).
+UNIT = "W"
+#: Customer lifetime value in the campaign list: the next 12 months, valued month by month and
+#: discounted at 10% a year (a common planning rate; the figure says which rate it used).
+CLV_MONTHS = 12
+ANNUAL_DISCOUNT_RATE = 0.10
+#: The ranking metric named beside the primary one in the verdict.
+RANKING = {"continuous": "r2", "binary": "roc_auc"}
+
+
+@dataclass(frozen=True)
+class BTYDNotApplicable:
+    """What :func:`btyd_beside_suite` returns for a case whose targets BTYD does not answer."""
+
+    reason: str
+
+
+@dataclass(frozen=True)
+class BTYDResult:
+    """BTYD fitted on the training customers and scored on the suite's held-out customers.
+
+    Attributes
+    ----------
+    targets : dict of str to str
+        Target kind -> target column, for the kinds BTYD answers.
+    window_days : int
+        The label window, in days.
+    purchases : dict of str to BetaGeo
+        Per target kind, the BG/NBD fitted on that kind's training customers.
+    spend : GammaGamma or None
+        The Gamma-Gamma model of the continuous kind's training customers (None without ``spend``).
+    tables : dict of str to DataFrame
+        Per kind, rows ``baseline``, the suite's chosen model and ``btyd``; the suite's held-out
+        metrics of that kind, computed on the same customers with the same functions.
+    predictions : dict of str to DataFrame
+        Per kind, the held-out customers: ``customer_id``, the target, ``baseline``, the chosen
+        model, ``btyd``, ``has_history`` and ``frequency`` (repeat purchases before the observation
+        end, NaN without history).
+    counts : dict of str to dict
+        Per kind: ``train_fitted`` (training customers with a purchase before the observation end),
+        ``train_no_history``, ``test`` and ``test_no_history`` (given the baseline's prediction),
+        and for ``continuous`` ``train_zero_value`` and ``test_zero_value`` (repeat buyers whose
+        repeat purchases are worth 0: the population mean spend, see the module docstring).
+    verdict : str
+        Which wins on the held-out customers, written from :attr:`tables`.
+    summary : DataFrame
+        The BTYD summary of every customer with a purchase before the observation end (weeks).
+    """
+
+    targets: dict[str, str]
+    window_days: int
+    purchases: dict[str, BetaGeo]
+    spend: GammaGamma | None
+    tables: dict[str, pd.DataFrame]
+    predictions: dict[str, pd.DataFrame]
+    counts: dict[str, dict[str, int]]
+    verdict: str
+    summary: pd.DataFrame
+
+    @property
+    def parameters(self) -> dict[str, dict[str, float]]:
+        """The fitted parameters: ``bg_nbd`` (r, alpha per week, a, b; ``bg_nbd_<kind>`` when the targets have
+        different training customers) and ``gamma_gamma`` (p, q, gamma)."""
+        models = list(self.purchases.items())
+        shared = len({id(m) for _, m in models}) == 1  # one fit when both targets share the split
+        out = {"bg_nbd" if shared else f"bg_nbd_{kind}": {k: getattr(m, f"{k}_") for k in ("r", "alpha", "a", "b")}
+               for kind, m in models}
+        if self.spend is not None:
+            out["gamma_gamma"] = {k: getattr(self.spend, f"{k}_") for k in ("p", "q", "gamma")}
+        return out
+
+
+def btyd_targets(case) -> dict[str, str] | str:
+    """The target kinds the case's ``btyd`` section names, ``{"continuous": column, ...}``, or the
+    sentence saying why BTYD does not apply.
+
+    Examples
+    --------
+    >>> from marketing import get_case
+    >>> btyd_targets(get_case("ecommerce"))
+    {'continuous': 'spend_next_90d', 'binary': 'churned_next_90d'}
+    >>> print(btyd_targets(get_case("education")))
+    BTYD does not apply to case 'education': its targets (final_grade, dropped_out) are not spend in, or the absence of purchases from, a window after the observation end of its event log (the case file has no btyd section).
+    """
+    kinds = [ROLES[role] for role in ROLES if case.btyd.get(role) == ROLES[role] and ROLES[role] in case.targets]
+    if not kinds:
+        columns = ", ".join(t.column for t in case.targets.values())
+        return (f"BTYD does not apply to case {case.name!r}: its targets ({columns}) are not spend in, or the absence "
+                "of purchases from, a window after the observation end of its event log (the case file has no btyd section).")
+    return {kind: case.targets[kind].column for kind in kinds}
+
+
+def window_days(case) -> int:
+    """The label window's length: ``btyd.window_days``, else the case's ``label_window_days``."""
+    return int(case.btyd.get("window_days", case.raw.get("label_window_days")))
+
+
+def purchase_occasions(events, observation_end) -> pd.DataFrame:
+    """The events before ``observation_end`` as one row per customer and day (values added up), in pandas.
+
+    Computed where the events are (pandas or DuckDB), so that only customer-days come to memory;
+    :func:`marketing.clv.btyd_summary` of it equals that of the events.
+    """
+    end = pd.Timestamp(observation_end).floor("D")
+    log = frame(events)
+    values = AMOUNT in log.collect_schema().names()
+    log = log.filter(nw.col(TIMESTAMP) < nw.lit(end.to_pydatetime()))
+    # whole days before the end, floored: 0 is the last calibration day
+    log = whole_days(log, {"_before": (end, TIMESTAMP)})
+    aggregates = [nw.col(AMOUNT).sum()] if values else [nw.len()]
+    days = collect(log.group_by([CUSTOMER, "_before"]).agg(*aggregates).to_native())
+    day = end - pd.Timedelta(days=1) - pd.to_timedelta(days["_before"].astype("int64"), unit="D")
+    occasions = pd.DataFrame({CUSTOMER: days[CUSTOMER].to_numpy(), TIMESTAMP: day.to_numpy()})
+    if values:
+        occasions[AMOUNT] = days[AMOUNT].to_numpy(dtype="float64")
+    return occasions
+
+
+def btyd_beside_suite(case, data, problem, splits: dict, results: dict):
+    """Fit BTYD on each answered target's training customers and score it beside that target's suite.
+
+    Parameters
+    ----------
+    case : CaseStudy
+    data : CaseData or DuckDBCaseData
+        The events (``customer_id``, ``timestamp``, ``amount``) and ``observation_end``.
+    problem : RegressionProblem
+    splits : dict
+        :func:`~marketing.regression.holdouts` of ``problem``.
+    results : dict
+        ``{"continuous": SuiteResult, "binary": SuiteResult}`` from
+        :func:`~marketing.regression.fit_suite` (a :class:`~marketing.regression.problem.NotDefined`
+        is skipped).
+
+    Returns
+    -------
+    BTYDResult, or BTYDNotApplicable when the case's ``btyd`` section names no target.
+
+    Examples
+    --------
+    >>> from marketing import get_case
+    >>> from marketing.datasets import load_case_data
+    >>> from marketing.regression import fit_suite, holdouts, regression_problem
+    >>> data = load_case_data("ecommerce")
+    >>> problem = regression_problem(data)
+    >>> splits = holdouts(problem)
+    >>> results = {k: fit_suite(k, problem, splits, n_boot=0, names=["linear"] if k == "continuous" else ["logistic"], cv=0)
+    ...            for k in ("continuous", "binary")}
+    >>> btyd = btyd_beside_suite(get_case("ecommerce"), data, problem, splits, results)
+    >>> list(btyd.tables["binary"].index), btyd.counts["binary"]["test"]
+    (['baseline', 'logistic', 'btyd'], 400)
+    """
+    targets = btyd_targets(case)
+    if isinstance(targets, str):
+        return BTYDNotApplicable(targets)
+    targets = {k: c for k, c in targets.items() if not isinstance(results.get(k, NotDefined(k, "")), NotDefined)}
+    if not targets:
+        return BTYDNotApplicable(f"BTYD does not apply to case {case.name!r}: the targets its btyd section names have no suite.")
+    days = window_days(case)
+    horizon = days / UNITS[UNIT]
+    summary = btyd_summary(purchase_occasions(data.events, data.observation_end), data.observation_end, unit=UNIT,
+                           value_col=AMOUNT if "continuous" in targets else None)
+    customers = problem.features.index
+    purchases, tables, predictions, counts, fitted = {}, {}, {}, {}, {}
+    spend = None
+    for kind, column in targets.items():
+        split, result = splits[kind], results[kind]
+        train = summary.reindex(customers[split.train]).dropna(subset=["T"])
+        key = tuple(split.train)  # a time split is shared by both targets: fit once
+        if key not in fitted:
+            fitted[key] = BetaGeo().fit(train)
+        model = purchases[kind] = fitted[key]
+        test_ids = result.predictions[CUSTOMER].to_numpy()
+        test = summary.reindex(test_ids)
+        history = test["T"].notna().to_numpy()
+        known = test[history]
+        if kind == "continuous":
+            spend = GammaGamma().fit(_valued(train))
+            score = model.predict(known, horizon) * spend.conditional_expected_spend(_valued(known))
+        else:
+            score = p_no_purchase(model, known, horizon)
+        btyd = result.predictions["baseline"].to_numpy(dtype="float64").copy()
+        btyd[history] = score.to_numpy()
+        frame_ = result.predictions[[CUSTOMER, result.label, "baseline", result.best]].assign(
+            btyd=btyd, has_history=history, frequency=test["frequency"].to_numpy(dtype="float64"))
+        predictions[kind] = frame_
+        tables[kind] = _table(kind, frame_, result.label, ["baseline", result.best, "btyd"])
+        counts[kind] = {"train_fitted": len(train), "train_no_history": int(len(split.train) - len(train)),
+                        "test": len(test_ids), "test_no_history": int((~history).sum())}
+        if kind == "continuous":
+            counts[kind] |= {"train_zero_value": _zero_value(train), "test_zero_value": _zero_value(known)}
+    verdict = " ".join(_verdict(kind, tables[kind], predictions[kind], results[kind], counts[kind], days) for kind in targets)
+    return BTYDResult(targets, days, purchases, spend, tables, predictions, counts, verdict, summary)
+
+
+def customer_clv(btyd: BTYDResult, customers) -> pd.Series | None:
+    """Each customer's discounted lifetime value over the next :data:`CLV_MONTHS` months
+    (:func:`marketing.clv.clv`, the spend target's BG/NBD and Gamma-Gamma, monthly periods at
+    :data:`ANNUAL_DISCOUNT_RATE` a year); NaN for a customer without a purchase before the
+    observation end; None when BTYD does not answer the spend target.
+    """
+    if btyd.spend is None:
+        return None
+    weeks = CLV_MONTHS * 52.0 / 12.0
+    known = btyd.summary.reindex(customers).dropna(subset=["T"])
+    value = clv(btyd.purchases["continuous"], btyd.spend, known, weeks, step=weeks / CLV_MONTHS,
+                discount_rate=per_period_rate(ANNUAL_DISCOUNT_RATE, 12))
+    return value.reindex(customers).rename(f"clv_{CLV_MONTHS}m")
+
+
+def by_frequency(btyd: BTYDResult, max_frequency: int = 7) -> dict[str, pd.DataFrame]:
+    """The classic BTYD diagnostic on the held-out customers: prediction against outcome by calibration
+    frequency 0, 1, ..., ``max_frequency``+ (repeat purchases before the observation end).
+
+    The event log ends at the observation end, so the purchases *counted* in the label window are not
+    in the data; the targets give what is: the share buying in the window (1 - the churn target) and
+    the mean spend in it. Customers without history are left out (:attr:`BTYDResult.counts`).
+
+    Returns
+    -------
+    dict of str to DataFrame
+        Per kind, indexed by ``frequency`` (labels ``"0"`` ... ``"7+"``): ``customers``,
+        ``predicted`` and ``observed`` (share buying for ``binary``, mean spend for ``continuous``).
+    """
+    labels = [str(k) for k in range(max_frequency)] + [f"{max_frequency}+"]
+    tables = {}
+    for kind, frame_ in btyd.predictions.items():
+        known = frame_[frame_["has_history"]]
+        group = pd.Categorical.from_codes(known["frequency"].clip(upper=max_frequency).astype("int64"), categories=labels)
+        label = btyd.targets[kind]
+        values = pd.DataFrame({"predicted": known["btyd"], "observed": known[label]})
+        if kind == "binary":
+            values = 1.0 - values  # the share buying: 1 - P(no purchase), 1 - churned
+        grouped = values.assign(frequency=group).groupby("frequency", observed=False)
+        tables[kind] = grouped.mean().assign(customers=grouped.size()).loc[:, ["customers", "predicted", "observed"]]
+    return tables
+
+
+def p_no_purchase(model: BetaGeo, summary: pd.DataFrame, t: float) -> pd.Series:
+    """P(no purchase in the ``t`` units after the calibration | frequency, recency, T) under BG/NBD.
+
+    (1 - P_alive) + P_alive ((alpha + T) / (alpha + T + t))^(r + x); see the module docstring.
+
+    Examples
+    --------
+    >>> from marketing.clv.simulate import simulate_summary
+    >>> summary = simulate_summary(2000, random_state=0)
+    >>> model = BetaGeo().fit(summary)
+    >>> p = p_no_purchase(model, summary, 13.0)
+    >>> bool(p.between(0, 1).all()), float(p_no_purchase(model, summary, 0.0).min())  # no time, no purchase
+    (True, 1.0)
+    """
+    alive = model.p_alive(summary).to_numpy()
+    x = summary["frequency"].to_numpy(dtype="float64")
+    T = summary["T"].to_numpy(dtype="float64")
+    stays_quiet = np.exp((model.r_ + x) * (np.log(model.alpha_ + T) - np.log(model.alpha_ + T + t)))
+    return pd.Series((1.0 - alive) + alive * stays_quiet, index=summary.index, name="p_no_purchase")
+
+
+def conclusion(btyd: BTYDResult) -> str:
+    """One Markdown bullet for "What it means": per target, who wins on each metric of the verdict.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> table = pd.DataFrame({"roc_auc": [0.5, 0.7, 0.8], "log_loss": [0.6, 0.5, 0.55]}, index=["baseline", "logistic", "btyd"])
+    >>> fake = SimpleNamespace(tables={"binary": table}, targets={"binary": "churned"})
+    >>> print(conclusion(fake))
+    - **Beside BTYD:** on `churned`, logistic beats BTYD on log_loss (0.500 against 0.550), BTYD beats logistic on roc_auc (0.800 against 0.700), on the held-out customers.
+    """
+    parts = []
+    for kind, table in btyd.tables.items():
+        chosen = [m for m in table.index if m not in ("baseline", "btyd")][0]
+        said = []
+        for metric in dict.fromkeys([PRIMARY_METRIC[kind], RANKING[kind]]):
+            b, c = float(table.loc["btyd", metric]), float(table.loc[chosen, metric])
+            if b == c:
+                said.append(f"BTYD and {chosen} tie on {metric} ({b:.3f})")
+            elif _better(metric, b, c):
+                said.append(f"BTYD beats {chosen} on {metric} ({b:.3f} against {c:.3f})")
+            else:
+                said.append(f"{chosen} beats BTYD on {metric} ({c:.3f} against {b:.3f})")
+        parts.append(f"on `{btyd.targets[kind]}`, " + ", ".join(said))
+    return "- **Beside BTYD:** " + "; ".join(parts) + ", on the held-out customers."
+
+
+def _zero_value(summary: pd.DataFrame) -> int:
+    return int(((summary["frequency"] > 0) & (summary["monetary_value"] <= 0)).sum())
+
+
+def _valued(summary: pd.DataFrame) -> pd.DataFrame:
+    """Repeat purchases worth 0 on average tell Gamma-Gamma nothing about spend (it needs values > 0):
+    those customers count as without a repeat for the spend model, so they get the population mean."""
+    zero = (summary["frequency"] > 0) & (summary["monetary_value"] <= 0)
+    return summary.assign(frequency=summary["frequency"].where(~zero, 0)) if zero.any() else summary
+
+
+def _table(kind: str, predictions: pd.DataFrame, label: str, models: list[str]) -> pd.DataFrame:
+    """The metrics of each model's column on the same rows, with the suite's functions."""
+    fn = metric_function(kind)
+    y = predictions[label].to_numpy()
+    rows = {m: fn(y, predictions[m].to_numpy(dtype="float64")) for m in dict.fromkeys(models)}
+    return pd.DataFrame.from_dict(rows, orient="index").rename_axis("model")
+
+
+def _better(metric: str, a: float, b: float) -> bool:
+    return a > b if GREATER_IS_BETTER[metric] else a < b
+
+
+def _verdict(kind: str, table: pd.DataFrame, predictions: pd.DataFrame, result, counts: dict, days: int) -> str:
+    """One or two sentences from the table: which model wins on the primary and the ranking metric."""
+    what = {"continuous": f"Spend in the {days}-day window", "binary": f"No purchase in the {days}-day window"}[kind]
+    chosen = result.best
+    parts = []
+    for metric in dict.fromkeys([PRIMARY_METRIC[kind], RANKING[kind]]):
+        b, c, base = (float(table.loc[m, metric]) for m in ("btyd", chosen, "baseline"))
+        if b == c:
+            lead = f"btyd and {chosen} (the suite's choice) tie at {b:.3f}"
+        elif _better(metric, b, c):
+            lead = f"btyd wins with {b:.3f} against {c:.3f} for {chosen} (the suite's choice)"
+        else:
+            lead = f"{chosen} (the suite's choice) wins with {c:.3f} against {b:.3f} for btyd"
+        beats = "better" if _better(metric, b, base) else "no better"
+        parts.append(f"on {metric}, {lead}, btyd being {beats} than the baseline's {base:.3f}")
+    if kind == "continuous":
+        # the level says whether a miss is one of scale (the target is not what BTYD forecasts) or of ranking
+        means = predictions[["btyd", result.label]].mean()
+        parts.append(f"btyd's mean prediction is {means['btyd']:,.2f} against an observed mean of {means[result.label]:,.2f}")
+    extra = (f" {counts['test_no_history']} held-out customer(s) without a purchase before the observation end "
+             "got the baseline's prediction." if counts["test_no_history"] else "")
+    return f"{what} (`{result.label}`), on the {counts['test']:,} held-out customers: " + "; ".join(parts) + "." + extra

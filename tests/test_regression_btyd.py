@@ -257,3 +257,15 @@ def test_the_conclusions_say_who_wins_beside_btyd(ecommerce):
     assert last.startswith("- **Beside BTYD:** on `spend_next_90d`, linear beats BTYD on rmse")
     assert "logistic beats BTYD on roc_auc" in last
     assert "Beside BTYD" not in report.conclusions(e.results["continuous"], e.results["binary"], btyd=BTYDNotApplicable("x"))
+
+
+def test_the_diagnostic_publishes_no_group_below_the_minimum_size(ecommerce):
+    from marketing.regression import by_frequency
+
+    full = by_frequency(ecommerce.btyd, min_size=1)["binary"]
+    least = int(full["customers"][full["customers"] > 0].median())  # some groups above it, some below
+    kept = by_frequency(ecommerce.btyd, min_size=least)["binary"]
+    small = (full["customers"] > 0) & (full["customers"] < least)
+    assert small.any() and (~small & (full["customers"] >= least)).any()
+    assert kept.loc[small].isna().all().all()  # neither the count nor the means of a small group
+    pd.testing.assert_frame_equal(kept.loc[~small & (full["customers"] > 0)], full.loc[~small & (full["customers"] > 0)])

@@ -35,6 +35,7 @@ from marketing.clv import BetaGeo, GammaGamma, btyd_summary, clv, per_period_rat
 from marketing.clv.summary import UNITS
 from marketing.columns import AMOUNT, CUSTOMER, TIMESTAMP
 from marketing.frames import collect, frame, whole_days
+from marketing.privacy import DEFAULT_MIN_SIZE, is_small
 from marketing.regression.metrics import GREATER_IS_BETTER, metric_function
 from marketing.regression.models import PRIMARY_METRIC
 from marketing.regression.problem import NotDefined
@@ -253,7 +254,7 @@ def customer_clv(btyd: BTYDResult, customers) -> pd.Series | None:
     return value.reindex(customers).rename(f"clv_{CLV_MONTHS}m")
 
 
-def by_frequency(btyd: BTYDResult, max_frequency: int = 7) -> dict[str, pd.DataFrame]:
+def by_frequency(btyd: BTYDResult, max_frequency: int = 7, min_size: int = DEFAULT_MIN_SIZE) -> dict[str, pd.DataFrame]:
     """The classic BTYD diagnostic on the held-out customers: prediction against outcome by calibration
     frequency 0, 1, ..., ``max_frequency``+ (repeat purchases before the observation end).
 
@@ -266,6 +267,8 @@ def by_frequency(btyd: BTYDResult, max_frequency: int = 7) -> dict[str, pd.DataF
     dict of str to DataFrame
         Per kind, indexed by ``frequency`` (labels ``"0"`` ... ``"7+"``): ``customers``,
         ``predicted`` and ``observed`` (share buying for ``binary``, mean spend for ``continuous``).
+        A group of fewer than ``min_size`` customers is published without its count or its means
+        (all NaN; privacy: :func:`marketing.privacy.is_small`).
     """
     labels = [str(k) for k in range(max_frequency)] + [f"{max_frequency}+"]
     tables = {}
@@ -277,7 +280,9 @@ def by_frequency(btyd: BTYDResult, max_frequency: int = 7) -> dict[str, pd.DataF
         if kind == "binary":
             values = 1.0 - values  # the share buying: 1 - P(no purchase), 1 - churned
         grouped = values.assign(frequency=group).groupby("frequency", observed=False)
-        tables[kind] = grouped.mean().assign(customers=grouped.size()).loc[:, ["customers", "predicted", "observed"]]
+        table = grouped.mean().assign(customers=grouped.size()).loc[:, ["customers", "predicted", "observed"]]
+        table.loc[is_small(table["customers"], min_size), ["customers", "predicted", "observed"]] = np.nan
+        tables[kind] = table
     return tables
 
 

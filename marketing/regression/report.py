@@ -590,7 +590,10 @@ def _btyd_figure(btyd, currency: str) -> None:
     ylabels = {"binary": "share buying in the window", "continuous": f"mean spend in the window{f' [{currency}]' if currency else ''}"}
     titles = {}
     for kind, table in tables.items():
-        filled = table[table["customers"] > 0]
+        filled = table.dropna(subset=["predicted", "observed"])  # empty and too-small groups
+        if filled.empty:
+            titles[kind] = "Spend" if kind == "continuous" else "Buying at all"
+            continue
         worst = (filled["predicted"] - filled["observed"]).abs().idxmax()
         gap = filled.loc[worst, "predicted"] - filled.loc[worst, "observed"]
         amount = f"{gap:+,.2f}{f' {currency}' if currency else ''}" if kind == "continuous" else f"{gap:+.2f}"

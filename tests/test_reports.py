@@ -135,8 +135,9 @@ def test_build_records_html_index_cache_and_failure(dirs):
     assert len(forced.records) == 3 and not (reports / "health" / "_failed" / "segmentation.ipynb").exists()
 
 
-@pytest.mark.slow
-def test_a_failed_run_keeps_the_export_of_the_last_good_report(tmp_path):
+def _exporting_runs(tmp_path):
+    """A reports folder and a function that builds the exporting template's health report with
+    the given parameters and returns its record."""
     notebooks = tmp_path / "notebooks"
     notebooks.mkdir()
     write_template(notebooks / "segmentation.ipynb", cells=EXPORTING)
@@ -146,6 +147,12 @@ def test_a_failed_run_keeps_the_export_of_the_last_good_report(tmp_path):
         jobs = plan(["health"], ["segmentation"], parameters, reports_dir=reports, notebooks_dir=notebooks)
         return build(jobs, n_jobs=1, force=True, echo=quiet, reports_dir=reports).records[0]
 
+    return reports, run
+
+
+@pytest.mark.slow
+def test_a_failed_run_keeps_the_export_of_the_last_good_report(tmp_path):
+    reports, run = _exporting_runs(tmp_path)
     export = reports / "health" / "audience_crm_real_ids.csv"
     assert run()["status"] == "ok"
     assert export.read_text().splitlines() == ["customer_id", "42"]
@@ -159,15 +166,7 @@ def test_a_failed_run_keeps_the_export_of_the_last_good_report(tmp_path):
 
 @pytest.mark.slow
 def test_an_export_that_cannot_be_put_in_place_fails_the_run_and_keeps_the_last_good_report(tmp_path):
-    notebooks = tmp_path / "notebooks"
-    notebooks.mkdir()
-    write_template(notebooks / "segmentation.ipynb", cells=EXPORTING)
-    reports = tmp_path / "reports"
-
-    def run(**parameters) -> dict:
-        jobs = plan(["health"], ["segmentation"], parameters, reports_dir=reports, notebooks_dir=notebooks)
-        return build(jobs, n_jobs=1, force=True, echo=quiet, reports_dir=reports).records[0]
-
+    reports, run = _exporting_runs(tmp_path)
     assert run()["status"] == "ok"
     folder = reports / "health"
     good = (folder / "segmentation.ipynb").read_bytes(), (folder / "segmentation.html").read_bytes()
@@ -372,3 +371,35 @@ def test_the_git_state_read_before_the_build_is_what_kernels_report(monkeypatch)
 
     monkeypatch.setenv(GIT_STATE_ENV, json.dumps({"commit": "abc", "dirty": False}))
     assert git_state() == {"commit": "abc", "dirty": False}
+
+
+_FULL_DISK_BUILD = """
+import json, resource, signal, sys
+from pathlib import Path
+from marketing.reports import build, plan
+# a full disk, for root too: any write beyond 0 bytes fails with EFBIG instead of killing the process
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+resource.setrlimit(resource.RLIMIT_FSIZE, (0, 0))
+notebooks, reports = map(Path, sys.argv[1:3])
+jobs = plan(["health"], ["segmentation", "regression"], None, reports_dir=reports, notebooks_dir=notebooks)
+result = build(jobs, echo=lambda _: None, reports_dir=reports)
+print(json.dumps([[r["case"], r["analysis"], r["error"]["message"]] for r in result.failed]))
+"""
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or sys.platform != "linux", reason="uses Linux resource limits")
+def test_a_full_disk_fails_per_report_and_keeps_the_last_good_index(dirs):
+    # the read-only-folder test above cannot run as root; a file-size limit of 0 fails every write for anyone
+    notebooks, reports = dirs
+    jobs = plan(["health"], ["segmentation", "regression"], None, reports_dir=reports, notebooks_dir=notebooks)
+    for job in jobs:
+        _current_report(job)  # current notebooks without HTML: the build only exports the HTML
+    (reports / "index.html").write_text("last good index")
+    before = {p: p.read_bytes() for p in reports.rglob("*") if p.is_file()}
+    out = subprocess.run([sys.executable, "-c", _FULL_DISK_BUILD, str(notebooks), str(reports)],
+                         capture_output=True, text=True, cwd=ROOT, check=True)
+    failed = json.loads(out.stdout.strip().splitlines()[-1])
+    assert [f[:2] for f in failed] == [["health", "segmentation"], ["health", "regression"], ["(build)", failed[2][1]]]
+    assert "exporting the HTML" in failed[0][2] and "index.html" in failed[2][2]
+    # nothing that was there changed, and no empty or partial file was left behind
+    assert {p: p.read_bytes() for p in reports.rglob("*") if p.is_file()} == before

@@ -17,17 +17,34 @@ class ConvergenceError(RuntimeError):
 
 
 def maximise(
-    negloglik: Callable[[np.ndarray], tuple[float, np.ndarray]],
+    terms: Callable[..., tuple[np.ndarray, np.ndarray]],
+    data: tuple[np.ndarray, ...],
+    weight: np.ndarray | None,
     start: np.ndarray,
     model: str,
     names: tuple[str, ...],
     max_iter: int,
     tol: float,
 ) -> tuple[np.ndarray, float, int]:
-    """Minimise ``negloglik(log_params) -> (value, gradient)``; the parameters, value and iterations.
+    """Maximise the likelihood whose per-row log-likelihood and gradient (parameters x rows) are
+    ``terms(params, *data)``, rows counted ``weight`` times (None: once); return the parameters,
+    the total log-likelihood and the iterations.
 
-    The objective is per customer (the mean), so ``tol`` means the same at any sample size.
+    The optimiser works on the log-parameters and a per-customer objective (the mean), so ``tol``
+    means the same at any sample size.
     """
+    total = float(len(data[0]) if weight is None else weight.sum())
+
+    def negloglik(log_params):
+        params = np.exp(log_params)
+        ll, grad = terms(params, *data)
+        if weight is None:
+            value, gradient = ll.sum(), grad.sum(axis=1)
+        else:
+            value, gradient = weight @ ll, grad @ weight
+        # chain rule to the log-parameters
+        return -float(value) / total, -gradient * params / total
+
     def guarded(log_params):
         # the line search may probe parameters where the likelihood overflows: report +inf so
         # that it steps back, without floating-point warnings
@@ -61,4 +78,4 @@ def maximise(
             f"(optimiser: {result.message}). The data do not identify the model: fit on more customers, "
             "or a longer calibration period."
         )
-    return params, float(result.fun), int(result.nit)
+    return params, -float(result.fun) * total, int(result.nit)

@@ -118,21 +118,14 @@ class BetaGeo:
                 "calibration period (observation_end) or more customers."
             )
         (x, tx, T), weight = _compress(x, tx, T)
-        total = weight.sum()
-
-        def negloglik(log_params):
-            params = np.exp(log_params)
-            ll, grad = _loglik_terms(params, x, tx, T)
-            # chain rule to the log-parameters
-            return -float(weight @ ll) / total, -(grad @ weight) * params / total
-
         rate = float(np.average(x, weights=weight)) / max(float(np.average(T, weights=weight)), 1e-9)
         start = np.log([1.0, 1.0 / max(rate, 1e-9), 1.0, 1.0])
         names = ("r", "alpha", "a", "b")
-        params, value, self.n_iter_ = maximise(negloglik, start, "BG/NBD", names, self.max_iter, self.tol)
+        params, self.loglik_, self.n_iter_ = maximise(
+            _loglik_terms, (x, tx, T), weight, start, "BG/NBD", names, self.max_iter, self.tol
+        )
         self.r_, self.alpha_, self.a_, self.b_ = (float(v) for v in params)
-        self.loglik_ = -value * total
-        self.n_customers_ = int(total)
+        self.n_customers_ = int(weight.sum())
         return self
 
     def _check_fitted(self) -> None:

@@ -99,19 +99,13 @@ class GammaGamma:
                 "calibration period."
             )
         x, m = x[repeat], m[repeat]
-        n = len(x)
-
-        def negloglik(log_params):
-            params = np.exp(log_params)
-            ll, grad = _loglik_terms(params, x, m)
-            return -float(ll.sum()) / n, -grad.sum(axis=1) * params / n
-
         start = np.log([1.0, 2.0, float(np.mean(m))])
         names = ("p", "q", "gamma")
-        params, value, self.n_iter_ = maximise(negloglik, start, "Gamma-Gamma", names, self.max_iter, self.tol)
+        params, self.loglik_, self.n_iter_ = maximise(
+            _loglik_terms, (x, m), None, start, "Gamma-Gamma", names, self.max_iter, self.tol
+        )
         self.p_, self.q_, self.gamma_ = (float(v) for v in params)
-        self.loglik_ = -value * n
-        self.n_customers_ = n
+        self.n_customers_ = len(x)
         self.n_excluded_ = int((~repeat).sum())
         return self
 

@@ -136,3 +136,51 @@ def write_results(name: str, result: dict, markdown: str) -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / f"{name}.json").write_text(json.dumps(result, indent=1) + "\n")
     (RESULTS / f"{name}.md").write_text(markdown.rstrip() + "\n")
+
+
+def machine_label(info: dict | None) -> str:
+    """A results file's machine in a few words, for a plot's title: "2 cores, 23.5 GiB, 2026-11-23"."""
+    if not info:
+        return "machine not recorded"
+    parts = [f"{info['cores']} cores" if info.get("cores") else None,
+             f"{info['memory_gib']} GiB" if info.get("memory_gib") else None,
+             str(info["date"]).split()[0] if info.get("date") else None]
+    return ", ".join(p for p in parts if p) or "machine not recorded"
+
+
+def plot_times(series: dict[str, Sequence[tuple[float, float]]], path: Path | None, *, title: str,
+               xlabel: str, ylabel: str = "seconds (log scale)", peers: Iterable[str] = ()):
+    """The one plotting idiom of the benchmarks: time against size, log-log, a line per contender.
+
+    ``series`` maps each contender to its measured ``(size, seconds)`` points (in any order; a
+    contender without points is left out); ``peers`` are drawn dashed, ours solid. Writes ``path``
+    (PNG, without the software stamp in its metadata, so the same results give the same bytes)
+    unless it is None, and returns the matplotlib Figure.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import seaborn as sns
+
+    from marketing.plots import PALETTE, set_theme
+
+    set_theme()
+    peers = set(peers)
+    drawn = {name: sorted(points) for name, points in series.items() if points}
+    colours = sns.color_palette(PALETTE, max(len(drawn), 1))
+    fig, ax = plt.subplots(figsize=(7.5, 4.8))
+    for colour, (name, points) in zip(colours, drawn.items()):
+        x, y = zip(*points)
+        ax.plot(x, y, marker="o", label=name, color=colour, linestyle="--" if name in peers else "-")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=8, ncol=2)
+    fig.tight_layout()
+    if path is not None:
+        fig.savefig(path, dpi=110, metadata={"Software": None})
+    plt.close(fig)
+    return fig

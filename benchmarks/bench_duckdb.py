@@ -53,6 +53,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import emit, machine, markdown_table, median, peak_rss_gib, run_child, write_results  # noqa: E402
+from plots import FAMILIES, plot_family  # noqa: E402
 
 SCRIPT = Path(__file__).resolve()
 ROOT = SCRIPT.parents[1]
@@ -394,6 +395,10 @@ def main(argv: list[str] | None = None) -> dict | None:
     if args.pipeline_only and not args.pipeline_events:
         return
     write_results(args.name, result, markdown(result))
+    # the RFM comparison has one size (no plot); the pipeline's sizes are drawn from every
+    # results/duckdb_pipeline*.json, this run's among them when its name matches
+    if Path(f"{args.name}.json").match(FAMILIES["duckdb_pipeline"][0]):
+        plot_family("duckdb_pipeline")
     print(markdown(result))
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import machine, markdown_table, write_results  # noqa: E402
+from plots import plot_family  # noqa: E402
 
 CASES = ("ecommerce", "finance", "education", "health")
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -55,6 +56,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
         print(json.dumps(row))
     if not args.quick:
         write_results("generate", {"machine": machine(), "runs": rows}, markdown({"machine": machine(), "runs": rows}))
+        plot_family("generate")
     return rows
 
 

@@ -39,7 +39,8 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import RESULTS, emit, machine, markdown_table, peak_rss_gib, repeat_child, write_results  # noqa: E402
+from _common import emit, machine, markdown_table, peak_rss_gib, repeat_child, write_results  # noqa: E402
+from plots import plot_family  # noqa: E402
 
 SCRIPT = Path(__file__).resolve()
 K = 10
@@ -259,36 +260,6 @@ def markdown(result: dict) -> str:
     return "\n".join(lines)
 
 
-def plot(result: dict, path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    import seaborn as sns
-
-    from marketing.plots import PALETTE, set_theme
-
-    set_theme()
-    colours = sns.color_palette(PALETTE, len(METHODS))
-    fig, ax = plt.subplots(figsize=(7.5, 4.8))
-    for i, method in enumerate(METHODS):
-        points = [(s["data"]["customers"], s["runs"][method]["total_s"]) for s in result["sizes"]
-                  if method in s["runs"]]
-        if points:
-            x, y = zip(*points)
-            ax.plot(x, y, marker="o", label=method, color=colours[i],
-                    linestyle="--" if method.startswith(("implicit", "naive")) else "-")
-    ax.set_xscale("log")
-    ax.set_yscale("log")
-    ax.set_xlabel("customers (log scale; items: 300, 3,000, then 20,000)")
-    ax.set_ylabel("fit + top-10 for every customer (s, log scale)")
-    ax.set_title("Item-kNN outpaces implicit at scale; dense user x user\nstops fitting at 20,000 customers")
-    ax.legend(fontsize=8, ncol=2)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-
-
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small data, one run each, no results file")
@@ -320,7 +291,7 @@ def main(argv: list[str] | None = None) -> dict:
     print(json.dumps(result, indent=1))
     if not args.quick and not args.methods:
         write_results("recommend", result, markdown(result))
-        plot(result, RESULTS / "recommend.png")
+        plot_family("recommend")
     return result
 
 

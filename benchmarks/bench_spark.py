@@ -80,6 +80,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import emit, machine, markdown_table, median, run_child, write_results  # noqa: E402
+from plots import plot_family  # noqa: E402
 
 SCRIPT = Path(__file__).resolve()
 CASE = "ecommerce"
@@ -699,6 +700,7 @@ def _save(result: dict, args) -> None:
     if not args.quick and not args.no_results:
         result["machine"]["load_average_at_end"] = machine()["load_average_1_5_15"]
         write_results("spark", result, markdown(result))
+        plot_family("spark")
 
 
 def _table(records: list[dict], pipeline: str) -> str:

@@ -36,7 +36,7 @@ from marketing.clv.summary import UNITS
 from marketing.columns import AMOUNT, CUSTOMER, TIMESTAMP
 from marketing.frames import collect, frame, whole_days
 from marketing.privacy import DEFAULT_MIN_SIZE, is_small
-from marketing.regression.metrics import GREATER_IS_BETTER, metric_function
+from marketing.regression.metrics import GREATER_IS_BETTER, metric_function, paired_difference
 from marketing.regression.models import PRIMARY_METRIC
 from marketing.regression.problem import NotDefined
 
@@ -52,6 +52,8 @@ CLV_MONTHS = 12
 ANNUAL_DISCOUNT_RATE = 0.10
 #: The ranking metric named beside the primary one in the verdict.
 RANKING = {"continuous": "r2", "binary": "roc_auc"}
+#: Paired bootstrap resamples of the held-out customers behind each verdict.
+N_BOOT = 500
 
 
 @dataclass(frozen=True)
@@ -87,8 +89,12 @@ class BTYDResult:
         ``train_no_history``, ``test`` and ``test_no_history`` (given the baseline's prediction),
         and for ``continuous`` ``train_zero_value`` and ``test_zero_value`` (repeat buyers whose
         repeat purchases are worth 0: the population mean spend, see the module docstring).
+    differences : dict of str to DataFrame
+        Per kind, btyd's metric minus the chosen model's on the same held-out customers (``value``)
+        with the 95% interval of :func:`~marketing.regression.metrics.paired_difference` (``low``,
+        ``high``): a win is claimed only where the interval excludes 0.
     verdict : str
-        Which wins on the held-out customers, written from :attr:`tables`.
+        Which wins on the held-out customers, written from :attr:`tables` and :attr:`differences`.
     summary : DataFrame
         The BTYD summary of every customer with a purchase before the observation end (weeks).
     """
@@ -100,6 +106,7 @@ class BTYDResult:
     tables: dict[str, pd.DataFrame]
     predictions: dict[str, pd.DataFrame]
     counts: dict[str, dict[str, int]]
+    differences: dict[str, pd.DataFrame]
     verdict: str
     summary: pd.DataFrame
 
@@ -207,7 +214,7 @@ def btyd_beside_suite(case, data, problem, splits: dict, results: dict):
     summary = btyd_summary(purchase_occasions(data.events, data.observation_end), data.observation_end, unit=UNIT,
                            value_col=AMOUNT if "continuous" in targets else None)
     customers = problem.features.index
-    purchases, tables, predictions, counts, fitted = {}, {}, {}, {}, {}
+    purchases, tables, predictions, counts, fitted, differences = {}, {}, {}, {}, {}, {}
     spend = None
     for kind, column in targets.items():
         split, result = splits[kind], results[kind]
@@ -231,12 +238,15 @@ def btyd_beside_suite(case, data, problem, splits: dict, results: dict):
             btyd=btyd, has_history=history, frequency=test["frequency"].to_numpy(dtype="float64"))
         predictions[kind] = frame_
         tables[kind] = _table(kind, frame_, result.label, ["baseline", result.best, "btyd"])
+        differences[kind] = paired_difference(frame_[result.label], frame_["btyd"], frame_[result.best], kind,
+                                              n_boot=N_BOOT, random_state=0)
         counts[kind] = {"train_fitted": len(train), "train_no_history": int(len(split.train) - len(train)),
                         "test": len(test_ids), "test_no_history": int((~history).sum())}
         if kind == "continuous":
             counts[kind] |= {"train_zero_value": _zero_value(train), "test_zero_value": _zero_value(known)}
-    verdict = " ".join(_verdict(kind, tables[kind], predictions[kind], results[kind], counts[kind], days) for kind in targets)
-    return BTYDResult(targets, days, purchases, spend, tables, predictions, counts, verdict, summary)
+    verdict = " ".join(_verdict(kind, tables[kind], differences[kind], predictions[kind], results[kind], counts[kind], days)
+                       for kind in targets)
+    return BTYDResult(targets, days, purchases, spend, tables, predictions, counts, differences, verdict, summary)
 
 
 def customer_clv(btyd: BTYDResult, customers) -> pd.Series | None:
@@ -308,15 +318,17 @@ def p_no_purchase(model: BetaGeo, summary: pd.DataFrame, t: float) -> pd.Series:
 
 
 def conclusion(btyd: BTYDResult) -> str:
-    """One Markdown bullet for "What it means": per target, who wins on each metric of the verdict.
+    """One Markdown bullet for "What it means": per target, who wins on each metric of the verdict,
+    a win claimed only where the paired bootstrap interval of the difference excludes 0.
 
     Examples
     --------
     >>> from types import SimpleNamespace
-    >>> table = pd.DataFrame({"roc_auc": [0.5, 0.7, 0.8], "log_loss": [0.6, 0.5, 0.55]}, index=["baseline", "logistic", "btyd"])
-    >>> fake = SimpleNamespace(tables={"binary": table}, targets={"binary": "churned"})
+    >>> table = pd.DataFrame({"roc_auc": [0.5, 0.7, 0.8], "log_loss": [0.6, 0.5, 0.501]}, index=["baseline", "logistic", "btyd"])
+    >>> diff = pd.DataFrame({"value": [0.1, 0.001], "low": [0.05, -0.01], "high": [0.15, 0.012]}, index=["roc_auc", "log_loss"])
+    >>> fake = SimpleNamespace(tables={"binary": table}, differences={"binary": diff}, targets={"binary": "churned"})
     >>> print(conclusion(fake))
-    - **Beside BTYD:** on `churned`, logistic beats BTYD on log_loss (0.500 against 0.550), BTYD beats logistic on roc_auc (0.800 against 0.700), on the held-out customers.
+    - **Beside BTYD:** on `churned`, BTYD and logistic cannot be told apart on log_loss (0.501 against 0.500), BTYD beats logistic on roc_auc (0.800 against 0.700), on the held-out customers.
     """
     parts = []
     for kind, table in btyd.tables.items():
@@ -324,14 +336,23 @@ def conclusion(btyd: BTYDResult) -> str:
         said = []
         for metric in dict.fromkeys([PRIMARY_METRIC[kind], RANKING[kind]]):
             b, c = float(table.loc["btyd", metric]), float(table.loc[chosen, metric])
-            if b == c:
-                said.append(f"BTYD and {chosen} tie on {metric} ({b:.3f})")
-            elif _better(metric, b, c):
+            winner = _winner(metric, btyd.differences[kind].loc[metric])
+            if winner is None:
+                said.append(f"BTYD and {chosen} cannot be told apart on {metric} ({b:.3f} against {c:.3f})")
+            elif winner == "btyd":
                 said.append(f"BTYD beats {chosen} on {metric} ({b:.3f} against {c:.3f})")
             else:
                 said.append(f"{chosen} beats BTYD on {metric} ({c:.3f} against {b:.3f})")
         parts.append(f"on `{btyd.targets[kind]}`, " + ", ".join(said))
     return "- **Beside BTYD:** " + "; ".join(parts) + ", on the held-out customers."
+
+
+def _winner(metric: str, difference: pd.Series) -> str | None:
+    """"btyd" or "chosen" where the interval of btyd minus the chosen model excludes 0, else None (a NaN
+    interval too: nothing is claimed)."""
+    low, high = float(difference["low"]), float(difference["high"])
+    better, worse = (low > 0, high < 0) if GREATER_IS_BETTER[metric] else (high < 0, low > 0)
+    return "btyd" if better else "chosen" if worse else None
 
 
 def _zero_value(summary: pd.DataFrame) -> int:
@@ -357,19 +378,24 @@ def _better(metric: str, a: float, b: float) -> bool:
     return a > b if GREATER_IS_BETTER[metric] else a < b
 
 
-def _verdict(kind: str, table: pd.DataFrame, predictions: pd.DataFrame, result, counts: dict, days: int) -> str:
-    """One or two sentences from the table: which model wins on the primary and the ranking metric."""
+def _verdict(kind: str, table: pd.DataFrame, difference: pd.DataFrame, predictions: pd.DataFrame, result, counts: dict,
+             days: int) -> str:
+    """One or two sentences from the table: which model wins on the primary and the ranking metric,
+    where the paired interval of the difference says the held-out customers can tell."""
     what = {"continuous": f"Spend in the {days}-day window", "binary": f"No purchase in the {days}-day window"}[kind]
     chosen = result.best
     parts = []
     for metric in dict.fromkeys([PRIMARY_METRIC[kind], RANKING[kind]]):
         b, c, base = (float(table.loc[m, metric]) for m in ("btyd", chosen, "baseline"))
-        if b == c:
-            lead = f"btyd and {chosen} (the suite's choice) tie at {b:.3f}"
-        elif _better(metric, b, c):
-            lead = f"btyd wins with {b:.3f} against {c:.3f} for {chosen} (the suite's choice)"
+        d = difference.loc[metric]
+        interval = f"btyd minus {chosen} {d['value']:+.3f}, 95% interval {d['low']:+.3f} to {d['high']:+.3f}"
+        winner = _winner(metric, d)
+        if winner is None:
+            lead = f"btyd ({b:.3f}) and {chosen} (the suite's choice, {c:.3f}) cannot be told apart ({interval})"
+        elif winner == "btyd":
+            lead = f"btyd wins with {b:.3f} against {c:.3f} for {chosen} (the suite's choice; {interval})"
         else:
-            lead = f"{chosen} (the suite's choice) wins with {c:.3f} against {b:.3f} for btyd"
+            lead = f"{chosen} (the suite's choice) wins with {c:.3f} against {b:.3f} for btyd ({interval})"
         beats = "better" if _better(metric, b, base) else "no better"
         parts.append(f"on {metric}, {lead}, btyd being {beats} than the baseline's {base:.3f}")
     if kind == "continuous":

@@ -10,7 +10,7 @@
 
 All runs use copies of the templates and a temporary reports folder, so the repository's reports
 are untouched. Usage: python benchmarks/bench_reports.py [--quick]
-(--quick: one case, two analyses, one repeat, no naive loop). Writes benchmarks/results/reports.json.
+(--quick: one case, one analysis, one repeat, no naive loop). Writes benchmarks/results/reports.json.
 """
 
 from __future__ import annotations
@@ -70,12 +70,12 @@ def _naive(notebooks: Path, out: Path, cases: list[str]) -> float:
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true",
-                        help="one case, two analyses, one repeat, no naive loop, no results file")
+                        help="one case, one analysis, one repeat, no naive loop, no results file")
     parser.add_argument("--repeats", type=int, default=3, help="runs of the floor and the warm build")
     args = parser.parse_args(argv)
     cases = ["health"] if args.quick else list_cases()
-    # quick mode checks the script works: the two fastest analyses, one repeat
-    analyses = ["segmentation", "recommendation"] if args.quick else None
+    # quick mode checks the script works: the fastest analysis, one repeat
+    analyses = ["recommendation"] if args.quick else None
     repeats = 1 if args.quick else args.repeats
     cores = os.cpu_count() or 1
     work = Path(tempfile.mkdtemp(prefix="bench-reports-"))
@@ -97,7 +97,7 @@ def main(argv: list[str] | None = None) -> dict:
             start = time.perf_counter()
             build(jobs, reports_dir=reports, echo=lambda _: None)
             warm.append(time.perf_counter() - start)
-        template = notebooks / "segmentation.ipynb"
+        template = notebooks / f"{jobs[0].analysis}.ipynb"
         nb = nbformat.read(str(template), as_version=4)
         nb.cells.append(nbformat.v4.new_markdown_cell("A comment added by the benchmark."))
         nbformat.write(nb, str(template))

@@ -239,9 +239,12 @@ def test_the_campaign_list_gets_a_discounted_12_month_clv(ecommerce, tmp_path, c
     assert per_period_rate(0.10, 12) > 0
     listed = report.show_contact_list(e.results["binary"], e.problem, e.case, e.data, tmp_path, btyd=e.btyd)
     contacts = pd.read_csv(tmp_path / "contact_list_crm_real_ids.csv")
-    assert list(contacts.columns) == ["customer_id", "score", "decile", "band", "contact", "expected_profit", "action", "clv_12m"]
-    by_id = contacts.set_index("customer_id")["clv_12m"]
-    assert np.allclose(by_id.loc[ids].to_numpy(), value.to_numpy(), rtol=0, atol=0.005 + 1e-9)   # to the cent
+    assert list(contacts.columns) == ["customer_id", "score", "decile", "band", "contact", "expected_profit", "action",
+                                      "clv_12m", "playbook"]
+    by_id = contacts.set_index("customer_id")
+    assert np.allclose(by_id.loc[ids, "clv_12m"].to_numpy(), value.to_numpy(), rtol=0, atol=0.005 + 1e-9)   # to the cent
+    from marketing.regression.btyd import clv_playbook
+    assert (by_id.loc[ids, "playbook"].to_numpy() == clv_playbook(e.btyd, ids)["playbook"].to_numpy()).all()
     assert "clv_12m: expected value of each customer's purchases in the next 12 months (EUR)" in capsys.readouterr().out
     assert listed["customers"] == 2000
     # without BTYD (or for a case it does not apply to) the list is as before
@@ -300,3 +303,57 @@ def test_a_win_is_claimed_only_where_the_paired_interval_excludes_zero():
     binary = paired_difference(labels, noise, informative, "binary", n_boot=300)
     assert _winner("roc_auc", binary.loc["roc_auc"]) == "chosen" and _winner("log_loss", binary.loc["log_loss"]) == "chosen"
     assert _winner("roc_auc", pd.Series({"value": np.nan, "low": np.nan, "high": np.nan})) is None
+
+
+def test_the_playbook_combines_value_if_retained_and_p_alive(ecommerce):
+    from marketing.regression.btyd import HIGH_VALUE_SHARE, PLAYBOOK, SLIPPING_BELOW, clv_playbook, customer_clv
+
+    e = ecommerce
+    ids = e.problem.features.index.to_numpy()
+    table = clv_playbook(e.btyd, ids)
+    assert table.columns.tolist() == ["customer_id", "clv_12m", "p_alive", "clv_decile", "playbook"]
+    assert table["customer_id"].tolist() == ids.tolist()
+    pd.testing.assert_series_equal(table["clv_12m"], customer_clv(e.btyd, ids).reset_index(drop=True), check_names=False)
+    # deciles: ten tenths of 200, decile 1 the highest CLV
+    assert table["clv_decile"].value_counts().sort_index().tolist() == [200] * 10
+    by_decile = table.groupby("clv_decile")["clv_12m"]
+    assert (by_decile.min().to_numpy()[:-1] >= by_decile.max().to_numpy()[1:]).all()
+    # the action by hand from its two rules
+    at_stake = table["clv_12m"] / table["p_alive"]
+    high = at_stake.rank(ascending=False, method="min") <= HIGH_VALUE_SHARE * len(table)
+    expected = [PLAYBOOK[(bool(h), bool(p < SLIPPING_BELOW))] for h, p in zip(high, table["p_alive"])]
+    assert table["playbook"].tolist() == expected
+    assert int(high.sum()) == 400
+    # the retention calls are high value *if retained*, so their CLV is below the VIPs' (P(alive) pulls it down)
+    means = table.groupby("playbook")[["clv_12m", "p_alive"]].mean()
+    assert means.loc["retention call", "p_alive"] < SLIPPING_BELOW < means.loc["VIP care", "p_alive"]
+    # a customer without history gets nothing, and the others keep their deciles
+    extra = clv_playbook(e.btyd, [ids[0], -1])
+    assert extra.loc[1, ["clv_12m", "p_alive"]].isna().all() and pd.isna(extra.loc[1, "playbook"])
+    assert extra.loc[0, "clv_decile"] == table.loc[0, "clv_decile"]
+
+
+def test_clv_deciles_check_the_ranking_on_held_out_customers_and_blank_small_groups(ecommerce):
+    from marketing.regression.btyd import clv_deciles, clv_playbook
+
+    e = ecommerce
+    table = clv_playbook(e.btyd, e.problem.features.index)
+    deciles = clv_deciles(e.btyd, table)
+    assert deciles.index.tolist() == list(range(1, 11)) and deciles["customers"].tolist() == [200] * 10
+    assert deciles["share_of_clv"].sum() == pytest.approx(1.0)
+    assert deciles["held_out"].sum() == e.btyd.counts["continuous"]["test"] == 400
+    held = e.btyd.predictions["continuous"].merge(table[["customer_id", "clv_decile"]], on="customer_id")
+    top = held[held["clv_decile"] == 1]
+    assert deciles.loc[1, "observed"] == pytest.approx(top[e.btyd.targets["continuous"]].mean())
+    # measured: the top CLV tenth then spent 188 on average in the window, the bottom tenth 50
+    assert deciles.loc[1, "observed"] > 2 * deciles.loc[10, "observed"]
+    blanked = clv_deciles(e.btyd, table, min_size=45)   # tenths with 33-44 held-out customers are blanked
+    small = blanked["held_out"] < 45
+    assert small.any() and blanked.loc[small, "observed"].isna().all() and blanked.loc[~small, "observed"].notna().all()
+
+
+def test_the_record_holds_the_clv_total_top_share_and_playbook_counts(ecommerce):
+    record = report.btyd_record(ecommerce.btyd)["clv"]
+    assert record["playbook"]["retention call"] is None          # 4 customers: below the minimum size
+    assert sum(v for v in record["playbook"].values() if v) == 2000 - 4
+    assert 0.3 < record["top_decile_share"] < 0.45 and record["total"] > 0

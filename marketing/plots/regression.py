@@ -139,6 +139,32 @@ def btyd_by_frequency(tables: dict[str, pd.DataFrame], *, ylabels: dict[str, str
     return fig
 
 
+def clv_deciles(table: pd.DataFrame, *, currency: str = "", window_days: int,
+                title: str = "Lifetime value by decile, and what the held-out customers then spent") -> Figure:
+    """Left: mean 12-month CLV per CLV decile, each bar labelled with its share of the total. Right:
+    the spend target's held-out customers by the same deciles, observed against BTYD-predicted mean
+    spend in the window (:func:`marketing.regression.btyd.clv_deciles`; blanked groups are gaps)."""
+    unit = f" [{currency}]" if currency else ""
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
+    x = np.arange(len(table))
+    bars = left.bar(x, table["mean_clv"])
+    left.bar_label(bars, labels=[f"{v:.0%}" for v in table["share_of_clv"]], fontsize=8)
+    left.set_xticks(x, table.index.astype(str))
+    left.set_xlabel("CLV decile (1 = highest)")
+    left.set_ylabel(f"mean 12-month CLV{unit}")
+    left.set_title("Share of the total CLV above each bar", fontweight="normal", fontsize=11)
+    right.plot(x, table["observed"], marker="o", label="observed")
+    right.plot(x, table["predicted"], marker="s", linestyle="--", label="BTYD prediction")
+    right.set_xticks(x, table.index.astype(str))
+    right.set_xlabel("CLV decile (1 = highest)")
+    right.set_ylabel(f"mean spend in the {window_days}-day window{unit}")
+    right.set_title("Held-out customers", fontweight="normal", fontsize=11)
+    right.legend(frameon=False)
+    fig.suptitle(title, x=0.01, ha="left", fontweight="bold", fontsize=12)
+    fig.tight_layout()
+    return fig
+
+
 def coefficients(table: pd.DataFrame, *, xlabel: str, title: str | None = None) -> Figure:
     """Estimates with confidence intervals (``coefficient_table``), intercept left out."""
     terms = table.drop(index="intercept", errors="ignore").sort_values("estimate")

@@ -264,6 +264,94 @@ def customer_clv(btyd: BTYDResult, customers) -> pd.Series | None:
     return value.reindex(customers).rename(f"clv_{CLV_MONTHS}m")
 
 
+#: The playbook of :func:`clv_playbook`: the top share of customers by value if retained
+#: (CLV / P(alive)) is "high value", and a customer whose P(alive) is below the line is "slipping away".
+HIGH_VALUE_SHARE = 0.2
+SLIPPING_BELOW = 0.5
+#: (high value, slipping away) -> the action.
+PLAYBOOK = {
+    (True, True): "retention call",
+    (True, False): "VIP care",
+    (False, True): "low-cost win-back",
+    (False, False): "grow: cross-sell",
+}
+
+
+def clv_playbook(btyd: BTYDResult, customers) -> pd.DataFrame | None:
+    """Each customer's 12-month CLV, P(alive) at the observation end, CLV decile and the playbook action.
+
+    High value is the top :data:`HIGH_VALUE_SHARE` of the customers by their value if retained,
+    CLV / P(alive) (the expected value given the customer is still active: what keeping them is
+    worth; the CLV itself is already discounted by P(alive), so a customer slipping away never
+    ranks high on it); slipping away is a P(alive) below :data:`SLIPPING_BELOW`; :data:`PLAYBOOK`
+    names the action of each combination (high value and slipping away: a retention call). P(alive) is the spend target's BG/NBD's
+    (the model behind the CLV). Customers without a purchase before the observation end have no
+    CLV, no P(alive), no decile and no action (NaN / None). None when BTYD does not answer the
+    spend target.
+
+    The deciles and the high-value share are taken among every customer with a purchase before
+    the observation end, whichever ``customers`` are asked for.
+
+    Returns
+    -------
+    DataFrame, one row per customer of ``customers`` in their order: ``customer_id``, ``clv_12m``,
+    ``p_alive``, ``clv_decile`` (1 = the tenth with the highest CLV, 10 = the lowest), ``playbook``.
+
+    Examples
+    --------
+    >>> from marketing import get_case
+    >>> from marketing.datasets import load_case_data
+    >>> from marketing.regression import fit_suite, holdouts, regression_problem
+    >>> data = load_case_data("ecommerce")
+    >>> problem = regression_problem(data)
+    >>> splits = holdouts(problem)
+    >>> results = {k: fit_suite(k, problem, splits, n_boot=0, names=["linear"] if k == "continuous" else ["logistic"], cv=0)
+    ...            for k in ("continuous", "binary")}
+    >>> btyd = btyd_beside_suite(get_case("ecommerce"), data, problem, splits, results)
+    >>> table = clv_playbook(btyd, problem.features.index)
+    >>> int((table["clv_decile"] == 1).sum()), sorted(table["playbook"].unique()) == sorted(PLAYBOOK.values())
+    (200, True)
+    """
+    if btyd.spend is None:
+        return None
+    # ranked among every customer with a purchase before the observation end, whichever are asked for
+    everyone = btyd.summary.index
+    value = customer_clv(btyd, everyone)
+    alive = btyd.purchases["continuous"].p_alive(btyd.summary)
+    n = len(value)
+    rank = value.rank(ascending=False, method="min")   # ties share the better decile
+    high = (value / alive).rank(ascending=False, method="min") <= HIGH_VALUE_SHARE * n
+    slipping = alive < SLIPPING_BELOW
+    table = pd.DataFrame({
+        value.name: value, "p_alive": alive, "clv_decile": np.ceil(10 * rank / n).astype("int64"),
+        "playbook": pd.Series([PLAYBOOK[(bool(h), bool(s))] for h, s in zip(high, slipping)], index=everyone, dtype="str"),
+    }, index=everyone)
+    out = table.reindex(pd.Index(np.asarray(customers), name=everyone.name))
+    out["clv_decile"] = out["clv_decile"].astype("Int64")
+    return out.rename_axis(CUSTOMER).reset_index()
+
+
+def clv_deciles(btyd: BTYDResult, playbook: pd.DataFrame, min_size: int = DEFAULT_MIN_SIZE) -> pd.DataFrame:
+    """Per CLV decile: customers, mean CLV and its share of the total (every customer with a CLV), and
+    on the spend target's held-out customers the observed and BTYD-predicted mean spend in the window,
+    the check that CLV ranks customers by what they then spent.
+
+    A held-out group smaller than ``min_size`` (but not empty) has its spend blanked.
+    """
+    scored = playbook.dropna(subset=["clv_decile"])
+    name = [c for c in playbook.columns if c.startswith("clv_") and c != "clv_decile"][0]
+    whole = scored.groupby("clv_decile").agg(customers=(CUSTOMER, "size"), mean_clv=(name, "mean"), total=(name, "sum"))
+    whole["share_of_clv"] = whole.pop("total") / scored[name].sum()
+    held = btyd.predictions["continuous"]
+    label = btyd.targets["continuous"]
+    test = held[[CUSTOMER, label, "btyd"]].merge(scored[[CUSTOMER, "clv_decile"]], on=CUSTOMER)
+    spend = test.groupby("clv_decile").agg(held_out=(CUSTOMER, "size"), observed=(label, "mean"), predicted=("btyd", "mean"))
+    out = whole.join(spend, how="left")
+    out["held_out"] = out["held_out"].fillna(0).astype(int)
+    out.loc[is_small(out["held_out"], min_size), ["observed", "predicted"]] = np.nan
+    return out.rename_axis("clv_decile")
+
+
 def by_frequency(btyd: BTYDResult, max_frequency: int = 7, min_size: int = DEFAULT_MIN_SIZE) -> dict[str, pd.DataFrame]:
     """The classic BTYD diagnostic on the held-out customers: prediction against outcome by calibration
     frequency 0, 1, ..., ``max_frequency``+ (repeat purchases before the observation end).

@@ -70,7 +70,7 @@ def runs(step: str, obj) -> bool:
 __all__ = [
     "ContactRule", "NO_TARGETING", "NotDefined", "beats_baseline", "calibration_tables", "coefficient_coverage",
     "coefficients", "conclusions", "contact_rule", "defined", "head", "held_out_residuals", "importances",
-    "btyd_record", "regression_record", "runs", "selection_warnings", "show_btyd", "show_calibration", "show_contact_list", "show_contact_rule",
+    "btyd_record", "regression_record", "runs", "selection_warnings", "show_btyd", "show_clv", "show_calibration", "show_contact_list", "show_contact_rule",
     "show_effects", "show_gains", "show_intervals", "show_partial_dependence", "show_residuals", "show_suite",
     "show_targets", "show_tree", "show_warnings", "split_note", "suite_note", "suite_table", "verdict",
 ]
@@ -516,7 +516,7 @@ def show_contact_list(result, problem, case, data, export_dir, btyd=None):
     contacts = campaign_list(result.predict(problem.table), "score", cost, value, actions=case.playbook.get("score_bands"))
     note = _with_clv(contacts, btyd, case)
     if note:
-        contacts = contacts.assign(**{note[0].name: note[0].to_numpy()})
+        contacts = contacts.assign(**{c: note[0][c].to_numpy() for c in note[0].columns})
     path, listed = export_campaign_list(contacts, export_dir), contact_totals(contacts)
     print(f"{export_note(path, contacts)}: {listed['contacted']} to contact, expected profit {listed['expected_profit']:.2f}")
     if note:
@@ -526,21 +526,25 @@ def show_contact_list(result, problem, case, data, export_dir, btyd=None):
 
 
 def _with_clv(contacts, btyd, case):
-    """The CLV column for the list's customers, in its order, and the line that states it; None without one."""
-    from marketing.regression.btyd import ANNUAL_DISCOUNT_RATE, CLV_MONTHS, BTYDResult, customer_clv
+    """The CLV and playbook columns for the list's customers, in its order, and the line that states
+    them; None without them."""
+    from marketing.regression.btyd import ANNUAL_DISCOUNT_RATE, CLV_MONTHS, BTYDResult, clv_playbook
 
     if not isinstance(btyd, BTYDResult) or not isinstance(contacts, pd.DataFrame):
         return None
-    value = customer_clv(btyd, contacts[CUSTOMER].to_numpy())
-    if value is None:
+    table = clv_playbook(btyd, contacts[CUSTOMER].to_numpy())
+    if table is None:
         return None
+    name = f"clv_{CLV_MONTHS}m"
+    value = table[name]
     currency = case.targeting.get("currency", "")
     missing = int(value.isna().sum())
-    line = (f"{value.name}: expected value of each customer's purchases in the next {CLV_MONTHS} months"
+    line = (f"{name}: expected value of each customer's purchases in the next {CLV_MONTHS} months"
             f"{f' ({currency})' if currency else ''} from BG/NBD x Gamma-Gamma (section 7), discounted at "
-            f"{ANNUAL_DISCOUNT_RATE:.0%} a year; total {value.sum():,.0f}"
-            + (f"; empty for {missing} customer(s) without a purchase before the observation end." if missing else "."))
-    return value.round(2), line   # money, to the cent as the list's expected profit
+            f"{ANNUAL_DISCOUNT_RATE:.0%} a year; total {value.sum():,.0f}; playbook: the action of section 7"
+            + (f"; both empty for {missing} customer(s) without a purchase before the observation end." if missing else "."))
+    # money to the cent, as the list's expected profit
+    return pd.DataFrame({name: value.round(2).to_numpy(), "playbook": table["playbook"].to_numpy()}), line
 
 
 #: What the targeting steps say when the binary model does not beat its baseline.
@@ -601,6 +605,37 @@ def _btyd_figure(btyd, currency: str) -> None:
     plots.btyd_by_frequency(tables, ylabels={k: ylabels[k] for k in tables}, titles=titles)
 
 
+def show_clv(btyd, problem, case):
+    """Lifetime value and what to do about it: the playbook's groups (customers, mean CLV, share of the
+    total, mean P(alive); groups below the minimum size blanked) and the decile chart. Returns the
+    per-customer table (:func:`~marketing.regression.btyd.clv_playbook`), or None, after one line,
+    where BTYD does not answer the spend target.
+    """
+    from IPython.display import display
+
+    from marketing.plots import regression as plots
+    from marketing.privacy import is_small
+    from marketing.regression.btyd import HIGH_VALUE_SHARE, PLAYBOOK, SLIPPING_BELOW, BTYDResult, clv_deciles, clv_playbook
+
+    table = clv_playbook(btyd, problem.features.index) if isinstance(btyd, BTYDResult) else None
+    if table is None:
+        print("No lifetime value: BTYD does not answer this case's spend target (section 7).")
+        return None
+    name = [c for c in table.columns if c.startswith("clv_") and c != "clv_decile"][0]
+    print(f"Playbook: high value = the top {HIGH_VALUE_SHARE:.0%} by value if retained ({name} / P(alive)); "
+          f"slipping away = P(alive) below {SLIPPING_BELOW}. {int(table[name].isna().sum())} customer(s) without a "
+          "purchase before the observation end have no lifetime value.")
+    groups = table.groupby("playbook").agg(customers=(CUSTOMER, "size"), mean_clv=(name, "mean"),
+                                           total=(name, "sum"), mean_p_alive=("p_alive", "mean"))
+    groups = groups.reindex(list(PLAYBOOK.values()))
+    groups["customers"] = groups["customers"].fillna(0).astype("Int64")
+    groups["share_of_clv"] = groups.pop("total") / table[name].sum()
+    groups.loc[is_small(groups["customers"]).to_numpy(dtype=bool), :] = pd.NA
+    display(groups.round(3))
+    plots.clv_deciles(clv_deciles(btyd, table), currency=case.targeting.get("currency", ""), window_days=btyd.window_days)
+    return table
+
+
 def _significant(value: float, digits: int = 3) -> float:
     return float(f"{value:.{digits}g}")
 
@@ -619,6 +654,24 @@ def btyd_record(btyd) -> dict | None:
         "counts": btyd.counts,
         "models": {kind: table.round(3).to_dict(orient="index") for kind, table in btyd.tables.items()},
         "verdict": btyd.verdict,
+        "clv": _clv_record(btyd),
+    }
+
+
+def _clv_record(btyd) -> dict | None:
+    """The CLV total, the top decile's share of it and the playbook's head counts (None below the minimum size)."""
+    from marketing.privacy import is_small
+    from marketing.regression.btyd import PLAYBOOK, clv_playbook
+
+    table = clv_playbook(btyd, btyd.summary.index)
+    if table is None:
+        return None
+    name = [c for c in table.columns if c.startswith("clv_") and c != "clv_decile"][0]
+    counts = table["playbook"].value_counts()
+    return {
+        "total": round(float(table[name].sum()), 2),
+        "top_decile_share": round(float(table.loc[table["clv_decile"] == 1, name].sum() / table[name].sum()), 3),
+        "playbook": {a: None if is_small(int(counts.get(a, 0))) else int(counts.get(a, 0)) for a in PLAYBOOK.values()},
     }
 
 

@@ -19,6 +19,8 @@ IN_MEMORY = frozenset({"pandas", "duckdb"})
 CAPABILITIES: dict[str, dict[str, frozenset[str]]] = {
     "segmentation": {
         "clustering methods other than k-means (gmm, ward, hdbscan)": IN_MEMORY,
+        # the BTYD models fit in memory (as in the regression analysis)
+        "lifetime value by segment (BTYD)": IN_MEMORY,
     },
     "recommendation": {
         "user and item kNN and EASE recommenders": IN_MEMORY,
@@ -65,7 +67,7 @@ def missing(analysis: str, engine: str) -> list[str]:
     Examples
     --------
     >>> missing("segmentation", "spark")
-    ['clustering methods other than k-means (gmm, ward, hdbscan)']
+    ['clustering methods other than k-means (gmm, ward, hdbscan)', 'lifetime value by segment (BTYD)']
     >>> missing("segmentation", "pandas")
     []
     """
@@ -81,7 +83,7 @@ def capability_note(analysis: str, engine: str) -> str:
     >>> capability_note("segmentation", "pandas")
     'Engine pandas: every step of this analysis runs.'
     >>> capability_note("segmentation", "spark")
-    'Engine spark: every step runs except clustering methods other than k-means (gmm, ward, hdbscan), which need engine="pandas" or "duckdb".'
+    'Engine spark: every step runs except clustering methods other than k-means (gmm, ward, hdbscan); and lifetime value by segment (BTYD), which need engine="pandas" or "duckdb".'
     """
     left_out = missing(analysis, engine)
     if not left_out:

@@ -39,6 +39,14 @@ def test_committed_report_recovers_planted_segments(case_study):
     assert sum(sizes.values()) == metrics["n_customers"] == 2000
     assert "No warnings about the segment sizes." in _text(nb)
     assert "wrote 2,000 rows for 2,000 customers to segment_audience_crm_real_ids.csv" in _text(nb)
+    # lifetime value by segment where the case's btyd section names its spend target (ecommerce only)
+    value = metrics["segment_clv"]
+    if case_study != "ecommerce":
+        assert value is None and "BTYD does not apply" in _text(nb)
+        return
+    assert set(value) == set(sizes) and sum(v["share_of_clv"] for v in value.values()) == pytest.approx(1, abs=0.002)
+    lowest = min(value, key=lambda name: value[name]["mean_clv_12m"])
+    assert "lapsed" in lowest   # the planted lapsed customers are worth the least
 
 
 @pytest.mark.slow

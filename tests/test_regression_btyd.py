@@ -357,3 +357,36 @@ def test_the_record_holds_the_clv_total_top_share_and_playbook_counts(ecommerce)
     assert record["playbook"]["retention call"] is None          # 4 customers: below the minimum size
     assert sum(v for v in record["playbook"].values() if v) == 2000 - 4
     assert 0.3 < record["top_decile_share"] < 0.45 and record["total"] > 0
+
+
+def test_segment_lifetime_value_finds_the_planted_lapsed_segment(ecommerce):
+    from marketing.regression.btyd import segment_lifetime_value
+
+    e = ecommerce
+    truth = e.data.truth.segments
+    value = segment_lifetime_value(e.case, e.data, truth.index.to_numpy(), truth.to_numpy())
+    assert value["customers"].to_dict() == truth.value_counts().to_dict()
+    assert (value["with_clv"] == value["customers"]).all()       # every synthetic customer bought before the end
+    assert value["share_of_clv"].sum() == pytest.approx(1.0)
+    # planted: "lapsed" customers stop buying after 35% of the year, the others buy to the end
+    assert value["mean_p_alive"].idxmin() == "lapsed" and value.loc["lapsed", "mean_p_alive"] < 0.5
+    assert value.drop("lapsed")["mean_p_alive"].min() > 0.85
+    # and "high-value" (26 orders a year at 2.5x the value) is worth the most
+    assert value["mean_clv_12m"].idxmax() == "high-value"
+    assert value["mean_clv_12m"].idxmin() == "lapsed"
+    # a case whose btyd section names no spend target says so
+    from marketing import get_case
+    assert "BTYD does not apply to case 'education'" in segment_lifetime_value(get_case("education"), e.data, [1], [0])
+
+
+def test_the_segment_value_table_blanks_small_segments(ecommerce, capsys):
+    from marketing.segmentation import show_segment_value
+
+    e = ecommerce
+    table = pd.DataFrame(index=pd.Index(e.problem.features.index, name="customer_id"))
+    labels = np.where(np.arange(len(table)) < 3, 2, np.arange(len(table)) % 2)   # segment 2: three customers
+    names = pd.Series(["even", "odd", "<10 customers"], index=[0, 1, 2])
+    shown = show_segment_value(e.case, e.data, table, labels, names)
+    assert shown.index.tolist() == ["even", "odd", "<10 customers"]
+    assert shown.loc["<10 customers"].isna().all() and shown.loc[["even", "odd"], "mean_clv_12m"].notna().all()
+    assert "fitted on every customer's purchases before the observation end" in capsys.readouterr().out

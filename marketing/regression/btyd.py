@@ -257,11 +257,54 @@ def customer_clv(btyd: BTYDResult, customers) -> pd.Series | None:
     """
     if btyd.spend is None:
         return None
-    weeks = CLV_MONTHS * 52.0 / 12.0
     known = btyd.summary.reindex(customers).dropna(subset=["T"])
-    value = clv(btyd.purchases["continuous"], btyd.spend, known, weeks, step=weeks / CLV_MONTHS,
+    return _lifetime_value(btyd.purchases["continuous"], btyd.spend, _valued(known)).reindex(customers)
+
+
+def _lifetime_value(purchases: BetaGeo, spend: GammaGamma, summary: pd.DataFrame) -> pd.Series:
+    """:data:`CLV_MONTHS` months of value, discounted monthly; ``summary`` already :func:`_valued`."""
+    weeks = CLV_MONTHS * 52.0 / 12.0
+    value = clv(purchases, spend, summary, weeks, step=weeks / CLV_MONTHS,
                 discount_rate=per_period_rate(ANNUAL_DISCOUNT_RATE, 12))
-    return value.reindex(customers).rename(f"clv_{CLV_MONTHS}m")
+    return value.rename(f"clv_{CLV_MONTHS}m")
+
+
+def segment_lifetime_value(case, data, customers, labels) -> pd.DataFrame | str:
+    """Per segment: its customers' mean 12-month CLV, their share of the total and mean P(alive).
+
+    BG/NBD and Gamma-Gamma are fitted on *every* customer's purchases before the observation end:
+    a description of the segments, not a forecast checked here (the regression report's section 7
+    checks the same models on held-out customers). Customers without a purchase before the
+    observation end have no CLV and are left out (``with_clv`` counts those left).
+
+    Parameters
+    ----------
+    case, data
+        The case (its ``btyd`` section must name the spend target) and its data in memory
+        (pandas or DuckDB events).
+    customers, labels : array-like
+        The segmented customers and their segments, in the same order.
+
+    Returns
+    -------
+    DataFrame indexed by segment: ``customers``, ``with_clv``, ``mean_clv_12m``,
+    ``share_of_clv``, ``mean_p_alive``; or the sentence saying why there is none.
+    """
+    targets = btyd_targets(case)
+    if isinstance(targets, str) or "continuous" not in targets:
+        return (f"No lifetime value for case {case.name!r}: its btyd section names no spend target"
+                if not isinstance(targets, str) else targets)
+    summary = btyd_summary(purchase_occasions(data.events, data.observation_end), data.observation_end, unit=UNIT,
+                           value_col=AMOUNT)
+    purchases = BetaGeo().fit(summary)
+    value = _lifetime_value(purchases, GammaGamma().fit(_valued(summary)), _valued(summary))
+    frame_ = pd.DataFrame({"segment": np.asarray(labels)}, index=pd.Index(np.asarray(customers), name=CUSTOMER))
+    frame_["clv"] = value.reindex(frame_.index).to_numpy()
+    frame_["p_alive"] = purchases.p_alive(summary).reindex(frame_.index).to_numpy()
+    out = frame_.groupby("segment").agg(customers=("clv", "size"), with_clv=("clv", "count"),
+                                        mean_clv_12m=("clv", "mean"), total=("clv", "sum"), mean_p_alive=("p_alive", "mean"))
+    out["share_of_clv"] = out.pop("total") / frame_["clv"].sum()
+    return out[["customers", "with_clv", "mean_clv_12m", "share_of_clv", "mean_p_alive"]]
 
 
 #: The playbook of :func:`clv_playbook`: the top share of customers by value if retained

@@ -73,6 +73,7 @@ from marketing.segmentation.report import (
     plot_sample,
     scatter_points,
     segmentation_record,
+    show_segment_value,
 )
 from marketing.segmentation.small_groups import (
     published_names,
@@ -116,6 +117,7 @@ __all__ = [
     "segment_summary",
     "segment_warnings",
     "segmentation_record",
+    "show_segment_value",
     "select_k",
     "stability",
     "truth_agreement",

@@ -17,6 +17,9 @@ from marketing.privacy import DEFAULT_MIN_SIZE
 from marketing.segmentation.preprocess import SegmentPreprocessor
 from marketing.segmentation.small_groups import segment_sizes, segment_warnings
 
+#: The step of the capability table that gives the segments their lifetime value.
+LIFETIME_VALUE = "lifetime value by segment (BTYD)"
+
 #: Customers collected from Spark for a figure that draws customers as points.
 PLOT_SAMPLE = 5_000
 
@@ -89,9 +92,39 @@ def scatter_points(segmenter, table, random_state: int | None = 0) -> tuple[np.n
     return sample.drop(columns="segment").to_numpy(), sample["segment"].to_numpy()
 
 
+def show_segment_value(case, data, table, labels, names: pd.Series, min_size: int = DEFAULT_MIN_SIZE):
+    """Lifetime value by segment (:func:`marketing.regression.btyd.segment_lifetime_value`), named as
+    published (``names``: :func:`~marketing.segmentation.published_names`) and with the figures of
+    segments below ``min_size`` blanked; prints why there is none where BTYD does not apply or the
+    engine lacks it. Returns the table (None without one).
+    """
+    from IPython.display import display
+
+    from marketing.capabilities import supports, unavailable
+    from marketing.privacy import is_small
+    from marketing.regression.btyd import segment_lifetime_value
+
+    engine = engine_of(table)
+    if not supports("segmentation", LIFETIME_VALUE, engine):
+        print(unavailable("segmentation", LIFETIME_VALUE, engine))
+        return None
+    value = segment_lifetime_value(case, data, table.index.to_numpy(), labels)
+    if isinstance(value, str):
+        print(value)
+        return None
+    value = value.astype({"customers": "Int64", "with_clv": "Int64"})
+    value.loc[is_small(value["customers"], min_size).to_numpy(dtype=bool), :] = pd.NA
+    value.index = names.reindex(value.index).to_numpy()
+    value.index.name = "segment"
+    print("12-month CLV from BG/NBD x Gamma-Gamma fitted on every customer's purchases before the observation end "
+          "(a description; the regression report checks these models on held-out customers).")
+    display(value.round(3))
+    return value
+
+
 def segmentation_record(data, segmenter, profiles: pd.DataFrame, actions: pd.DataFrame,
                         comparison: pd.DataFrame, stability_ari: pd.Series,
-                        min_group_size: int = DEFAULT_MIN_SIZE) -> dict:
+                        min_group_size: int = DEFAULT_MIN_SIZE, segment_value: pd.DataFrame | None = None) -> dict:
     """The machine-readable record of a segmentation run (what the tests and the index read).
 
     ``data`` is the case's data (its engine and case are recorded). Truth agreement is recorded
@@ -100,6 +133,8 @@ def segmentation_record(data, segmenter, profiles: pd.DataFrame, actions: pd.Dat
     segment of fewer than ``min_group_size`` customers as ``{"segment <number>": "<10"}``
     (:func:`~marketing.segmentation.small_groups.segment_sizes`), ``n_customers`` stays exact,
     and ``warnings`` lists :func:`~marketing.segmentation.small_groups.segment_warnings`.
+    ``segment_value`` (from :func:`show_segment_value`) is recorded as each published segment's
+    mean 12-month CLV and share of the total (None where there is none; blanked segments left out).
     """
     quality = segmenter.quality_
     truth = "truth_ari" in comparison
@@ -127,4 +162,8 @@ def segmentation_record(data, segmenter, profiles: pd.DataFrame, actions: pd.Dat
         "n_customers": int(sizes.sum()),
         "min_group_size": int(min_group_size),
         "warnings": segment_warnings(segmenter, profiles, min_group_size),
+        "segment_clv": None if segment_value is None else {
+            str(name): {"mean_clv_12m": round(float(row["mean_clv_12m"]), 2), "share_of_clv": round(float(row["share_of_clv"]), 3)}
+            for name, row in segment_value.dropna(subset=["mean_clv_12m"]).iterrows()
+        },
     }

@@ -390,3 +390,16 @@ def test_the_segment_value_table_blanks_small_segments(ecommerce, capsys):
     assert shown.index.tolist() == ["even", "odd", "<10 customers"]
     assert shown.loc["<10 customers"].isna().all() and shown.loc[["even", "odd"], "mean_clv_12m"].notna().all()
     assert "fitted on every customer's purchases before the observation end" in capsys.readouterr().out
+
+
+def test_p_alive_finds_the_customers_planted_to_stop_buying(ecommerce):
+    e = ecommerce
+    stopped = e.data.truth.stopped_buying
+    # planted: the "lapsed" segment (active_share 0.35) and only it stops before the observation end
+    assert stopped.equals(e.data.truth.segments.eq("lapsed").rename("stopped_buying"))
+    truth = e.btyd.truth
+    held_out = e.btyd.predictions["binary"]["customer_id"]
+    assert truth["customers"] == 400 and truth["stopped"] == int(stopped.reindex(held_out).sum())
+    # measured 0.861: three numbers per customer find most of the dropouts, far from chance
+    assert truth["stopped_buying_auc"] > 0.8
+    assert report.btyd_record(e.btyd)["truth"] == truth

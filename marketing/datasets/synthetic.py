@@ -52,6 +52,10 @@ class Truth:
         ``reference`` (categorical column -> reference level) and ``noise_sd``.
     observation_end : pandas.Timestamp
         End of the generated event log; targets describe the period after it.
+    stopped_buying : pandas.Series or None
+        True for each customer whose buying stopped before the observation end (the segments
+        with an ``active_share`` below 1: they buy only in the first part of the log), the
+        dropout a buy-till-you-die model's P(alive) should find.
     """
 
     segments: pd.Series
@@ -61,6 +65,7 @@ class Truth:
     effects: dict[str, dict]
     observation_end: pd.Timestamp
     extra: dict = field(default_factory=dict)
+    stopped_buying: pd.Series | None = None
 
     def coefficients(self, target: str) -> pd.Series:
         """Planted coefficients of ``target`` as a flat Series.
@@ -299,6 +304,7 @@ def generate(case: str | CaseStudy, size: str = "small", seed: int = 42) -> Synt
         item_category=pd.Series(np.asarray(categories)[item_cat], index=pd.Index(item_ids, name="item_id"), name="category"),
         effects=effects,
         observation_end=end,
+        stopped_buying=pd.Series(lapsed, index=pd.Index(customer_ids, name="customer_id"), name="stopped_buying"),
     )
     tables = _shape_tables(case, customers, items, orders, events, spec, rng)
     return SyntheticData(tables=tables, truth=truth)

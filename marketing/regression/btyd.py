@@ -97,6 +97,10 @@ class BTYDResult:
         Which wins on the held-out customers, written from :attr:`tables` and :attr:`differences`.
     summary : DataFrame
         The BTYD summary of every customer with a purchase before the observation end (weeks).
+    truth : dict or None
+        On synthetic data with a planted dropout (:attr:`marketing.datasets.Truth.stopped_buying`):
+        ``stopped_buying_auc``, the ROC AUC with which 1 - P(alive) ranks the held-out customers who
+        stopped buying above the others, and the counts ``customers`` and ``stopped``; else None.
     """
 
     targets: dict[str, str]
@@ -109,6 +113,7 @@ class BTYDResult:
     differences: dict[str, pd.DataFrame]
     verdict: str
     summary: pd.DataFrame
+    truth: dict | None = None
 
     @property
     def parameters(self) -> dict[str, dict[str, float]]:
@@ -246,7 +251,24 @@ def btyd_beside_suite(case, data, problem, splits: dict, results: dict):
             counts[kind] |= {"train_zero_value": _zero_value(train), "test_zero_value": _zero_value(known)}
     verdict = " ".join(_verdict(kind, tables[kind], differences[kind], predictions[kind], results[kind], counts[kind], days)
                        for kind in targets)
-    return BTYDResult(targets, days, purchases, spend, tables, predictions, counts, differences, verdict, summary)
+    first = next(iter(targets))
+    truth = _planted_dropout(data, purchases[first], summary, predictions[first][CUSTOMER].to_numpy())
+    return BTYDResult(targets, days, purchases, spend, tables, predictions, counts, differences, verdict, summary, truth)
+
+
+def _planted_dropout(data, purchases: BetaGeo, summary: pd.DataFrame, held_out) -> dict | None:
+    """How well P(alive) finds the planted dropouts among the held-out customers (None without them)."""
+    from sklearn.metrics import roc_auc_score
+
+    stopped = getattr(getattr(data, "truth", None), "stopped_buying", None)
+    if stopped is None:
+        return None
+    known = summary.reindex(held_out).dropna(subset=["T"])
+    truth = stopped.reindex(known.index).to_numpy(dtype=bool)
+    if truth.all() or not truth.any():
+        return None
+    auc = roc_auc_score(truth, 1.0 - purchases.p_alive(known).to_numpy())
+    return {"stopped_buying_auc": round(float(auc), 3), "customers": len(truth), "stopped": int(truth.sum())}
 
 
 def customer_clv(btyd: BTYDResult, customers) -> pd.Series | None:

@@ -581,6 +581,11 @@ def show_btyd(case, data, problem, splits: dict, results: dict):
     for kind, table in btyd.tables.items():
         display(Markdown(f"**{kind}** (`{btyd.targets[kind]}`), held-out customers:"), table.round(3))
     display(Markdown(btyd.verdict))
+    if btyd.truth:
+        t = btyd.truth
+        print(f"Against the planted truth: of the {t['customers']:,} held-out customers, the {t['stopped']:,} whose buying "
+              f"stopped before the observation end are ranked above the others by 1 - P(alive) with ROC AUC "
+              f"{t['stopped_buying_auc']:.3f} (0.5 = chance).")
     _btyd_figure(btyd, case.targeting.get("currency", ""))
     return btyd
 
@@ -655,6 +660,7 @@ def btyd_record(btyd) -> dict | None:
         "models": {kind: table.round(3).to_dict(orient="index") for kind, table in btyd.tables.items()},
         "verdict": btyd.verdict,
         "clv": _clv_record(btyd),
+        "truth": btyd.truth,
     }
 
 

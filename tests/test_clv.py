@@ -358,3 +358,37 @@ def test_benchmark_quick_mode_runs(tmp_path):
     )
     assert out.returncode == 0, out.stderr[-3000:]
     assert "recovered" in out.stdout
+
+
+# -- the tracking check ----------------------------------------------------------------------------
+def test_tracking_follows_the_planted_process():
+    from marketing.clv.tracking import cumulative_repeat_purchases
+
+    events, _ = simulate_events(20_000, random_state=3)
+    end = pd.Timestamp("2024-01-01") + pd.Timedelta(weeks=39)
+    summary = btyd_summary(events, end)
+    model = BetaGeo().fit(summary)
+    occasions = events.assign(timestamp=events["timestamp"].dt.floor("D")).drop_duplicates(["customer_id", "timestamp"])
+    table = cumulative_repeat_purchases(model, occasions, end)
+    assert table.index.tolist() == list(range(1, 40))
+    # what happened by the end is the summary's repeat purchases, exactly
+    assert table["observed"].iloc[-1] == summary["frequency"].sum()
+    assert table["observed"].is_monotonic_increasing and table["expected"].is_monotonic_increasing
+    # the model is the one that made the data: the expectation tracks it (measured: within 1.3% from week 11)
+    ratio = table["expected"] / table["observed"]
+    assert ratio.iloc[10:].between(0.97, 1.03).all()
+    # nobody's first purchase is a repeat: before any second purchase both are 0
+    assert table["expected"].iloc[0] < table["observed"].iloc[5]
+
+
+def test_tracking_on_cdnow_ends_at_the_calibration_repeat_purchases(cdnow):
+    from marketing.clv.tracking import cumulative_repeat_purchases
+
+    events, summary = cdnow
+    model = BetaGeo().fit(summary)
+    occasions = events.assign(timestamp=events["timestamp"].dt.floor("D")).drop_duplicates(["customer_id", "timestamp"])
+    calibration = occasions[occasions["timestamp"] < "1997-10-01"]
+    table = cumulative_repeat_purchases(model, calibration, "1997-10-01")
+    assert len(table) == 39 and table["observed"].iloc[-1] == summary["frequency"].sum() == 2457
+    # measured: 2,501.5 expected by week 39 (+1.8%)
+    assert table["expected"].iloc[-1] == pytest.approx(2501.5, abs=1)

@@ -139,6 +139,20 @@ def btyd_by_frequency(tables: dict[str, pd.DataFrame], *, ylabels: dict[str, str
     return fig
 
 
+def btyd_tracking(table: pd.DataFrame, *, unit_label: str = "weeks", title: str | None = None) -> Figure:
+    """Cumulative repeat purchases, observed and expected by BG/NBD, per period of the calibration
+    (:func:`marketing.clv.tracking.cumulative_repeat_purchases`)."""
+    fig, ax = plt.subplots(figsize=(7, 3.8))
+    ax.plot(table.index, table["observed"], label="observed")
+    ax.plot(table.index, table["expected"], linestyle="--", label="BG/NBD expectation")
+    ax.set_xlabel(f"{unit_label} since the first purchase in the log")
+    ax.set_ylabel("cumulative repeat purchases")
+    ax.legend(frameon=False)
+    ax.set_title(title or "Tracking: repeat purchases over the calibration period", fontsize=11)
+    fig.tight_layout()
+    return fig
+
+
 def clv_deciles(table: pd.DataFrame, *, currency: str = "", window_days: int,
                 title: str = "Lifetime value by decile, and what the held-out customers then spent") -> Figure:
     """Left: mean 12-month CLV per CLV decile, each bar labelled with its share of the total. Right:

@@ -17,6 +17,7 @@ from marketing.capabilities import supports, unavailable
 from marketing.columns import CUSTOMER
 from marketing.engines import engine_of
 from marketing.frames import count_where
+from marketing.privacy import DEFAULT_MIN_SIZE
 from marketing.regression.frames import as_frame, bounded_sample, head, scalars
 from marketing.regression.interpret import (
     RankDeficientError,
@@ -587,7 +588,24 @@ def show_btyd(case, data, problem, splits: dict, results: dict):
               f"stopped before the observation end are ranked above the others by 1 - P(alive) with ROC AUC "
               f"{t['stopped_buying_auc']:.3f} (0.5 = chance).")
     _btyd_figure(btyd, case.targeting.get("currency", ""))
+    _tracking_figure(btyd, data)
     return btyd
+
+
+def _tracking_figure(btyd, data) -> None:
+    """The tracking plot over the calibration period: the log ends at the observation end, so the
+    window after it (where the labels are) has spend and churn, not purchase counts, to track."""
+    from marketing.clv.tracking import cumulative_repeat_purchases
+    from marketing.plots import regression as plots
+    from marketing.regression.btyd import UNIT, purchase_occasions
+
+    model = next(iter(btyd.purchases.values()))
+    table = cumulative_repeat_purchases(model, purchase_occasions(data.events, data.observation_end),
+                                        data.observation_end, unit=UNIT)
+    last = table.iloc[-1]
+    gap = last["expected"] / last["observed"] - 1 if last["observed"] else float("nan")
+    plots.btyd_tracking(table, title=f"Tracking over the calibration period: {last['observed']:,.0f} repeat purchases "
+                                     f"observed, {last['expected']:,.0f} expected ({gap:+.1%})")
 
 
 def _btyd_figure(btyd, currency: str) -> None:
@@ -635,7 +653,10 @@ def show_clv(btyd, problem, case):
     groups = groups.reindex(list(PLAYBOOK.values()))
     groups["customers"] = groups["customers"].fillna(0).astype("Int64")
     groups["share_of_clv"] = groups.pop("total") / table[name].sum()
-    groups.loc[is_small(groups["customers"]).to_numpy(dtype=bool), :] = pd.NA
+    small = is_small(groups["customers"]).to_numpy(dtype=bool)
+    groups.loc[small, :] = pd.NA
+    if small.any():
+        print(f"Blanked: {', '.join(groups.index[small])} (fewer than {DEFAULT_MIN_SIZE} customers, too few to publish).")
     display(groups.round(3))
     plots.clv_deciles(clv_deciles(btyd, table), currency=case.targeting.get("currency", ""), window_days=btyd.window_days)
     return table

@@ -100,3 +100,49 @@ def test_popularity_top_k_in_batches_equals_one_pass():
     whole = model.recommend_positions(rows, 10)
     pieces = model.recommend_positions(rows, 10, batch_size=1)  # 64 rows at a time
     np.testing.assert_array_equal(whole[0], pieces[0])
+
+
+@pytest.mark.parametrize("n", [3, 20])
+def test_top_n_per_row_of_a_sparse_matrix_keeps_what_its_dense_form_keeps(n):
+    import scipy.sparse as sp
+
+    # ties across the cut, negative entries, empty rows, rows with fewer than n entries, unsorted indices
+    rng = np.random.default_rng(n)
+    dense = np.round(rng.random((120, 500)) * 10) / 10 - 0.2
+    dense[rng.random(dense.shape) < 0.9] = 0.0
+    dense[:5] = 0.0
+    dense[5, :2] = 0.7
+    P = sp.csr_matrix(dense)
+    shuffled = P.copy()
+    for r in range(P.shape[0]):   # the same matrix with each row's entries out of order
+        lo, hi = P.indptr[r], P.indptr[r + 1]
+        order = rng.permutation(hi - lo)
+        shuffled.indices[lo:hi], shuffled.data[lo:hi] = P.indices[lo:hi][order], P.data[lo:hi][order]
+    shuffled.has_sorted_indices = False
+    expected = _top_n_per_row(dense, n).toarray()
+    np.testing.assert_array_equal(_top_n_per_row(P, n).toarray(), expected)
+    np.testing.assert_array_equal(_top_n_per_row(shuffled, n).toarray(), expected)
+
+
+def test_item_knn_keeps_each_items_most_similar_items_by_brute_force():
+    import scipy.sparse as sp
+
+    from marketing.recommend import Interactions, ItemKNN
+
+    rng = np.random.default_rng(7)
+    X = sp.csr_matrix((rng.random((300, 200)) < 0.05).astype(np.float32))
+    model = ItemKNN(n_neighbors=5, block_size=64).fit(Interactions(X, np.arange(300), np.arange(200)))
+    dense = X.toarray().astype(np.float64)
+    norms = np.linalg.norm(dense, axis=0)
+    cosine = (dense.T @ dense) / np.outer(np.where(norms > 0, norms, 1), np.where(norms > 0, norms, 1))
+    np.fill_diagonal(cosine, 0.0)
+    S = model.similarity_.toarray()
+    for j in range(200):
+        kept = np.flatnonzero(S[j])
+        positive = np.flatnonzero(cosine[j] > 1e-9)
+        assert len(kept) == min(5, len(positive)) and j not in kept
+        if len(kept):
+            # every kept neighbour is at least as similar as every neighbour left out
+            left_out = np.setdiff1d(positive, kept)
+            assert cosine[j, kept].min() >= (cosine[j, left_out].max() if len(left_out) else 0) - 1e-6
+            np.testing.assert_allclose(S[j, kept], cosine[j, kept], rtol=1e-5)

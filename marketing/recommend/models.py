@@ -379,22 +379,29 @@ def _top_k_dense(ranked: np.ndarray, k: int) -> np.ndarray:
     return np.take_along_axis(top, order, axis=1)
 
 
-def _top_n_per_row(M: np.ndarray, n: int) -> sp.csr_matrix:
-    """Keep the ``n`` largest positive entries of each row of dense ``M`` as a CSR matrix.
+def _top_n_per_row(M, n: int) -> sp.csr_matrix:
+    """Keep the ``n`` largest positive entries of each row of ``M`` (dense, or CSR: the same
+    entries as of its dense form) as a CSR matrix.
 
     Wide rows take the fast path of :func:`_top_k_dense` (only entries at or above a lower bound
-    of the n-th best are sorted); rows whose n-th and (n+1)-th best tie go through
-    ``argpartition`` as before, so the kept set is exactly the same either way.
+    of the n-th best are sorted: the (3n)-th best of 4n column chunks' maxima); rows whose n-th
+    and (n+1)-th best tie go through ``argpartition`` as before, so the kept set is exactly the
+    same either way. A CSR ``M`` is never made dense but for those tied rows: its chunk maxima
+    and candidates come from the stored entries.
     """
     n_rows, n_cols = M.shape
     n = min(n, n_cols)
-    rows = cols = None
+    sparse = sp.issparse(M)
+    rows = cols = vals = None
     slow = np.arange(n_rows)
     if n_cols >= 8 * n:
-        starts = np.linspace(0, n_cols, 4 * n, endpoint=False).astype(np.int64)
-        bound = np.partition(np.maximum.reduceat(M, starts, axis=1), 3 * n, axis=1)[:, 3 * n]
-        rows, cols = np.nonzero((M >= bound[:, None]) & (M > 0))
-        vals = M[rows, cols]
+        if sparse:
+            rows, cols, vals = _sparse_candidates(M, 4 * n, 3 * n)
+        else:
+            starts = np.linspace(0, n_cols, 4 * n, endpoint=False).astype(np.int64)
+            bound = np.partition(np.maximum.reduceat(M, starts, axis=1), 3 * n, axis=1)[:, 3 * n]
+            rows, cols = np.nonzero((M >= bound[:, None]) & (M > 0))
+            vals = M[rows, cols]
         order = np.lexsort((cols, -vals, rows))
         rows, cols, vals = rows[order], cols[order], vals[order]
         position = np.arange(len(rows)) - np.searchsorted(rows, np.arange(n_rows))[rows]
@@ -403,16 +410,33 @@ def _top_n_per_row(M: np.ndarray, n: int) -> sp.csr_matrix:
         tied = np.zeros(n_rows, dtype=bool)
         tied[rows[at_cut]] = vals[at_cut] == vals[at_cut - 1]
         keep = (position < n) & ~tied[rows]
-        rows, cols = rows[keep], cols[keep]
+        rows, cols, vals = rows[keep], cols[keep], vals[keep]
         slow = np.flatnonzero(tied)
     if len(slow):
-        part = np.argpartition(-M[slow], n - 1, axis=1)[:, :n]
-        vals = np.take_along_axis(M[slow], part, axis=1)
-        kept = vals > 0
+        dense = M[slow].toarray() if sparse else M[slow]
+        part = np.argpartition(-dense, n - 1, axis=1)[:, :n]
+        part_vals = np.take_along_axis(dense, part, axis=1)
+        kept = part_vals > 0
         slow_rows = np.broadcast_to(slow[:, None], part.shape)[kept]
         rows = slow_rows if rows is None else np.concatenate([rows, slow_rows])
         cols = part[kept] if cols is None else np.concatenate([cols, part[kept]])
-    return sp.csr_matrix((M[rows, cols], (rows, cols)), shape=M.shape)
+        vals = part_vals[kept] if vals is None else np.concatenate([vals, part_vals[kept]])
+    return sp.csr_matrix((vals, (rows, cols)), shape=M.shape)
+
+
+def _sparse_candidates(P: sp.csr_matrix, n_chunks: int, j: int):
+    """(rows, cols, values) of the stored entries of ``P`` that are positive and at least the
+    j-th best (0-based) of their row's ``n_chunks`` column-chunk maxima (a chunk without a
+    stored entry has maximum 0): a lower bound of each row's (j+1)-th best, as in the dense path."""
+    P = sp.csr_matrix(P)
+    n_rows, n_cols = P.shape
+    rows = np.repeat(np.arange(n_rows), np.diff(P.indptr))
+    chunk = P.indices.astype(np.int64) * n_chunks // n_cols
+    maxima = np.zeros(n_rows * n_chunks, dtype=P.dtype)
+    np.maximum.at(maxima, rows * n_chunks + chunk, P.data)  # the indices need not be sorted
+    bound = np.partition(maxima.reshape(n_rows, n_chunks), j, axis=1)[:, j]
+    wanted = (P.data >= bound[rows]) & (P.data > 0)
+    return rows[wanted], P.indices[wanted].astype(np.int64), P.data[wanted]
 
 
 def _l2_normalize_columns(X: sp.csr_matrix) -> sp.csr_matrix:
@@ -466,12 +490,19 @@ class ItemKNN(Recommender):
             raise ValueError(f"n_neighbors={self.n_neighbors}: it must be at least 1.")
         Xn = _l2_normalize_columns(X.astype(np.float32))
         XnT = sp.csr_matrix(Xn.T)
-        blocks = []
-        for start in range(0, self.n_items_, self.block_size):
-            stop = min(start + self.block_size, self.n_items_)
-            sims = (XnT[start:stop] @ Xn).toarray()
-            sims[np.arange(stop - start), np.arange(start, stop)] = 0.0  # an item is not its own neighbour
-            blocks.append(_top_n_per_row(sims, self.n_neighbors))
+        starts = list(range(0, self.n_items_, self.block_size))
+        blocks = [None] * len(starts)
+
+        def block(index):
+            start = starts[index]
+            sims = sp.csr_matrix(XnT[start : start + self.block_size] @ Xn)
+            # an item is not its own neighbour (a stored 0 is never kept)
+            own = np.repeat(np.arange(sims.shape[0]), np.diff(sims.indptr)) + start
+            sims.data[sims.indices == own] = 0.0
+            blocks[index] = _top_n_per_row(sims, self.n_neighbors)
+
+        # each block is its own product and selection: the same matrix on any number of threads
+        _on_every_core(block, list(range(len(starts))))
         # row j holds j's neighbours i, which is what X @ S needs
         self.similarity_ = sp.csr_matrix(sp.vstack(blocks))
 

@@ -14,6 +14,11 @@ from __future__ import annotations
 from marketing.engines import ENGINES, check_engine
 
 IN_MEMORY = frozenset({"pandas", "duckdb"})
+#: The regression models beyond the baseline and the unpenalized GLM (Spark fits only those two).
+FLEXIBLE_MODELS = (
+    "ridge, penalised logistic regression, the tree, gradient boosting, the random forest, the neural network "
+    "and the linear SVM"
+)
 
 #: analysis -> step -> the engines that run it. A step not listed runs on every engine.
 CAPABILITIES: dict[str, dict[str, frozenset[str]]] = {
@@ -29,7 +34,7 @@ CAPABILITIES: dict[str, dict[str, frozenset[str]]] = {
         "explained recommendations (item kNN)": IN_MEMORY,
     },
     "regression": {
-        "ridge, penalised logistic regression, the tree and gradient boosting": IN_MEMORY,
+        FLEXIBLE_MODELS: IN_MEMORY,
         "bootstrap intervals of the metrics": IN_MEMORY,
         "the decision tree diagram": IN_MEMORY,
         "permutation importance": IN_MEMORY,

@@ -77,7 +77,7 @@ def test_suite_names_and_baseline_always_present():
     assert tuple(model_suite("binary", X)) == MODEL_NAMES["binary"]
     assert list(model_suite("binary", X, names=["tree"])) == ["baseline", "tree"]
     with pytest.raises(ValueError, match="unknown binary model"):
-        model_suite("binary", X, names=["svm"])
+        model_suite("binary", X, names=["perceptron"])
 
 
 def test_cross_validation_gives_a_fold_spread():
@@ -178,3 +178,71 @@ def test_result_predictions_hold_ids_target_and_every_model():
     assert result.predictions["linear"].to_numpy() == pytest.approx(result.predictions["y"].to_numpy())
     scored = result.predict(X.reset_index())
     assert scored["score"].to_numpy() == pytest.approx(y.to_numpy())
+
+
+NEW_MODELS = ["random_forest", "neural_network"]
+
+
+def planted_interaction(n=1200, seed=3):
+    """Amounts with a threshold interaction (spend jumps by 10 only when both x1 > 0 and x2 > 0), and a
+    churn flag that follows the same rule through a logistic link; x3 is noise, g a categorical level."""
+    rng = np.random.default_rng(seed)
+    X = pd.DataFrame({"x1": rng.normal(size=n), "x2": rng.normal(size=n), "x3": rng.normal(size=n),
+                      "g": pd.Categorical(rng.choice(["a", "b"], n), categories=["a", "b"])})
+    both = ((X["x1"] > 0) & (X["x2"] > 0)).to_numpy()
+    amount = pd.Series(50 + 10 * both + 2 * (X["g"] == "b") + rng.normal(scale=2, size=n), name="amount")
+    churn = pd.Series((rng.random(n) < 1 / (1 + np.exp(-(-1.5 + 3 * both)))).astype(int), name="churn")
+    return X, amount, churn
+
+
+def test_forest_and_network_beat_the_baseline_and_the_forest_beats_the_linear_model_on_a_threshold():
+    X, y, _ = planted_interaction()
+    result = fit_models("continuous", X, y, stratified_holdout(y, 0.25, random_state=0), n_boot=5,
+                        names=["linear", *NEW_MODELS], cv=3)
+    rmse = result.metrics["rmse"]
+    # the baseline's RMSE is about the target's sd (~4.9); the planted noise is 2
+    assert rmse["random_forest"] < 0.6 * rmse["baseline"]
+    assert rmse["neural_network"] < 0.8 * rmse["baseline"]
+    # a linear model cannot draw the corner x1 > 0 and x2 > 0; the forest can, and the network (smooth,
+    # 16 units, strongly penalised) comes part of the way
+    assert rmse["random_forest"] < 0.8 * rmse["linear"]
+    assert rmse["neural_network"] < rmse["linear"]
+    # the choice is made on the training customers and lands on a flexible model
+    assert set(result.selection.scores.index) == {"baseline", "linear", *NEW_MODELS}
+    assert result.best in NEW_MODELS
+
+
+def test_new_binary_models_give_probabilities_that_beat_the_base_rate():
+    X, _, y = planted_interaction()
+    result = fit_models("binary", X, y, stratified_holdout(y, 0.25, random_state=0), n_boot=5,
+                        names=["logistic", *NEW_MODELS, "svm"], cv=3)
+    metrics = result.metrics
+    for name in [*NEW_MODELS, "svm"]:
+        p = result.predictions[name]
+        assert p.between(0, 1).all() and p.nunique() > 10, name
+        assert metrics.loc[name, "log_loss"] < metrics.loc["baseline", "log_loss"] - 0.03, name
+        assert metrics.loc[name, "roc_auc"] > 0.7, name
+    # the calibrated SVM's probabilities average close to the observed rate (calibration, not raw margins)
+    assert abs(result.predictions["svm"].mean() - result.predictions["churn"].mean()) < 0.05
+    assert result.best in {"logistic", *NEW_MODELS, "svm"} and result.best != "baseline"
+
+
+def test_new_models_give_identical_predictions_with_the_same_seed_and_fit_without_warnings():
+    import warnings
+
+    X, amount, churn = planted_interaction(n=600)
+    for kind, y, names in (("continuous", amount, NEW_MODELS), ("binary", churn, [*NEW_MODELS, "svm"])):
+        split = stratified_holdout(y, 0.25, random_state=0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")   # a ConvergenceWarning would fail here: max_iter is enough
+            first = fit_models(kind, X, y, split, n_boot=2, names=names, cv=2, random_state=7)
+        again = fit_models(kind, X, y, split, n_boot=2, names=names, cv=2, random_state=7)
+        pd.testing.assert_frame_equal(first.predictions, again.predictions)
+        other = fit_models(kind, X, y, split, n_boot=2, names=names, cv=2, random_state=8)
+        assert not np.allclose(other.predictions["random_forest"], first.predictions["random_forest"])
+
+
+def test_the_svm_is_binary_only():
+    X, _ = tiny_linear()
+    with pytest.raises(ValueError, match="unknown continuous model"):
+        model_suite("continuous", X, names=["svm"])

@@ -31,7 +31,8 @@ def test_a_step_the_engine_lacks_prints_the_capability_sentence(capsys):
         "logistic on the held-out customers: log_loss 0.500; roc_auc 0.800 (baseline 0.500)",
         "verdict: logistic ranks customers better than chance and gives better probabilities than the base rate on "
         "customers it never saw.",
-        "ridge, penalised logistic regression, the tree and gradient boosting: not on engine spark "
+        "ridge, penalised logistic regression, the tree, gradient boosting, the random forest, the neural network "
+        "and the linear SVM: not on engine spark "
         "(see the engine note at the top).",
     ]
 

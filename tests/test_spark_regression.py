@@ -29,6 +29,7 @@ import pytest
 from conftest import CASES, execute_template, require_spark
 from marketing import get_case, load_case_data
 from marketing import regression
+from marketing.capabilities import FLEXIBLE_MODELS
 from marketing.frames import positions, running_sums
 from marketing.regression.splits import frame_holdout
 from marketing.regression import report
@@ -298,7 +299,7 @@ def test_contact_list_for_every_customer_is_written_by_spark(finance, tmp_path, 
     report.show_intervals(result, "roc_auc")
     assert report.importances({"binary": result}, finance, {}) is None
     assert "permutation importance: not on engine spark" in capsys.readouterr().out
-    assert "ridge, penalised logistic regression, the tree and gradient boosting: not on engine spark" in report.suite_note(result)
+    assert f"{FLEXIBLE_MODELS}: not on engine spark" in report.suite_note(result)
     scored = result.predict(finance.table)
     contacts = regression.campaign_list(scored, "score", 5.0, 120.0, actions={"high": "call", "medium": "mail", "low": "none"})
     folder = regression.export_campaign_list(contacts, tmp_path)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import narwhals as nw
 import pandas as pd
 
-from marketing.capabilities import supports, unavailable
+from marketing.capabilities import FLEXIBLE_MODELS, supports, unavailable
 from marketing.columns import CUSTOMER
 from marketing.engines import engine_of
 from marketing.frames import count_where
@@ -37,7 +37,6 @@ from marketing.regression.targeting import break_even_probability, profit_curve
 from marketing.validation import DataValidationError
 
 #: The capability table's names of the regression steps not every engine runs.
-FLEXIBLE_MODELS = "ridge, penalised logistic regression, the tree and gradient boosting"
 INTERVALS = "bootstrap intervals of the metrics"
 TREE = "the decision tree diagram"
 IMPORTANCE = "permutation importance"

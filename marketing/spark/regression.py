@@ -33,7 +33,7 @@ import pandas as pd
 
 from marketing.cases import CaseStudy
 from marketing.columns import CUSTOMER, SIGNUP
-from marketing.capabilities import unavailable
+from marketing.capabilities import FLEXIBLE_MODELS, unavailable
 from marketing.frames import as_frame, random_uniform
 from marketing.regression.metrics import metric_table
 from marketing.regression.models import PRIMARY_METRIC, VALIDATION_SIZE, Selection, best_model
@@ -468,8 +468,7 @@ def fit_suite(
         raise ValueError(f"kind must be 'continuous' or 'binary', not {kind!r}.")
     lacking = [n for n in (names or []) if n not in MODEL_NAMES[kind]]
     if lacking:
-        step = "ridge, penalised logistic regression, the tree and gradient boosting"
-        raise ValueError(f"{lacking}: {unavailable('regression', step, 'spark')}")
+        raise ValueError(f"{lacking}: {unavailable('regression', FLEXIBLE_MODELS, 'spark')}")
     label = problem.targets[kind]
     parts = split.train.select(F.lit("training").alias("_part"), label).unionByName(
         split.test.select(F.lit("test").alias("_part"), label)

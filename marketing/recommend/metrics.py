@@ -83,6 +83,15 @@ def hits_matrix(recommended, relevant, k: int | None = None) -> tuple[np.ndarray
     return hits, np.diff(rel.indptr)
 
 
+def discounts(k: int) -> np.ndarray:
+    """The DCG discount ``1 / log2(r + 1)`` of ranks 1..k; the relational metrics use the same values.
+
+    >>> discounts(3).round(4).tolist()
+    [1.0, 0.6309, 0.5]
+    """
+    return 1.0 / np.log2(np.arange(1, k + 1) + 1)
+
+
 def ranking_metrics_per_user(recommended, relevant, k: int | None = None) -> dict[str, np.ndarray]:
     """Each metric of :data:`RANKING_METRICS` per customer (NaN where the customer has no relevant item).
 
@@ -95,11 +104,11 @@ def ranking_metrics_per_user(recommended, relevant, k: int | None = None) -> dic
     hits, n_relevant = hits_matrix(recommended, relevant, k)
     k = hits.shape[1]
     ranks = np.arange(1, k + 1)
-    discounts = 1.0 / np.log2(ranks + 1)
+    discount = discounts(k)
     n_hits = hits.sum(axis=1)
     ideal_len = np.minimum(n_relevant, k)
-    idcg = np.concatenate([[0.0], np.cumsum(discounts)])[ideal_len]
-    dcg = (hits * discounts).sum(axis=1)
+    idcg = np.concatenate([[0.0], np.cumsum(discount)])[ideal_len]
+    dcg = (hits * discount).sum(axis=1)
     precision_at_r = np.cumsum(hits, axis=1) / ranks
     first = np.where(hits.any(axis=1), hits.argmax(axis=1) + 1, 0)
     with np.errstate(divide="ignore", invalid="ignore"):

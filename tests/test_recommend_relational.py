@@ -55,6 +55,26 @@ def test_relational_metrics_equal_the_csr_metrics_on_random_lists():
     assert got["novelty"] == pytest.approx(novelty(lists, item_users, n_users=50), abs=1e-12)
 
 
+def test_several_lists_per_customer_are_scored_in_one_query_as_each_alone():
+    rng = np.random.default_rng(5)
+    n_users, n_items, k = 50, 12, 4
+    relevant = [set(rng.choice(n_items, size=rng.integers(1, 5), replace=False).tolist()) for _ in range(n_users)]
+    lists = {name: np.array([rng.permutation(n_items)[:k] for _ in range(n_users)]) for name in ("b", "a")}
+    lists["b"][:10, 2:] = -1  # short lists for some customers of one model
+    popularity = pd.DataFrame({"item_id": np.arange(n_items), "n_customers": rng.integers(0, 30, size=n_items)})
+    both = pd.concat([_long(top).assign(model=name) for name, top in lists.items()], ignore_index=True)
+    metrics = relational.mean_ranking_metrics(both, _truth(relevant), k, by="model")
+    spread = relational.coverage_and_novelty(both, popularity, n_users=30, n_items=n_items, by="model")
+    assert metrics.index.tolist() == spread.index.tolist() == ["a", "b"]
+    for name, top in lists.items():
+        alone = relational.mean_ranking_metrics(_long(top), _truth(relevant), k)
+        assert metrics.loc[name].to_dict() == pytest.approx(alone, abs=1e-12)
+        assert metrics.loc[name, "ndcg"] == pytest.approx(ranking_metrics_per_user(top, relevant, k)["ndcg"].mean(), abs=1e-12)
+        assert spread.loc[name].to_dict() == pytest.approx(
+            relational.coverage_and_novelty(_long(top), popularity, n_users=30, n_items=n_items), abs=1e-12)
+    assert relational.ranking_metrics_table(both, _truth(relevant), k, by="model").shape == (2 * n_users, 2 + len(RANKING_METRICS))
+
+
 def test_pair_weights_equal_the_sparse_matrix():
     events = pd.DataFrame({"customer_id": [30, 10, 10, 10, 20], "item_id": [2, 1, 1, 3, 3], "rating": [4, 5, 3, 2, 1]})
     for weighting in rec.WEIGHTINGS:

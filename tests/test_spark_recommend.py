@@ -38,6 +38,7 @@ require_spark()  # skips with the reason without pyspark or Java (fails in CI)
 
 from marketing.spark import recommend as spark_engine  # noqa: E402
 from marketing.spark.data import to_spark  # noqa: E402
+from pyspark.sql import functions as F  # noqa: E402
 
 #: Largest |Spark - pandas| of the ALS's NDCG@10 and recall@10 on the time split, "small" data.
 #: Measured on the four cases with seeds 42, 1, 2, 3, 4 (test_days=60, k=10; the pandas ALS with
@@ -154,6 +155,17 @@ def test_metrics_on_random_lists_equal_the_pandas_functions(spark):
         for name, value in expected.items():
             assert row[name] == pytest.approx(value, abs=1e-9), name
         assert row["n_customers"] == n_users
+    # two lists per customer (two models) in one query: each scores as it does alone
+    shifted = np.where(lists >= 0, (lists + 1) % n_items, -1)
+    two = recs.withColumn("model", F.lit("a")).unionByName(_long(spark, shifted).withColumn("model", F.lit("b")))
+    grouped = relational.mean_ranking_metrics(two, spark_frames[1], k, by="model")
+    spread = relational.coverage_and_novelty(two, spark_frames[2], n_users=60, n_items=n_items + 5, by="model")
+    for name, top in (("a", lists), ("b", shifted)):
+        alone = {**pandas_engine.ranking_metrics(top, relevant, k), "coverage": catalogue_coverage(top, n_items + 5),
+                 "novelty": novelty(top, item_users, n_users=60)}
+        got = {**grouped.loc[name].to_dict(), **spread.loc[name].to_dict()}
+        for metric, value in alone.items():
+            assert got[metric] == pytest.approx(value, abs=1e-9), (name, metric)
 
 
 # --- interactions and splits ----------------------------------------------------------------------

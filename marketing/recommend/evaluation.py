@@ -18,7 +18,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from marketing.capabilities import unavailable
-from marketing.columns import CUSTOMER, ITEM
+from marketing.columns import CUSTOMER, ITEM, RANK
 from marketing.engines import engine_of
 from marketing.frames import count_where
 from marketing.recommend import relational as rel
@@ -337,16 +337,17 @@ def _compare_spark(split, k, models, items, random_state) -> Comparison:
     n_cold = rel.first_row(flagged.filter(is_cold).select(nw.col(CUSTOMER).n_unique()))[CUSTOMER]
     warm = rel.native(flagged.filter(~is_cold).select(CUSTOMER, ITEM))
     cold = rel.native(flagged.filter(is_cold).select(CUSTOMER, ITEM))
-    rows, fitted = {}, {}
-    for name, model in models.items():
-        fitted[name] = model.fit(train, items)
-        # persisted: the metrics read the lists twice (ranking metrics, coverage and novelty)
-        recommended = model.recommend(warm.select(CUSTOMER), k).persist()
-        rows[name] = rel.mean_ranking_metrics(recommended, warm, k)
-        rows[name].update(rel.coverage_and_novelty(recommended, model.item_users_, model.n_users_, model.n_items_))
-        recommended.unpersist()
-    table = pd.DataFrame(rows).T.rename_axis("model")[list(TABLE_COLUMNS)]
-    table["n_customers"] = table["n_customers"].astype(int)
+    fitted = {name: model.fit(train, items) for name, model in models.items()}
+    # every model's lists in one table, scored in one query per measure (a Spark query here costs
+    # seconds of planning whatever its size); persisted: both measures read the lists
+    lists = [rel.lazy(model.recommend(warm.select(CUSTOMER), k)).select(CUSTOMER, RANK, ITEM).with_columns(model=nw.lit(name))
+             for name, model in fitted.items()]
+    recommended = nw.concat(lists).to_native().persist()
+    baseline = fitted[BASELINE]  # every model saw the same training pairs and catalogue
+    table = pd.concat([rel.mean_ranking_metrics(recommended, warm, k, by="model"),
+                       rel.coverage_and_novelty(recommended, baseline.item_users_, baseline.n_users_, baseline.n_items_, by="model")], axis=1)
+    recommended.unpersist()
+    table = table.reindex(list(fitted)).rename_axis("model")[list(TABLE_COLUMNS)]
     cold_start: dict = {"n_customers": int(n_cold or 0)}
     if n_cold:
         cold_lists = fitted[BASELINE].recommend(cold.select(CUSTOMER), k)

@@ -281,7 +281,7 @@ def _order(keys: list[np.ndarray]) -> np.ndarray:
 
 
 # --- metrics ----------------------------------------------------------------------------------------
-def ranking_metrics_table(recommendations, relevant, k: int, col_customer=CUSTOMER, col_item=ITEM):
+def ranking_metrics_table(recommendations, relevant, k: int, col_customer=CUSTOMER, col_item=ITEM, by: str | None = None):
     """Each ranking metric per customer of ``relevant``, from a long top-k table.
 
     The definitions of :mod:`marketing.recommend.metrics`. ``recommendations`` has
@@ -290,6 +290,10 @@ def ranking_metrics_table(recommendations, relevant, k: int, col_customer=CUSTOM
     ``customer_id`` and a column per metric, one row per customer with a relevant item (0 for
     those without a recommendation), in the caller's kind.
 
+    ``by`` names a column of ``recommendations`` that holds several lists per customer (e.g. one
+    per model, all judged against the same ``relevant``): the rows are then per (``by``,
+    customer), for every ``by`` value that has a list, and one query scores them all.
+
     Examples
     --------
     >>> recs = pd.DataFrame({"customer_id": [1, 1, 1], "rank": [1, 2, 3], "item_id": [3, 1, 2]})
@@ -297,9 +301,12 @@ def ranking_metrics_table(recommendations, relevant, k: int, col_customer=CUSTOM
     >>> ranking_metrics_table(recs, rel, k=3).round(4).iloc[0].to_dict()
     {'customer_id': 1.0, 'precision': 0.3333, 'recall': 0.5, 'ndcg': 0.3869, 'map': 0.25, 'hit_rate': 1.0, 'mrr': 0.5}
     """
+    keys = [col_customer] if by is None else [by, col_customer]
     truth = lazy(relevant).select(col_customer, col_item).unique()
     n_relevant = truth.group_by(col_customer).agg(nw.len().alias("_n_rel"))
-    listed = lazy(recommendations).filter((nw.col(RANK) >= 1) & (nw.col(RANK) <= k)).select(col_customer, RANK, col_item)
+    listed = lazy(recommendations).filter((nw.col(RANK) >= 1) & (nw.col(RANK) <= k)).select(*keys, RANK, col_item)
+    if by is not None:
+        n_relevant = listed.select(by).unique().join(n_relevant, how="cross")
     # per-rank constants from the CSR metric code (discounts(k), 1 / r) looked up by rank: the same
     # floats on every engine, and on Spark a map literal instead of the divisions and logarithms
     # narwhals guards with when-chains (3,700 py4j calls per evaluation before, most of its time)
@@ -313,24 +320,24 @@ def ranking_metrics_table(recommendations, relevant, k: int, col_customer=CUSTOM
         listed.join(truth.with_columns(_rel=nw.lit(1.0)), on=[col_customer, col_item], how="left")
         .with_columns(nw.col("_rel").fill_null(0.0), _inverse_rank=by_rank(RANK, 1.0 / np.arange(1, k + 1)))
         .with_columns(
-            _so_far=nw.col("_rel").cum_sum().over(col_customer, order_by=RANK),
+            _so_far=nw.col("_rel").cum_sum().over(*keys, order_by=RANK),
             _dcg=nw.col("_rel") * by_rank(RANK, discount),
             _rr=nw.col("_rel") * nw.col("_inverse_rank"),
         )
         .with_columns(_ap=nw.col("_so_far") * nw.col("_rr"))
-        .group_by(col_customer)
+        .group_by(*keys)
         .agg(nw.col("_rel").sum().alias("_hits"), nw.col("_dcg").sum(), nw.col("_ap").sum(), nw.col("_rr").max())
     )
     # the ideal DCG depends on min(|R|, k) alone: the cumulative discounts, looked up
     ideal_len = nw.min_horizontal(nw.col("_n_rel"), nw.lit(k))
     table = (
-        n_relevant.join(hits, on=col_customer, how="left")
+        n_relevant.join(hits, on=keys, how="left")
         .with_columns(nw.col("_hits", "_dcg", "_ap", "_rr").fill_null(0.0), _ideal_len=ideal_len)
         .with_columns(_idcg=by_rank("_ideal_len", np.cumsum(discount)))
     )
     return native(
         table.select(
-            col_customer,
+            *keys,
             (nw.col("_hits") / float(k)).alias("precision"),
             (nw.col("_hits") / nw.col("_n_rel").cast(nw.Float64)).alias("recall"),
             (nw.col("_dcg") / nw.col("_idcg")).alias("ndcg"),
@@ -338,29 +345,46 @@ def ranking_metrics_table(recommendations, relevant, k: int, col_customer=CUSTOM
             (nw.col("_hits") > 0).cast(nw.Float64).alias("hit_rate"),
             nw.col("_rr").alias("mrr"),
         ),
-        sort_by=[col_customer],
+        sort_by=keys,
     )
 
 
-def mean_ranking_metrics(recommendations, relevant, k: int, col_customer=CUSTOMER, col_item=ITEM) -> dict:
+def _per_group(frame: nw.LazyFrame, by: str | None, *aggregates: nw.Expr) -> pd.DataFrame:
+    """The aggregates of ``frame`` (per ``by`` value, as the index; one row without ``by``) in pandas."""
+    out = (frame.select(*aggregates) if by is None else frame.group_by(by).agg(*aggregates)).collect("pandas").to_native()
+    return out if by is None else out.set_index(by).sort_index()
+
+
+def mean_ranking_metrics(recommendations, relevant, k: int, col_customer=CUSTOMER, col_item=ITEM, by: str | None = None):
     """The mean of each metric of :func:`ranking_metrics_table` and ``n_customers`` (customers judged);
-    NaN metrics when no customer has a relevant item."""
-    per_user = lazy(ranking_metrics_table(recommendations, relevant, k, col_customer, col_item))
-    row = first_row(per_user.select(*[nw.col(m).mean() for m in RANKING_METRICS], nw.len().alias("n_customers")))
-    out = {m: float("nan") if row[m] is None or pd.isna(row[m]) else float(row[m]) for m in RANKING_METRICS}
-    out["n_customers"] = int(row["n_customers"])
-    return out
+    NaN metrics when no customer has a relevant item.
+
+    A dict; with ``by`` (see :func:`ranking_metrics_table`) a pandas DataFrame with a row per
+    ``by`` value (the index) and those keys as columns, from one query.
+    """
+    per_user = lazy(ranking_metrics_table(recommendations, relevant, k, col_customer, col_item, by))
+    table = _per_group(per_user, by, *[nw.col(m).mean() for m in RANKING_METRICS], nw.len().alias("n_customers"))
+    table[list(RANKING_METRICS)] = table[list(RANKING_METRICS)].astype(float)
+    table["n_customers"] = table["n_customers"].astype(int)
+    return table if by is not None else {m: (float(v) if m != "n_customers" else int(v)) for m, v in table.iloc[0].items()}
 
 
-def coverage_and_novelty(recommendations, item_users, n_users: int, n_items: int, col_item=ITEM) -> dict:
+def coverage_and_novelty(recommendations, item_users, n_users: int, n_items: int, col_item=ITEM, by: str | None = None):
     """Coverage (distinct items recommended / ``n_items``) and novelty (mean over recommended
     slots of -log2(p_i), p_i = max(customers with i, 1) / ``n_users``; NaN without slots).
-    ``item_users`` is an ``item_id, n_customers`` table (items missing from it count as 1)."""
-    slots = lazy(recommendations).select(col_item).join(lazy(item_users).select(col_item, N_CUSTOMERS), on=col_item, how="left")
+    ``item_users`` is an ``item_id, n_customers`` table (items missing from it count as 1).
+
+    A dict; with ``by``, a column of ``recommendations`` holding several lists, a pandas
+    DataFrame with a row per ``by`` value, from one query.
+    """
+    keys = [col_item] if by is None else [by, col_item]
+    slots = lazy(recommendations).select(*keys).join(lazy(item_users).select(col_item, N_CUSTOMERS), on=col_item, how="left")
     p = nw.max_horizontal(nw.col(N_CUSTOMERS).fill_null(0).cast(nw.Float64), nw.lit(1.0)) / float(n_users)
-    row = first_row(slots.select(nw.col(col_item).n_unique().alias("distinct"), (-p.log(base=2)).mean().alias("novelty"), nw.len().alias("n")))
-    novelty = float("nan") if not row["n"] else float(row["novelty"])
-    return {"coverage": int(row["distinct"]) / n_items, "novelty": novelty}
+    slots = slots.with_columns(novelty=-p.log(base=2))  # a plain mean per group (pandas' fast path)
+    table = _per_group(slots, by, nw.col(col_item).n_unique().alias("coverage"), nw.col("novelty").mean())
+    table["coverage"] = table["coverage"].astype(int) / n_items
+    table["novelty"] = table["novelty"].astype(float)  # NaN without slots
+    return table if by is not None else {m: float(v) for m, v in table.iloc[0].items()}
 
 
 # --- the campaign -----------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ DATA   ?= synthetic
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help env spark reports test lab bench lock clean
+.PHONY: help env spark reports test lab bench lock clean workshop check
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-9s\033[0m %s\n", $$1, $$2}'
@@ -77,3 +77,6 @@ clean: ## remove the virtual environment, caches and generated HTML
 	rm -rf $(VENV) .pytest_cache reports/index.html
 	find . -name __pycache__ -prune -exec rm -rf {} +
 	find reports -name '*.html' -delete
+
+workshop: $(STAMP) ## write the learner notebooks workshop/*.ipynb from workshop/solutions/ (solutions stripped)
+	$(BIN)/python -m marketing.workshop.build

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from marketing.workshop.result import CheckResult, as_number, right, wrong
+from marketing.workshop.result import CheckResult, exercise, as_number, right, wrong
 
 CASES = ("ecommerce", "finance")
 SEED = 42
@@ -45,6 +45,7 @@ def comparison(case_study: str):
     return compare_models(held_out, k=K, models=models, items=data.items, random_state=SEED).table
 
 
+@exercise("exercise 1")
 def exercise_1(answer) -> CheckResult:
     """Check how many times popularity's NDCG@10 item-kNN reaches on the e-commerce data.
 
@@ -82,6 +83,7 @@ def exercise_1(answer) -> CheckResult:
                  f"Compare the ecommerce table's ndcg column: table.loc['item_knn', 'ndcg'] / table.loc['popularity', 'ndcg'].")
 
 
+@exercise("exercise 2")
 def exercise_2(answer) -> CheckResult:
     """Check the explanation chosen for why popularity comes close to item-kNN on the finance data.
 

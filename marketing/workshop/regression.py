@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from marketing.workshop.result import CheckResult, as_number, right, wrong
+from marketing.workshop.result import CheckResult, exercise, as_number, right, wrong
 
 CASE = "finance"
 SEED = 42
@@ -48,6 +48,7 @@ def _single_scores():
     return single_feature_scores(X, y, "binary", random_state=SEED)["score"]
 
 
+@exercise("exercise 1")
 def exercise_1(answer) -> CheckResult:
     """Check the name of the feature that leaks the campaign response.
 
@@ -76,6 +77,7 @@ def exercise_1(answer) -> CheckResult:
                  "after the outcome: compare every feature's single-feature score.")
 
 
+@exercise("exercise 2")
 def exercise_2(answer) -> CheckResult:
     """Check the contact threshold: the response probability above which a call pays for itself.
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 
@@ -69,3 +70,28 @@ def as_whole_number(answer) -> int | None:
     """``answer`` as an int when it is a whole number (4, 4.0, numpy.int64(4)), else None."""
     value = as_number(answer)
     return int(value) if value is not None and value.is_integer() else None
+
+
+def exercise(name: str):
+    """Decorate a check ``f(answer) -> CheckResult`` named ``name``: an unanswered ``...`` says so.
+
+    >>> @exercise("exercise 9")
+    ... def exercise_9(answer):
+    ...     return right("exercise 9", "yes.") if answer == 9 else wrong("exercise 9", "no.", "nine.")
+    >>> exercise_9(...)
+    exercise 9: not yet. Not answered: answer is still `...`. Hint: Replace the ... with your answer and run the cell again.
+    >>> exercise_9(9).passed
+    True
+    """
+
+    def decorate(check):
+        @functools.wraps(check)
+        def wrapper(answer) -> CheckResult:
+            if answer is Ellipsis:
+                return wrong(name, "Not answered: answer is still `...`.",
+                             "Replace the ... with your answer and run the cell again.")
+            return check(answer)
+
+        return wrapper
+
+    return decorate

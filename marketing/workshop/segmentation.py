@@ -12,7 +12,7 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
-from marketing.workshop.result import CheckResult, as_whole_number, right, wrong
+from marketing.workshop.result import CheckResult, exercise, as_whole_number, right, wrong
 
 CASE = "ecommerce"
 SEED = 42
@@ -46,6 +46,7 @@ def _reference() -> dict:
     }
 
 
+@exercise("exercise 1")
 def exercise_1(answer) -> CheckResult:
     """Check the chosen number of segments ``k`` against the planted one.
 
@@ -87,6 +88,7 @@ def exercise_1(answer) -> CheckResult:
                  "Find the k where the silhouette is highest and Davies-Bouldin is lowest.")
 
 
+@exercise("exercise 2")
 def exercise_2(answer) -> CheckResult:
     """Check which segment the learner names as the lapsed customers (for the win-back campaign).
 

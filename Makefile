@@ -78,5 +78,12 @@ clean: ## remove the virtual environment, caches and generated HTML
 	find . -name __pycache__ -prune -exec rm -rf {} +
 	find reports -name '*.html' -delete
 
+# The participants' set-up check: the Python version (with the system Python), the install (make env),
+# then the stack, a kernel and a tiny analysis. Without make: python workshop/check_setup.py --install
+check: ## workshop set-up check: install .venv, import the stack, start a kernel, run a tiny analysis
+	@$(PYTHON) workshop/check_setup.py --python-only
+	@$(MAKE) --no-print-directory env
+	@$(BIN)/python workshop/check_setup.py
+
 workshop: $(STAMP) ## write the learner notebooks workshop/*.ipynb from workshop/solutions/ (solutions stripped)
 	$(BIN)/python -m marketing.workshop.build

@@ -72,6 +72,8 @@ lock: ## re-resolve requirements.lock from pyproject.toml (needs the package ind
 	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 -q -o requirements.lock --custom-compile-command "make lock"
 	$(BIN)/uv pip compile pyproject.toml --extra dev --extra spark -c requirements.lock --python-version 3.11 -q -o requirements-spark.lock --custom-compile-command "make lock"
 	$(BIN)/uv pip compile pyproject.toml --extra dev --extra spark --extra bench -c requirements.lock --python-version 3.11 -q -o requirements-bench.lock --custom-compile-command "make lock"
+	@# Binder's copy of the lock (binder/requirements.txt): the same pins under a two-line header
+	{ head -n 2 binder/requirements.txt; cat requirements.lock; } > binder/requirements.txt.new && mv binder/requirements.txt.new binder/requirements.txt
 
 clean: ## remove the virtual environment, caches and generated HTML
 	rm -rf $(VENV) .pytest_cache reports/index.html

@@ -135,3 +135,22 @@ def test_importances_use_palette_colours_only():
     fig = importances(table, score_label="RMSE")
     assert not _allowed(_drawn_colours(fig))
     plt.close(fig)
+
+
+@pytest.mark.parametrize("template", ["segmentation", "regression"])
+def test_every_figure_in_the_template_has_a_takeaway_line(template):
+    import re
+
+    import nbformat
+
+    from conftest import NOTEBOOKS
+
+    cells = nbformat.read(str(NOTEBOOKS / f"{template}.ipynb"), as_version=4).cells
+    drawing = [i for i, c in enumerate(cells)
+               if c.cell_type == "code" and ("plt.show()" in c.source or re.search(r"\bplots\.\w+\(", c.source))]
+    assert len(drawing) >= 5
+    for i in drawing:
+        below = cells[i + 1]
+        assert below.cell_type == "markdown" and re.fullmatch(r"\*Takeaway: [^\n]+\*", below.source), (
+            f"{template}: no one-line takeaway under the figure of {cells[i].source[:60]!r}"
+        )

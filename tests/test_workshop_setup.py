@@ -90,3 +90,18 @@ def test_postbuild_runs_in_a_fresh_virtual_environment(tmp_path):
                            cwd=tmp_path, env=env, capture_output=True, text=True, check=True).stdout.strip()
     assert where == str(repo / "marketing" / "workshop" / "segmentation.py")
     assert time.perf_counter() - started < 120
+
+
+def test_instructor_guide_covers_what_a_teacher_needs():
+    guide = (ROOT / "workshop" / "README.md").read_text()
+    for heading in ("## Learning goals", "## Timings", "### Two hours", "### Half a day", "## What to prepare",
+                    "## Common mistakes", "### On Binder", "### In JupyterLab on a laptop",
+                    "### On a classroom server (JupyterHub)"):
+        assert heading in guide, heading
+    assert "make check" in guide and "check_setup.py --install" in guide
+    assert "needs Java" in guide and "No workshop notebook needs Java" in guide
+    for name in ("01_segmentation", "02_recommendation", "03_regression"):
+        assert re.search(rf"^\| {name} \| \d+ s \| \d+ s \|", guide, re.M), f"measured timings of {name}"
+    # the workshop notebooks never reach for the Spark engine
+    for path in (ROOT / "workshop").rglob("*.ipynb"):
+        assert "spark" not in path.read_text().lower(), path

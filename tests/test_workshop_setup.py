@@ -105,3 +105,18 @@ def test_instructor_guide_covers_what_a_teacher_needs():
     # the workshop notebooks never reach for the Spark engine
     for path in (ROOT / "workshop").rglob("*.ipynb"):
         assert "spark" not in path.read_text().lower(), path
+
+
+def test_a_failed_import_says_what_to_do(monkeypatch, capsys):
+    monkeypatch.setattr(check_setup, "STACK", ("json", "no_such_package_for_the_workshop"))
+    assert check_setup.check_imports() == 1
+    out = capsys.readouterr().out
+    assert "FAIL  import the stack: `import no_such_package_for_the_workshop` failed" in out
+    assert "delete the .venv folder and run `make check` again" in out
+
+
+def test_outside_the_environment_without_a_venv_says_how_to_install(monkeypatch, tmp_path, capsys):
+    monkeypatch.setattr(check_setup, "ROOT", tmp_path)
+    monkeypatch.setattr(check_setup, "VENV_PYTHON", tmp_path / ".venv" / "bin" / "python")
+    assert check_setup.main([]) == 1
+    assert "python workshop/check_setup.py --install" in capsys.readouterr().out

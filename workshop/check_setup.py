@@ -101,7 +101,8 @@ def check_kernel() -> int:
 
     notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(TINY_ANALYSIS)])
     try:
-        NotebookClient(notebook, kernel_name="python3", timeout=120).execute()
+        # the kernel's own log (a notice about local TCP) is noise here; a failure raises below
+        NotebookClient(notebook, kernel_name="python3", timeout=120).execute(stderr=subprocess.DEVNULL)
     except CellExecutionError as error:
         return fail("run a tiny analysis in a kernel", f"the analysis failed: {str(error).splitlines()[-1]}",
                     "report it to the instructor with this output.")

@@ -20,14 +20,23 @@ def test_whole_numbers(answer, expected):
     assert as_whole_number(answer) == expected
 
 
-# segmentation: the generator planted 4 segments; the scores peak at 4 except Calinski-Harabasz (5)
+# segmentation: the generator planted 4 segments
 @pytest.mark.parametrize("answer, says", [
-    (2, "too few"), (3, "too few"), (5, "Calinski-Harabasz peaks"), (7, "too many"),
+    (2, "too few"), (3, "too few"), (7, "too many"),
     (12, "outside the range"), ("four", "not a whole number"), (True, "not a whole number"),
 ])
 def test_choose_k_wrong_answers_get_their_hint(answer, says):
     result = segmentation.exercise_1(answer)
     assert not result.passed and says in result.message and result.hint
+
+
+def test_choose_k_from_calinski_harabasz_alone_is_told_it_rewards_more_clusters():
+    scores = segmentation._reference()["scores"]
+    k = int(scores["calinski_harabasz"].idxmax())
+    assert k == 5, "the planted data: Calinski-Harabasz alone would take one segment too many"
+    result = segmentation.exercise_1(k)
+    assert not result.passed and "Calinski-Harabasz peaks at k = 5" in result.message
+    assert int(scores["silhouette"].idxmax()) == int(scores["davies_bouldin"].idxmin()) == 4
 
 
 def test_choose_k_right_answer_is_the_planted_number():

@@ -12,7 +12,7 @@ DATA   ?= synthetic
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help env spark reports test lab bench lock clean
+.PHONY: help env spark reports test lab bench lock clean workshop check
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-9s\033[0m %s\n", $$1, $$2}'
@@ -72,8 +72,20 @@ lock: ## re-resolve requirements.lock from pyproject.toml (needs the package ind
 	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 -q -o requirements.lock --custom-compile-command "make lock"
 	$(BIN)/uv pip compile pyproject.toml --extra dev --extra spark -c requirements.lock --python-version 3.11 -q -o requirements-spark.lock --custom-compile-command "make lock"
 	$(BIN)/uv pip compile pyproject.toml --extra dev --extra spark --extra bench -c requirements.lock --python-version 3.11 -q -o requirements-bench.lock --custom-compile-command "make lock"
+	@# Binder's copy of the lock (binder/requirements.txt): the same pins under a two-line header
+	{ head -n 2 binder/requirements.txt; cat requirements.lock; } > binder/requirements.txt.new && mv binder/requirements.txt.new binder/requirements.txt
 
 clean: ## remove the virtual environment, caches and generated HTML
 	rm -rf $(VENV) .pytest_cache reports/index.html
 	find . -name __pycache__ -prune -exec rm -rf {} +
 	find reports -name '*.html' -delete
+
+# The participants' set-up check: the Python version (with the system Python), the install (make env),
+# then the stack, a kernel and a tiny analysis. Without make: python workshop/check_setup.py --install
+check: ## workshop set-up check: install .venv, import the stack, start a kernel, run a tiny analysis
+	@$(PYTHON) workshop/check_setup.py --python-only
+	@$(MAKE) --no-print-directory env
+	@$(BIN)/python workshop/check_setup.py
+
+workshop: $(STAMP) ## write the learner notebooks workshop/*.ipynb from workshop/solutions/ (solutions stripped)
+	$(BIN)/python -m marketing.workshop.build

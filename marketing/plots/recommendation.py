@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
-from marketing.plots import PALETTE, set_theme
+from marketing.plots import PALETTE, colours, set_theme
 
 
 def plot_long_tail(item_users, item_kind: str = "items", ax=None):
@@ -61,7 +61,7 @@ def plot_model_comparison(table: pd.DataFrame, k: int, baseline: str = "populari
         .reset_index()
         .melt(id_vars="model", var_name="metric", value_name="value")
     )
-    sns.barplot(data=long, y="model", x="value", hue="metric", ax=ax, palette=PALETTE)
+    sns.barplot(data=long, y="model", x="value", hue="metric", ax=ax, palette=colours(2), saturation=1)
     best = table["ndcg"].idxmax()
     gain = table.loc[best, "ndcg"] / table.loc[baseline, "ndcg"] - 1 if table.loc[baseline, "ndcg"] > 0 else np.nan
     title = (

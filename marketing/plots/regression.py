@@ -12,7 +12,7 @@ import pandas as pd
 import seaborn as sns
 from matplotlib.figure import Figure
 
-from marketing.plots import PALETTE
+from marketing.plots import PALETTE, colours
 
 _LABELS = {
     "r2": "R² (higher is better)", "rmse": "RMSE (lower is better)", "mae": "MAE (lower is better)",
@@ -202,7 +202,8 @@ def importances(table: pd.DataFrame, *, score_label: str, title: str | None = No
     """Permutation importance of every feature for every model (``permutation_importances``)."""
     order = table.groupby("feature")["importance"].mean().sort_values(ascending=False).index
     fig, ax = plt.subplots(figsize=(8, 0.5 * len(order) + 2))
-    sns.barplot(data=table, y="feature", x="importance", hue="model", order=order, ax=ax, palette=PALETTE)
+    sns.barplot(data=table, y="feature", x="importance", hue="model", order=order, ax=ax,
+                palette=colours(table["model"].nunique()), saturation=1)
     ax.set_xlabel(f"drop in held-out {score_label} when the feature is shuffled")
     ax.set_ylabel("feature")
     ax.legend(frameon=False, title="model", fontsize=8, loc="lower right")

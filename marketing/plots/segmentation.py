@@ -18,7 +18,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 from sklearn.decomposition import PCA
 
-from marketing.plots import PALETTE, set_theme
+from marketing.plots import PALETTE, colours, set_theme
 from marketing.privacy import DEFAULT_MIN_SIZE, is_small, small_group_label, suppress_small_cells
 
 UNITS = {
@@ -150,7 +150,7 @@ def segments_pca(
     sns.scatterplot(
         x=coords[:, 0], y=coords[:, 1],
         hue=label_names.to_numpy(), hue_order=sorted(label_names.unique()),
-        palette=PALETTE, s=12, alpha=0.6, linewidth=0, ax=ax,
+        palette=colours(label_names.nunique()), s=12, alpha=0.6, linewidth=0, ax=ax,
     )
     share = pca.explained_variance_ratio_
     ax.set_xlabel(f"principal component 1 ({share[0]:.0%} of variance, standardised units)")

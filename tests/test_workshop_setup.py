@@ -7,7 +7,6 @@ import re
 import shutil
 import subprocess
 import sys
-import time
 
 import pytest
 
@@ -69,7 +68,6 @@ def test_readme_badge_opens_the_first_workshop_notebook():
 @pytest.mark.slow
 def test_postbuild_runs_in_a_fresh_virtual_environment(tmp_path):
     """A new venv, the lock installed (uv, as Binder's pip would), then postBuild in a copy of the repository."""
-    started = time.perf_counter()
     repo = tmp_path / "repo"
     shutil.copytree(ROOT / "binder", repo / "binder")
     for name in ("pyproject.toml", "README.md"):
@@ -90,7 +88,6 @@ def test_postbuild_runs_in_a_fresh_virtual_environment(tmp_path):
     where = subprocess.run([str(python), "-c", "import marketing.workshop.segmentation as m; print(m.__file__)"],
                            cwd=tmp_path, env=env, capture_output=True, text=True, check=True).stdout.strip()
     assert where == str(repo / "marketing" / "workshop" / "segmentation.py")
-    assert time.perf_counter() - started < 120
 
 
 def test_instructor_guide_covers_what_a_teacher_needs():

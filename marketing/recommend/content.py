@@ -18,7 +18,9 @@ from marketing.columns import CUSTOMER, ITEM, TIMESTAMP
 from marketing.recommend.attributes import N_BANDS, check_table, codes_for, column_codes, group_codes
 from marketing.recommend.interactions import Interactions, build_interactions
 from marketing.recommend.metrics import ndcg_at_k
-from marketing.recommend.models import BATCH_SIZE, ItemKNN, Recommender, _l2_normalize_rows, _top_k_dense
+from marketing.recommend.models import (
+    BATCH_SIZE, ItemKNN, Recommender, _l2_normalize_rows, _on_every_core, _top_k_dense,
+)
 from marketing.validation import DataValidationError
 
 #: Slack under a row's k-th group value within which groups are still expanded: the popularity
@@ -110,10 +112,14 @@ class _AttributeRecommender(Recommender):
         groups = np.full(len(rows), -1, dtype=np.int64) if groups is None else np.asarray(groups, dtype=np.int64)
         items = np.full((len(rows), k), -1, dtype=np.int64)
         scores = np.full((len(rows), k), np.nan)
-        step = max(1, batch_size) * 8
-        for start in range(0, len(rows), step):
+        step = max(1, batch_size) * 4
+
+        def block(start):
             sl = slice(start, start + step)
             items[sl], scores[sl] = self._top_k(rows[sl], groups[sl], k, exclude_seen)
+
+        # each block writes its own rows: the same lists on any number of threads
+        _on_every_core(block, list(range(0, len(rows), step)))
         return items, scores
 
     def recommend(self, customer_ids, k: int = 10, exclude_seen: bool = True) -> pd.DataFrame:
@@ -482,8 +488,8 @@ class ContentRecommender(_AttributeRecommender):
     def _expand_top_k(self, values, rows, k, exclude_seen, extra=None):
         """Exact top k when every item outside ``extra`` scores its group's value.
 
-        ``values`` (rows x item groups); ``extra`` = (row index, item, score) entries that override
-        (when higher) the group value of those items. A group can supply a top-k item only if its
+        ``values`` (rows x item groups); ``extra`` = (row index, item, bonus) entries: those items
+        score their group's value plus the (non-negative) bonus. A group can supply a top-k item only if its
         value reaches the k-th best over groups counted with their unseen items, and then only its
         first k + (items the customer has in it) items by popularity.
         """
@@ -492,7 +498,9 @@ class ContentRecommender(_AttributeRecommender):
         warm = np.flatnonzero(rows >= 0) if exclude_seen else np.array([], dtype=np.int64)
         seen = X[rows[warm]]
         seen_owner = np.repeat(warm, np.diff(seen.indptr))
-        seen_codes = seen_owner * self.n_items_ + seen.indices
+        seen_ptr = np.zeros(n_rows + 1, dtype=np.int64)
+        seen_ptr[1:] = np.cumsum(np.bincount(seen_owner, minlength=n_rows))
+        seen_rows = np.ones(len(seen.indices))
         seen_in = np.bincount(seen_owner * n_groups + self.item_group_[seen.indices], minlength=n_rows * n_groups)
         seen_in = seen_in.reshape(n_rows, n_groups)
         capacity = self._group_size[None, :] - seen_in
@@ -506,28 +514,16 @@ class ContentRecommender(_AttributeRecommender):
         offset = np.arange(int(take.sum())) - np.repeat(np.cumsum(take) - take, take)
         cand = self._members[np.repeat(self._group_start[sel_g], take) + offset]
         vals = np.repeat(values[sel_r, sel_g], take)
+        # scores shifted by 1 so that a 0 score stays a stored candidate; the exact sparse top k
+        # of the base class then removes owned items and breaks ties by popularity
+        M = _row_sorted_csr(owner, cand, vals + 1.0, (n_rows, self.n_items_))
         if extra is not None:
-            owner = np.concatenate([owner, extra[0]])
-            cand = np.concatenate([cand, extra[1]])
-            vals = np.concatenate([vals, extra[2]])
-        codes = owner * self.n_items_ + cand
-        if len(seen_codes):
-            keep = ~np.isin(codes, seen_codes)
-            owner, cand, vals, codes = owner[keep], cand[keep], vals[keep], codes[keep]
-        ranked = np.lexsort((-(vals + self._tiebreak[cand]), owner))
-        owner, cand, vals, codes = owner[ranked], cand[ranked], vals[ranked], codes[ranked]
-        # an item both in its group's list and in extra: its first (best) entry is kept
-        _, first = np.unique(codes, return_index=True)
-        keep = np.zeros(len(codes), dtype=bool)
-        keep[first] = True
-        owner, cand, vals = owner[keep], cand[keep], vals[keep]
-        position = np.arange(len(owner)) - np.searchsorted(owner, np.arange(n_rows))[owner]
-        inside = position < k
-        top = np.full((n_rows, k), -1, dtype=np.int64)
-        top_scores = np.full((n_rows, k), np.nan)
-        top[owner[inside], position[inside]] = cand[inside]
-        top_scores[owner[inside], position[inside]] = vals[inside]
-        return top, top_scores
+            # base + bonus >= base: the maximum keeps the bonus where an item is in both
+            x_owner, x_items, x_bonus = extra
+            x_vals = values[x_owner, self.item_group_[x_items]] + 1.0 + x_bonus
+            M = sp.csr_matrix(M.maximum(_row_sorted_csr(x_owner, x_items, x_vals, M.shape)))
+        top, top_scores = self._top_k_sparse(M, sp.csr_matrix((seen_rows, seen.indices, seen_ptr), shape=M.shape), k)
+        return top, top_scores - 1.0
 
 
 class HybridRecommender(_AttributeRecommender):
@@ -675,6 +671,13 @@ class HybridRecommender(_AttributeRecommender):
         return a * cf + (1 - a) * content
 
 
+def _row_sorted_csr(owner, cols, vals, shape) -> sp.csr_matrix:
+    """CSR from entries already grouped by ascending row (no COO sort)."""
+    indptr = np.zeros(shape[0] + 1, dtype=np.int64)
+    indptr[1:] = np.cumsum(np.bincount(owner, minlength=shape[0]))
+    return sp.csr_matrix((vals, cols, indptr), shape=shape)
+
+
 def _rescale_dense(raw: np.ndarray, positive: bool) -> np.ndarray:
     """Per-row rescaling to [0, 1]: / max for non-negative sparse-type scores, else min-max."""
     low = np.zeros((len(raw), 1)) if positive else raw.min(axis=1, keepdims=True)
@@ -707,6 +710,5 @@ def _blend_top_k(cf, content, rows, groups, weight, shrinkage, k, exclude_seen):
             S.data = S.data / np.repeat(np.where(peak > 0, peak, 1.0), n_stored)
         owner_local = np.repeat(np.arange(len(warm)), np.diff(S.indptr))
         owner = warm[owner_local]
-        blend = a[owner] * S.data + (1 - a[owner]) * values[owner, content.item_group_[S.indices]]
-        extra = (owner, S.indices.astype(np.int64), blend)
+        extra = (owner, S.indices.astype(np.int64), a[owner] * S.data)
     return content._expand_top_k((1 - a)[:, None] * values, rows, k, exclude_seen, extra)

@@ -65,7 +65,7 @@ def test_content_scores_are_profile_dot_features_by_hand():
     # one-hot category only: customer 1 has a once, b twice -> profile (1, 2) / sqrt(5)
     events = _log([(1, 1), (1, 3), (1, 4), (2, 2)])
     X = build_interactions(events, items=ITEMS)
-    model = ContentRecommender(item_columns=["category"], newness=0.0).fit(X, items=ITEMS)
+    model = ContentRecommender(item_columns=["category"], newness=0.0, popularity=0.0).fit(X, items=ITEMS)
     np.testing.assert_allclose(model.score([1, 1], [2, 5]), [1 / np.sqrt(5), 2 / np.sqrt(5)])
     # the unseen b item (5, never bought) comes before the unseen a item (2)
     assert model.recommend([1], k=2)["item_id"].tolist() == [5, 2]
@@ -112,11 +112,11 @@ def _dense_top_k(model, ids, k):
     return _top_k_dense(scores + model._tiebreak, k)
 
 
-@pytest.mark.parametrize("seed", [0, 1, 2])
-def test_grouped_top_k_equals_dense_scores(seed):
+@pytest.mark.parametrize("seed, popularity", [(0, 0.0), (1, 0.0), (2, 0.0), (0, 0.3), (1, 1.0), (2, 0.05)])
+def test_grouped_top_k_equals_dense_scores(seed, popularity):
     X, items, customers = _random_case(seed)
     ids = np.arange(70)  # the last 10 have no history
-    content = ContentRecommender(customer_columns=["region"], min_group_size=5, newness=0.1)
+    content = ContentRecommender(customer_columns=["region"], min_group_size=5, newness=0.1, popularity=popularity)
     content.fit(X, items=items, customers=customers)
     hybrid = HybridRecommender(ItemKNN(n_neighbors=10), content, weight=0.7, shrinkage=2.0)
     hybrid.fit(X, items=items, customers=customers)
@@ -127,15 +127,16 @@ def test_grouped_top_k_equals_dense_scores(seed):
 
 def test_hybrid_leans_on_cf_with_history_and_content_without():
     X, items, customers = _random_case(3)
-    content = ContentRecommender(customer_columns=["region"], min_group_size=5, newness=0.0)
+    content = ContentRecommender(customer_columns=["region"], min_group_size=5, newness=0.0, popularity=0.0)
     hybrid = HybridRecommender(ItemKNN(n_neighbors=10), content, weight=1.0, shrinkage=1.0)
     hybrid.fit(X, items=items, customers=customers)
     np.testing.assert_allclose(hybrid.cf_share([0, -1]), [np.diff(X.matrix.indptr)[0] / (np.diff(X.matrix.indptr)[0] + 1), 0])
-    pure = ContentRecommender(customer_columns=["region"], min_group_size=5, newness=0.0)
+    pure = ContentRecommender(customer_columns=["region"], min_group_size=5, newness=0.0, popularity=0.0)
     pure.fit(X, items=items, customers=customers)
     cold = np.arange(60, 70)
     assert hybrid.recommend(cold, k=5)["item_id"].tolist() == pure.recommend(cold, k=5)["item_id"].tolist()
     # hand-worked blend: a = w n / (n + s), scores rescaled by each part's maximum
+    pure.popularity_ = hybrid.content_.popularity_ = 0.2  # with a popularity bonus: + 0.2 n_i / max n
     row, col = 0, 3
     cf = hybrid.collaborative_._score_rows(np.array([row]))[0]
     cn = pure._dense_scores(np.array([row]), np.array([-1]))[0]
@@ -173,7 +174,8 @@ def test_newness_bonus_learned_from_a_planted_launch_effect():
     train = events[events["timestamp"] < "2025-12-01"]
     X = build_interactions(train, items=items)
     model = ContentRecommender(item_columns=["category"]).fit(X, items=items, events=train)
-    assert model.newness_ > 0 and model.newness_validation_[model.newness_] > model.newness_validation_[0.0]
+    chosen = model.newness_validation_
+    assert model.newness_ > 0 and chosen[(model.newness_, model.popularity_)] > chosen[(0.0, model.popularity_)]
     new_items = set(X.item_ids[X.item_users() == 0])
     listed = set(model.recommend(X.user_ids[:50], k=10)["item_id"])
     assert listed & new_items  # new items reach the lists

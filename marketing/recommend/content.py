@@ -305,7 +305,8 @@ class ContentRecommender(_AttributeRecommender):
     history gets the mean profile of the training customers of their attribute group
     (``customer_columns`` of the ``customers`` table; numeric ones in bands), or the mean over every
     training customer when the group has fewer than ``min_group_size`` of them or no customer
-    columns are given. ``score(u, i) = profile_u . features_i + newness_ * [i has no buyers]``.
+    columns are given. ``score(u, i) = profile_u . features_i + newness_ * [i has no buyers] +
+    popularity_ * n_i / max_j n_j`` (``n_i`` the item's training customers).
 
     Items nobody has bought (columns of the matrix without entries: the catalogue's new items) are
     scored from their attributes, so they can be recommended. Items with equal attributes tie, and
@@ -314,8 +315,11 @@ class ContentRecommender(_AttributeRecommender):
     it from the training events (``events=`` at fit): the last ``validation_days`` of training are
     held out, a model fitted before them scores them (the items first bought in that window are
     its new items), and the bonus of ``newness_grid`` with the best NDCG@10 over every held-out
-    pair is kept (``newness_validation_`` holds each grid value's NDCG). Without events the bonus
-    is 0 (``newness_validation_`` is None).
+    pair is kept. The popularity bonus is learned with it (``popularity="auto"``, over
+    ``popularity_grid``): a flat profile (a new customer's group mean) otherwise fills the whole
+    list from one category x price band, where a little popularity spreads it over the cells the
+    group likes. ``newness_validation_`` holds the NDCG of each (newness, popularity) pair. Without
+    events both bonuses are 0 (``newness_validation_`` is None).
 
     Top k is exact and never scores customers x items: items with the same features share a
     content score, so each customer's scores over the distinct feature vectors decide which groups
@@ -333,8 +337,8 @@ class ContentRecommender(_AttributeRecommender):
         Weight of the TF-IDF block against each attribute column (each has weight 1).
     min_group_size : int
         Smallest customer group whose own mean profile is used.
-    newness : float or "auto"
-    newness_grid : sequence of float
+    newness, popularity : float >= 0 or "auto"
+    newness_grid, popularity_grid : sequence of float
     validation_days : int
     n_bands : int
         Quantile bands of numeric columns (item and customer).
@@ -344,7 +348,7 @@ class ContentRecommender(_AttributeRecommender):
     >>> from marketing.recommend import build_interactions
     >>> items = pd.DataFrame({"item_id": [1, 2, 3, 4], "category": ["a", "a", "b", "b"]})
     >>> events = pd.DataFrame({"customer_id": [7, 8, 8], "item_id": [1, 3, 4]})
-    >>> model = ContentRecommender(item_columns=["category"], newness=0.0)
+    >>> model = ContentRecommender(item_columns=["category"], newness=0.0, popularity=0.0)
     >>> model = model.fit(build_interactions(events, items=items), items=items)
     >>> model.recommend([7], k=1)["item_id"].tolist()  # the other item of category a, never bought
     [2]
@@ -359,6 +363,8 @@ class ContentRecommender(_AttributeRecommender):
         min_group_size: int = 30,
         newness="auto",
         newness_grid=(0.0, 0.05, 0.1, 0.2, 0.4, 0.8),
+        popularity="auto",
+        popularity_grid=(0.0, 0.1, 0.3, 1.0),
         validation_days: int = 60,
         n_bands: int = N_BANDS,
     ):
@@ -369,14 +375,18 @@ class ContentRecommender(_AttributeRecommender):
         self.min_group_size = min_group_size
         self.newness = newness
         self.newness_grid = tuple(newness_grid)
+        self.popularity = popularity
+        self.popularity_grid = tuple(popularity_grid)
         self.validation_days = validation_days
         self.n_bands = n_bands
 
     def _fit(self, X):
         if not self.item_columns and self.text_column is None:
             raise ValueError("item_columns is empty and text_column is None: give the model some item features.")
-        if not (self.newness == "auto" or isinstance(self.newness, (int, float))):
-            raise ValueError(f"newness={self.newness!r}: use a number or 'auto'.")
+        for name in ("newness", "popularity"):
+            value = getattr(self, name)
+            if not (value == "auto" or (isinstance(value, (int, float)) and value >= 0)):
+                raise ValueError(f"{name}={value!r}: use a non-negative number or 'auto'.")
         table = self._item_table([*self.item_columns, *([self.text_column] if self.text_column else [])])
         blocks, codes = [], []
         for column in self.item_columns:
@@ -420,11 +430,13 @@ class ContentRecommender(_AttributeRecommender):
         self.group_served_ = served
         self.newness_validation_ = None
         self.newness_ = 0.0 if self.newness == "auto" else float(self.newness)
-        if self.newness == "auto" and self._events is not None:
-            self.newness_, self.newness_validation_ = self._learn_newness()
+        self.popularity_ = 0.0 if self.popularity == "auto" else float(self.popularity)
+        if "auto" in (self.newness, self.popularity) and self._events is not None:
+            (self.newness_, self.popularity_), self.newness_validation_ = self._learn_bonuses()
 
-    def _learn_newness(self) -> tuple[float, dict | None]:
-        """The newness bonus with the best NDCG@10 on the last ``validation_days`` of training."""
+    def _learn_bonuses(self) -> tuple[tuple[float, float], dict | None]:
+        """The (newness, popularity) bonuses with the best NDCG@10 on the last ``validation_days``
+        of training; a bonus given as a number stays fixed."""
         events = self._events
         from marketing.validation import require_columns
 
@@ -434,16 +446,16 @@ class ContentRecommender(_AttributeRecommender):
         early = times < cutoff
         known = np.isin(events[ITEM].to_numpy(), self.interactions_.item_ids)
         if not early.any() or early.all():
-            return 0.0, None
+            return (self.newness_, self.popularity_), None
         before = events.loc[early & known, [CUSTOMER, ITEM]]
         inner_X = build_interactions(before, items=self.interactions_.item_ids)
         later = events.loc[~early & known, [CUSTOMER, ITEM]].drop_duplicates()
         old_pairs = pd.MultiIndex.from_frame(before.drop_duplicates())
         later = later[~pd.MultiIndex.from_frame(later).isin(old_pairs)]
         if later.empty:
-            return 0.0, None
+            return (self.newness_, self.popularity_), None
         inner = _clone(self)
-        inner.newness = 0.0
+        inner.newness = inner.popularity = 0.0
         inner.fit(inner_X, items=self._items_table, customers=self._customers_table)
         ids = np.unique(later[CUSTOMER].to_numpy())
         rows = inner_X.user_positions(ids)
@@ -452,12 +464,15 @@ class ContentRecommender(_AttributeRecommender):
             shape=(len(ids), inner_X.n_items),
         )
         k = min(10, self.n_items_)
+        newness = self.newness_grid if self.newness == "auto" else (self.newness_,)
+        popularity = self.popularity_grid if self.popularity == "auto" else (self.popularity_,)
         results = {}
-        for bonus in self.newness_grid:
-            inner.newness_ = float(bonus)
-            top, _ = inner.recommend_positions(rows, k, True, groups=inner._groups_of(ids))
-            results[float(bonus)] = round(float(ndcg_at_k(top, relevant, k)), 6)
-        best = max(results, key=lambda b: (results[b], -b))  # ties: the smaller bonus
+        for new_bonus in newness:
+            for pop_bonus in popularity:
+                inner.newness_, inner.popularity_ = float(new_bonus), float(pop_bonus)
+                top, _ = inner.recommend_positions(rows, k, True, groups=inner._groups_of(ids))
+                results[(float(new_bonus), float(pop_bonus))] = round(float(ndcg_at_k(top, relevant, k)), 6)
+        best = max(results, key=lambda b: (results[b], -b[1], -b[0]))  # ties: the smaller bonuses
         return best, results
 
     # --- scoring ---------------------------------------------------------------------------------
@@ -479,21 +494,30 @@ class ContentRecommender(_AttributeRecommender):
         values = np.asarray(self.group_features_ @ self._profiles(rows, groups).T).T
         return values + self.newness_ * self.group_new_[None, :]
 
+    def _prior(self) -> np.ndarray:
+        """The popularity bonus of each item: ``popularity_ * customers / (most customers)``."""
+        return self.popularity_ * self.item_users_ / max(int(self.item_users_.max()), 1)
+
     def _dense_scores(self, rows, groups):
-        return self._group_values(rows, groups)[:, self.item_group_]
+        return self._group_values(rows, groups)[:, self.item_group_] + self._prior()[None, :]
 
     def _top_k(self, rows, groups, k, exclude_seen):
         return self._expand_top_k(self._group_values(rows, groups), rows, k, exclude_seen)
 
-    def _expand_top_k(self, values, rows, k, exclude_seen, extra=None):
-        """Exact top k when every item outside ``extra`` scores its group's value.
+    def _expand_top_k(self, values, rows, k, exclude_seen, extra=None, scale=None):
+        """Exact top k when every item outside ``extra`` scores ``scale * (group value + prior)``.
 
-        ``values`` (rows x item groups); ``extra`` = (row index, item, bonus) entries: those items
-        score their group's value plus the (non-negative) bonus. A group can supply a top-k item only if its
-        value reaches the k-th best over groups counted with their unseen items, and then only its
-        first k + (items the customer has in it) items by popularity.
+        ``values`` (rows x item groups); the item prior (popularity bonus) is non-increasing along
+        each group's popularity order; ``scale`` (per row, default 1) multiplies the content part;
+        ``extra`` = (row index, item, bonus) entries: those items add the (non-negative) bonus.
+        Lower bounds of each row's k-th best content score: the k-th best group value counted with
+        the groups' unseen items, and the k-th unseen item of the best group. A group whose best
+        item is below the bound cannot supply a top-k item; one above it supplies at most its first
+        k + (items the customer has in it) items by popularity.
         """
         n_rows, n_groups = values.shape
+        scale = np.ones(n_rows) if scale is None else scale
+        prior = self._prior()
         X = self.interactions_.matrix
         warm = np.flatnonzero(rows >= 0) if exclude_seen else np.array([], dtype=np.int64)
         seen = X[rows[warm]]
@@ -505,22 +529,30 @@ class ContentRecommender(_AttributeRecommender):
         seen_in = seen_in.reshape(n_rows, n_groups)
         capacity = self._group_size[None, :] - seen_in
         order = np.argsort(-values, axis=1, kind="stable")
+        every = np.arange(n_rows)
         cumulative = np.cumsum(np.take_along_axis(capacity, order, axis=1), axis=1)
         kth = np.minimum((cumulative < k).sum(axis=1), n_groups - 1)
-        threshold = values[np.arange(n_rows), order[np.arange(n_rows), kth]]
-        sel_r, sel_g = np.nonzero(values >= (threshold - _TIE_SLACK)[:, None])
+        bound = values[every, order[every, kth]]
+        best = order[:, 0]
+        enough = capacity[every, best] >= k
+        at = self._group_start[best] + np.minimum(k - 1 + seen_in[every, best], self._group_size[best] - 1)
+        bound = np.where(enough, np.maximum(bound, values[every, best] + prior[self._members[at]]), bound)
+        top_of_group = values + prior[self._members[self._group_start]][None, :]
+        # the tie-break is 1e-7 after scaling: the slack is that much in unscaled units
+        slack = _TIE_SLACK / np.maximum(scale, 1e-12)
+        sel_r, sel_g = np.nonzero(top_of_group >= (bound - slack)[:, None])
         take = np.minimum(self._group_size[sel_g], k + seen_in[sel_r, sel_g])
         owner = np.repeat(sel_r, take)
         offset = np.arange(int(take.sum())) - np.repeat(np.cumsum(take) - take, take)
         cand = self._members[np.repeat(self._group_start[sel_g], take) + offset]
-        vals = np.repeat(values[sel_r, sel_g], take)
+        vals = scale[owner] * (np.repeat(values[sel_r, sel_g], take) + prior[cand])
         # scores shifted by 1 so that a 0 score stays a stored candidate; the exact sparse top k
         # of the base class then removes owned items and breaks ties by popularity
         M = _row_sorted_csr(owner, cand, vals + 1.0, (n_rows, self.n_items_))
         if extra is not None:
             # base + bonus >= base: the maximum keeps the bonus where an item is in both
             x_owner, x_items, x_bonus = extra
-            x_vals = values[x_owner, self.item_group_[x_items]] + 1.0 + x_bonus
+            x_vals = scale[x_owner] * (values[x_owner, self.item_group_[x_items]] + prior[x_items]) + 1.0 + x_bonus
             M = sp.csr_matrix(M.maximum(_row_sorted_csr(x_owner, x_items, x_vals, M.shape)))
         top, top_scores = self._top_k_sparse(M, sp.csr_matrix((seen_rows, seen.indices, seen_ptr), shape=M.shape), k)
         return top, top_scores - 1.0
@@ -634,7 +666,8 @@ class HybridRecommender(_AttributeRecommender):
         ids = self.interactions_
         inner_X = Interactions(keep, ids.user_ids, ids.item_ids, ids.weighting)
         inner_content = _clone(self.content_)
-        inner_content.newness = self.content_.newness_  # learned on the whole training window
+        # the bonuses learned on the whole training window
+        inner_content.newness, inner_content.popularity = self.content_.newness_, self.content_.popularity_
         inner_content.fit(inner_X, items=self._items, customers=self._customers)
         inner_cf = _clone(self.collaborative_).fit(inner_X)
         k = min(10, self.n_items_)
@@ -689,8 +722,9 @@ def _blend_top_k(cf, content, rows, groups, weight, shrinkage, k, exclude_seen):
     """Exact top k of the blend: the content part by group expansion, the collaborative part as
     extra entries (every item a sparse model scores; every item for a dense one)."""
     values = content._group_values(rows, groups)
-    top = values.max(axis=1, keepdims=True)
-    values = np.divide(values, top, out=np.zeros_like(values), where=top > 0)
+    # the best content score of a row is the best over groups of its first (most popular) item
+    peak = (values + content._prior()[content._members[content._group_start]][None, :]).max(axis=1)
+    peak = np.where(peak > 0, peak, 1.0)
     n_u = np.where(rows >= 0, np.diff(content.interactions_.matrix.indptr)[np.maximum(rows, 0)], 0)
     a = weight * n_u / (n_u + shrinkage)
     extra = None
@@ -704,11 +738,11 @@ def _blend_top_k(cf, content, rows, groups, weight, shrinkage, k, exclude_seen):
             S = sp.csr_matrix(S, dtype=np.float64)
             S.eliminate_zeros()
             n_stored = np.diff(S.indptr)
-            peak = np.zeros(len(warm))
+            cf_peak = np.zeros(len(warm))
             has = n_stored > 0
-            peak[has] = np.maximum.reduceat(S.data, S.indptr[:-1][has]) if S.nnz else 0.0
-            S.data = S.data / np.repeat(np.where(peak > 0, peak, 1.0), n_stored)
+            cf_peak[has] = np.maximum.reduceat(S.data, S.indptr[:-1][has]) if S.nnz else 0.0
+            S.data = S.data / np.repeat(np.where(cf_peak > 0, cf_peak, 1.0), n_stored)
         owner_local = np.repeat(np.arange(len(warm)), np.diff(S.indptr))
         owner = warm[owner_local]
         extra = (owner, S.indices.astype(np.int64), a[owner] * S.data)
-    return content._expand_top_k((1 - a)[:, None] * values, rows, k, exclude_seen, extra)
+    return content._expand_top_k(values, rows, k, exclude_seen, extra, scale=(1 - a) / peak)

@@ -5,7 +5,10 @@ every model fitted on the training events with the whole catalogue (so new items
 the baselines (global popularity, group popularity over the customer columns, category
 popularity), item-kNN, the content model (newness bonus learned on the last 60 training days) and
 the hybrid (weight chosen on a training hold-out). Prints the table (NDCG@10 and recall@10 per
-group) and the gain on new customers; --write stores benchmarks/results/cold_start_<case>_<source>.md.
+group) and the gain on new customers; --write stores benchmarks/results/cold_start_<case>_<source>_<days>d.
+
+Online Retail II (the public ecommerce source) keeps only customers first seen before its 90-day
+label window, so a 60-day test window has no new customers: use --test-days 120 for them.
 
 Usage: MARKETING_DATA_MIRROR=/work/shared/datasets python benchmarks/eval_cold_start.py --case ecommerce --source public
 """
@@ -47,9 +50,11 @@ def evaluate(case: str, source: str, test_days: int, seed: int = 42) -> dict:
     return {
         "case": case, "source": source, "test_days": test_days, "customer_groups": groups,
         "item_columns": item_columns, "fit_s": round(fit_s, 1),
-        "newness": models["content"].newness_, "newness_validation": models["content"].newness_validation_,
+        "newness": models["content"].newness_, "popularity_bonus": models["content"].popularity_,
+        "newness_validation": {f"newness {n}, popularity {p}": v
+                               for (n, p), v in (models["content"].newness_validation_ or {}).items()},
         "hybrid_weight": models["hybrid"].weight_, "hybrid_validation": models["hybrid"].validation_,
-        "gain_new_customers": cold_start_gain(table),
+        "gain_new_customers": cold_start_gain(table) if (table["group"] == "new customers").any() else None,
         "table": table.round(4).to_dict(orient="records"),
     }
 
@@ -66,7 +71,8 @@ def markdown(result: dict) -> str:
         f"# Cold start: {result['case']} ({result['source']} data), last {result['test_days']} days as test",
         "",
         f"Customer groups: {result['customer_groups']}; item features: {result['item_columns']}. Content newness "
-        f"bonus {result['newness']} (validation NDCG@10 per bonus: {result['newness_validation']}); hybrid weight "
+        f"bonus {result['newness']}, popularity bonus {result['popularity_bonus']} (validation NDCG@10 per pair: "
+        f"{result['newness_validation']}); hybrid weight "
         f"{result['hybrid_weight']} (validation NDCG@10 per weight: {result['hybrid_validation']}).",
         "",
         markdown_table(rows, ["group", "model", "ndcg", "recall", "hit_rate", "n_customers", "n_pairs"]),
@@ -81,13 +87,13 @@ def main(argv=None):
     parser.add_argument("--case", default="ecommerce")
     parser.add_argument("--source", default="synthetic")
     parser.add_argument("--test-days", type=int, default=60)
-    parser.add_argument("--write", action="store_true", help="write benchmarks/results/cold_start_<case>_<source>.md")
+    parser.add_argument("--write", action="store_true", help="write benchmarks/results/cold_start_<case>_<source>_<days>d.{json,md}")
     args = parser.parse_args(argv)
     result = evaluate(args.case, args.source, args.test_days)
     result["machine"] = machine()
     print(markdown(result))
     if args.write:
-        write_results(f"cold_start_{args.case}_{args.source}", result, markdown(result))
+        write_results(f"cold_start_{args.case}_{args.source}_{args.test_days}d", result, markdown(result))
     return result
 
 

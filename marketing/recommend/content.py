@@ -305,8 +305,8 @@ class ContentRecommender(_AttributeRecommender):
     history gets the mean profile of the training customers of their attribute group
     (``customer_columns`` of the ``customers`` table; numeric ones in bands), or the mean over every
     training customer when the group has fewer than ``min_group_size`` of them or no customer
-    columns are given. ``score(u, i) = profile_u . features_i + newness_ * [i has no buyers] +
-    popularity_ * n_i / max_j n_j`` (``n_i`` the item's training customers).
+    columns are given. ``score(u, i) = (profile_u . features_i) * (1 + newness_ * [i has no buyers])
+    + popularity_ * n_i / max_j n_j`` (``n_i`` the item's training customers).
 
     Items nobody has bought (columns of the matrix without entries: the catalogue's new items) are
     scored from their attributes, so they can be recommended. Items with equal attributes tie, and
@@ -314,8 +314,9 @@ class ContentRecommender(_AttributeRecommender):
     bonus decides how new items rank against old items of the same kind. ``newness="auto"`` learns
     it from the training events (``events=`` at fit): the last ``validation_days`` of training are
     held out, a model fitted before them scores them (the items first bought in that window are
-    its new items), and the bonus of ``newness_grid`` with the best NDCG@10 over every held-out
-    pair is kept. The popularity bonus is learned with it (``popularity="auto"``, over
+    its new items), and every bonus of ``newness_grid`` is scored by NDCG@10 over every held-out
+    pair; the largest bonus within ``newness_tolerance`` (relative) of the best NDCG is kept: lists
+    that are as good, and can show new products. The popularity bonus is learned with it (``popularity="auto"``, over
     ``popularity_grid``): a flat profile (a new customer's group mean) otherwise fills the whole
     list from one category x price band, where a little popularity spreads it over the cells the
     group likes. ``newness_validation_`` holds the NDCG of each (newness, popularity) pair. Without
@@ -339,6 +340,8 @@ class ContentRecommender(_AttributeRecommender):
         Smallest customer group whose own mean profile is used.
     newness, popularity : float >= 0 or "auto"
     newness_grid, popularity_grid : sequence of float
+    newness_tolerance : float
+        Relative NDCG@10 a larger newness bonus may cost on the validation window.
     validation_days : int
     n_bands : int
         Quantile bands of numeric columns (item and customer).
@@ -362,9 +365,10 @@ class ContentRecommender(_AttributeRecommender):
         text_weight: float = 1.0,
         min_group_size: int = 30,
         newness="auto",
-        newness_grid=(0.0, 0.05, 0.1, 0.2, 0.4, 0.8),
+        newness_grid=(0.0, 0.1, 0.25, 0.5, 1.0, 2.0),
         popularity="auto",
         popularity_grid=(0.0, 0.1, 0.3, 1.0),
+        newness_tolerance: float = 0.01,
         validation_days: int = 60,
         n_bands: int = N_BANDS,
     ):
@@ -377,6 +381,7 @@ class ContentRecommender(_AttributeRecommender):
         self.newness_grid = tuple(newness_grid)
         self.popularity = popularity
         self.popularity_grid = tuple(popularity_grid)
+        self.newness_tolerance = newness_tolerance
         self.validation_days = validation_days
         self.n_bands = n_bands
 
@@ -472,7 +477,11 @@ class ContentRecommender(_AttributeRecommender):
                 inner.newness_, inner.popularity_ = float(new_bonus), float(pop_bonus)
                 top, _ = inner.recommend_positions(rows, k, True, groups=inner._groups_of(ids))
                 results[(float(new_bonus), float(pop_bonus))] = round(float(ndcg_at_k(top, relevant, k)), 6)
-        best = max(results, key=lambda b: (results[b], -b[1], -b[0]))  # ties: the smaller bonuses
+        # within newness_tolerance of the best NDCG, the largest newness bonus: near-equal lists,
+        # and the one that can show new products (a one-standard-error-like rule)
+        top = max(results.values())
+        near = [b for b in results if results[b] >= (1.0 - self.newness_tolerance) * top]
+        best = max(near, key=lambda b: (b[0], results[b], -b[1]))
         return best, results
 
     # --- scoring ---------------------------------------------------------------------------------
@@ -492,7 +501,9 @@ class ContentRecommender(_AttributeRecommender):
     def _group_values(self, rows, groups) -> np.ndarray:
         """Score of each customer on each distinct feature vector (rows x groups of items)."""
         values = np.asarray(self.group_features_ @ self._profiles(rows, groups).T).T
-        return values + self.newness_ * self.group_new_[None, :]
+        # relative to the customer's affinity: a new item of a cell they like rises, one of a cell
+        # they ignore stays low
+        return values * (1.0 + self.newness_ * self.group_new_[None, :])
 
     def _prior(self) -> np.ndarray:
         """The popularity bonus of each item: ``popularity_ * customers / (most customers)``."""

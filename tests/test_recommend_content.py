@@ -154,6 +154,11 @@ def test_hybrid_weight_chosen_on_training_hold_out_deterministically():
     assert one.validation_ == two.validation_ and one.weight_ == two.weight_
     with pytest.raises(ValueError, match="shrinkage"):
         HybridRecommender(shrinkage=0).fit(X, items=items)
+    # inner models on a sample of 120 customers (all 30 validation customers among them)
+    sampled = HybridRecommender(ItemKNN(n_neighbors=10), ContentRecommender(newness=0.0), random_state=3,
+                                max_validation_customers=30, max_fit_customers=120)
+    first, again = sampled.fit(X, items=items).validation_, _clone_fit(sampled, X, items)
+    assert first == again and set(first) == set(one.validation_) and first != one.validation_
 
 
 def test_newness_bonus_learned_from_a_planted_launch_effect():
@@ -182,3 +187,22 @@ def test_newness_bonus_learned_from_a_planted_launch_effect():
     off = ContentRecommender(item_columns=["category"], newness=0.0).fit(X, items=items)
     assert not set(off.recommend(X.user_ids[:50], k=10)["item_id"]) & new_items
     assert ContentRecommender(item_columns=["category"]).fit(X, items=items).newness_validation_ is None
+
+
+def test_text_features_tfidf_link_items_by_their_words():
+    items = pd.DataFrame({"item_id": [1, 2, 3, 4], "category": ["x"] * 4,
+                          "name": ["green tea", "black tea", "blue mug", "red mug"]})
+    X = build_interactions(_log([(1, 1), (2, 3)]), items=items)
+    model = ContentRecommender(item_columns=(), text_column="name", newness=0.0, popularity=0.0).fit(X, items=items)
+    # customer 1 bought green tea: black tea shares "tea"; the mugs share nothing
+    assert model.recommend([1], k=1)["item_id"].tolist() == [2]
+    assert model.recommend([2], k=1)["item_id"].tolist() == [4]
+    assert model.score([1], [3])[0] == 0.0
+    with pytest.raises(ValueError, match="item features"):
+        ContentRecommender(item_columns=(), newness=0.0).fit(X, items=items)
+
+
+def _clone_fit(model, X, items):
+    from marketing.recommend.content import _clone
+
+    return _clone(model).fit(X, items=items).validation_

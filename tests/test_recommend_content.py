@@ -187,6 +187,10 @@ def test_newness_bonus_learned_from_a_planted_launch_effect():
     off = ContentRecommender(item_columns=["category"], newness=0.0).fit(X, items=items)
     assert not set(off.recommend(X.user_ids[:50], k=10)["item_id"]) & new_items
     assert ContentRecommender(item_columns=["category"]).fit(X, items=items).newness_validation_ is None
+    # no launches in the validation window: no evidence, no bonus
+    old = train[train["item_id"] < 30]
+    X_old = build_interactions(old, items=items)
+    assert ContentRecommender(item_columns=["category"]).fit(X_old, items=items, events=old).newness_ == 0.0
 
 
 def test_text_features_tfidf_link_items_by_their_words():

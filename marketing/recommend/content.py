@@ -470,6 +470,8 @@ class ContentRecommender(_AttributeRecommender):
         )
         k = min(10, self.n_items_)
         newness = self.newness_grid if self.newness == "auto" else (self.newness_,)
+        if self.newness == "auto" and not (inner_X.item_users()[inner_X.item_positions(later[ITEM])] == 0).any():
+            newness = (0.0,)  # no purchase of a new item in the window: no evidence for a bonus
         popularity = self.popularity_grid if self.popularity == "auto" else (self.popularity_,)
         results = {}
         for new_bonus in newness:

@@ -131,3 +131,15 @@ def test_reports_benchmark_quick():
     assert result["reports"] == 1
     # nothing changed: the warm build re-runs nothing; one template changed: one report re-runs
     assert result["one_template_changed_reran"] == 1
+
+
+def test_bench_cold_start_quick_runs_every_contender():
+    out = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "bench_cold_start.py"), "--quick"],
+                         capture_output=True, text=True, timeout=300, check=True, cwd=ROOT)
+    result = json.loads(out.stdout[out.stdout.index("\n{\n") + 1:])
+    runs = result["sizes"][0]["runs"]
+    assert set(runs) == {"popularity", "content", "hybrid"}
+    # the hybrid's weight comes from its training hold-out, one NDCG per grid value
+    assert runs["hybrid"]["weight"] in (0.0, 0.25, 0.5, 0.75, 1.0)
+    assert len(runs["hybrid"]["validation_ndcg"]) == 5
+    assert all(0 <= run["ndcg_at_10"] <= 1 for run in runs.values())

@@ -10,6 +10,9 @@ All recommenders share one interface (:class:`Recommender`): ``fit(interactions)
 history) and ``score(customer_ids, item_ids)``.
 """
 
+from marketing.recommend.content import (
+    CategoryPopularity, ContentRecommender, GroupPopularity, HybridRecommender,
+)
 from marketing.recommend.evaluation import (
     BASELINE,
     DEFAULT_GRID,
@@ -28,6 +31,7 @@ from marketing.recommend.evaluation import (
     show_campaign,
     sweep,
 )
+from marketing.recommend.cold_start import cold_start_gain, cold_start_table, reasons
 from marketing.recommend.interactions import (
     WEIGHTINGS,
     Interactions,
@@ -56,6 +60,8 @@ from marketing.recommend.split import (
 )
 
 __all__ = [
+    "CategoryPopularity", "ContentRecommender", "GroupPopularity", "HybridRecommender",
+    "cold_start_gain", "cold_start_table", "reasons",
     "ALS", "BASELINE", "DEFAULT_GRID", "EASE", "MAIN_PARAMETER", "RANKING_METRICS", "SPLITS", "WEIGHTINGS",
     "BiasBaseline", "Comparison", "GlobalMean", "Interactions", "ItemKNN", "PopularityRecommender",
     "Recommender", "Split", "UserKNN", "build_interactions", "campaign_list", "catalogue_coverage",

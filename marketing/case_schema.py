@@ -339,6 +339,8 @@ SYNTHETIC = Section({
     "return_rate": Field(NUMBER, doc="share of lines returned"),
     "amount_integer": Field(FLAG, doc="whole-number amounts"),
     "explicit_ratings": Field(FLAG, doc="generate ratings"),
+    "category_affinity_by": Field(Either((TEXT, TEXTS)),
+                                  doc="categorical attribute(s) whose level, besides the segment, draws the favourite categories (e.g. region)"),
 })
 
 #: Every top-level key of a case file.

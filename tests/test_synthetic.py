@@ -262,3 +262,13 @@ def test_the_cold_start_stream_leaves_segments_attributes_and_effects_alone():
     pd.testing.assert_frame_equal(a.tables["orders"], b.tables["orders"])
     assert b.truth.attribute_affinity == {}
     assert not a.truth.favourite_categories.equals(b.truth.favourite_categories)
+
+
+def test_category_affinity_by_several_attributes_multiplies_their_weights():
+    case = get_case("ecommerce")
+    both = dataclasses.replace(case, synthetic={**case.synthetic, "category_affinity_by": ["region", "channel"]})
+    truth = generate(both, seed=2).truth
+    assert set(truth.attribute_affinity) == {"region", "channel"}
+    assert list(truth.attribute_affinity["channel"].index) == ["web", "app"]
+    # the region weights are those of the one-attribute spec: each attribute draws its own
+    pd.testing.assert_frame_equal(truth.attribute_affinity["region"], generate(case, seed=2).truth.attribute_affinity["region"])

@@ -38,7 +38,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from marketing.columns import AMOUNT, CUSTOMER, ITEM, ORDER, QUANTITY, RATING, SIGNUP, TIMESTAMP
+from marketing.columns import AMOUNT, CUSTOMER, ITEM, LAUNCH, ORDER, QUANTITY, RATING, SIGNUP, TIMESTAMP
 
 ANALYSES = ("segmentation", "recommendation", "regression")
 #: File formats a ``files.<table>`` entry can be read as (see marketing.datasets.files.FORMATS).
@@ -226,7 +226,7 @@ FILE_OPTIONS: dict[str, Field] = {
     "encoding": Field(TEXT, formats=("csv",), doc="the text encoding (default utf-8)"),
     "sheet": Field(Either((TEXT, Scalar((int,), "a sheet number"))), formats=("excel",), doc="the Excel sheet's name or number (default the first)"),
     "date_format": Field(Either((TEXT, MapOf(TEXT, "a mapping of column to format"))), doc="how the dates are written, e.g. '%d/%m/%Y', or column -> format"),
-    "dates": Field(TEXTS, doc="which columns are dates (default: the timestamp and signup_date roles)"),
+    "dates": Field(TEXTS, doc="which columns are dates (default: the timestamp, signup_date and launch_date roles)"),
     "format": Field(Scalar((str,), "a file format", FILE_FORMATS), doc="how to read a file whose extension does not say (.data, .dat, .txt)"),
     "names": Field(TEXTS, formats=("csv",), doc="the file has no header row: these are its column names, in order"),
     "decimal": Field(TEXT, formats=("csv",), doc="the decimal separator of numbers (',' for 3,5)"),
@@ -256,6 +256,7 @@ ITEM_ROLES: dict[str, Field] = {
     "name": Field(TEXT, doc="the item's name, shown beside recommendations"),
     "category": Field(TEXT, doc="the item's category"),
     "price": Field(TEXT, doc="the item's list price"),
+    LAUNCH: Field(TEXT, doc="the date the item went on sale (items new in the test window: the cold start)"),
 }
 
 
@@ -322,6 +323,15 @@ BTYD = Section({
                          doc="the label window's length (default label_window_days, which builds such targets)"),
 })
 
+#: Which columns describe customers and items to a content-based recommender; the column checks
+#: against the data are :func:`marketing.datasets.content.content_columns` (``python -m marketing check``).
+CONTENT = Section({
+    "customer_columns": Field(TEXTS, doc="customers-table columns that describe a customer (region, channel, age)"),
+    "item_columns": Field(TEXTS, doc="items-table columns that describe an item (category, price)"),
+    "text_column": Field(Scalar((str, type(None)), "a column name or null"),
+                         doc="an items-table column of free text (the item's name or description), or null for none"),
+})
+
 #: Top-level keys of the synthetic generator's spec (marketing.datasets.synthetic.generate);
 #: checked one level deep, the generator reads the rest.
 SYNTHETIC = Section({
@@ -339,6 +349,8 @@ SYNTHETIC = Section({
     "return_rate": Field(NUMBER, doc="share of lines returned"),
     "amount_integer": Field(FLAG, doc="whole-number amounts"),
     "explicit_ratings": Field(FLAG, doc="generate ratings"),
+    "category_affinity_by": Field(Either((TEXT, TEXTS)),
+                                  doc="categorical attribute(s) whose level, besides the segment, draws the favourite categories (e.g. region)"),
 })
 
 #: Every top-level key of a case file.
@@ -373,6 +385,7 @@ TOP: dict[str, Field] = {
     "not_applicable": Field(Section({a: Field(TEXT, doc=f"why {a} does not apply") for a in ANALYSES}, noun="analysis"),
                             doc="why an analysis does not apply, shown instead of running it"),
     "synthetic": Field(SYNTHETIC, source="synthetic", doc="the generator's spec (see marketing/case_studies/)"),
+    "content": Field(CONTENT, doc="the customer and item columns (and a text column) that content-based recommendations use"),
 }
 
 #: What a ``public_sources.<dataset>`` overlay may override: a real dataset has its own columns,
@@ -526,7 +539,7 @@ def keys(section: Any = CASE, path: str = "") -> Iterator[str]:
     """Every dotted key path the schema allows (``<name>`` for names the user chooses).
 
     >>> [k for k in keys() if k.startswith("tables.items")]
-    ['tables.items', 'tables.items.table', 'tables.items.id', 'tables.items.columns', 'tables.items.columns.name', 'tables.items.columns.category', 'tables.items.columns.price']
+    ['tables.items', 'tables.items.table', 'tables.items.id', 'tables.items.columns', 'tables.items.columns.name', 'tables.items.columns.category', 'tables.items.columns.price', 'tables.items.columns.launch_date']
     """
     if isinstance(section, Section):
         for key, spec in section.fields.items():

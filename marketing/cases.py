@@ -97,6 +97,10 @@ class CaseStudy:
         ``contact_cost`` and ``response_value`` for choosing whom to contact.
     synthetic : dict
         The generator's specification: segments, attributes and planted effects.
+    content : dict
+        The ``content`` section: ``customer_columns``, ``item_columns`` and ``text_column`` that
+        content-based recommendations use (checked against the data by
+        :func:`marketing.datasets.content_columns`); empty when the file has none.
     btyd : dict
         Which targets the buy-till-you-die models answer (``spend``: ``"continuous"``, ``churn``:
         ``"binary"``) and ``window_days``; empty when they answer none
@@ -132,6 +136,7 @@ class CaseStudy:
     public_sources: dict[str, dict] = field(default_factory=dict)
     not_applicable: dict[str, str] = field(default_factory=dict)
     btyd: dict[str, Any] = field(default_factory=dict)
+    content: dict[str, Any] = field(default_factory=dict)
     path: str | None = None
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
@@ -269,6 +274,7 @@ def _from_mapping(raw: dict[str, Any], path: str | None, file: str) -> CaseStudy
         public_sources=dict(raw.get("public_sources") or {}),
         not_applicable=dict(raw.get("not_applicable") or {}),
         btyd=dict(raw.get("btyd") or {}),
+        content=dict(raw.get("content") or {}),
         path=path,
         raw=raw,
     )

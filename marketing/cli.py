@@ -128,8 +128,14 @@ def _check_analysis(analysis: str, data) -> str:
         problem = regression_problem(data)
         targets = ", ".join(f"{problem.target_column(k)} ({k})" for k in problem.targets)
         return f"targets {targets}; {problem.features.shape[1]} features"
+    from marketing.datasets.content import content_columns
+
+    content = content_columns(data)
     pairs = data.events[["customer_id", "item_id"]].drop_duplicates()
-    return f"{pairs['item_id'].nunique():,} {case.item_kind} with events, {len(pairs):,} customer-item pairs"
+    described = (f"; content: {len(content.customer_columns)} customer and {len(content.item_columns)} item columns"
+                 + (f", text {content.text_column!r}" if content.text_column else "")
+                 if content.customer_columns or content.item_columns or content.text_column else "")
+    return f"{pairs['item_id'].nunique():,} {case.item_kind} with events, {len(pairs):,} customer-item pairs{described}"
 
 
 def _check_case_files(cases: list[str] | None, analyses: list[str] | None, overrides: dict) -> None:

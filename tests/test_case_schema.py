@@ -4,6 +4,7 @@ import re
 import shutil
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import yaml
 
@@ -259,3 +260,44 @@ def test_file_options_per_format():
     assert {"sheet", "sep", "names", "decimal"}.isdisjoint(file_options("parquet"))
     assert "sheet" in file_options("excel") and "sep" not in file_options("excel")
     assert set(FILE_OPTIONS) == {k for kind in ("csv", "parquet", "excel") for k in file_options(kind)}
+
+
+# --- the content section (content-based recommendations) ---------------------------------------
+
+
+def test_content_section_is_checked_key_by_key(shop):
+    raw, path = shop
+    raw["content"] = {"customer_columns": ["Region"], "item_colums": ["category"], "text_column": 3}
+    problems = problems_of(write(path, raw))
+    assert "content.item_colums: unknown key; did you mean 'item_columns'?" in problems
+    assert "content.text_column: should be a column name or null, not 3" in problems
+    raw["content"] = {"customer_columns": "Region", "text_column": None}
+    assert problems_of(write(path, raw)) == ["content.customer_columns: should be a list of strings, not 'Region'"]
+
+
+def test_content_section_reaches_the_case(shop):
+    raw, path = shop
+    raw["content"] = {"customer_columns": ["Region"], "item_columns": ["category", "price"], "text_column": None}
+    case = load_case_file(write(path, raw))
+    assert case.content == raw["content"]
+    assert get_case("education").content["customer_columns"] == ["prior_qualification", "study_mode", "age"]
+
+
+def test_items_launch_date_role_is_read_as_a_date(shop):
+    raw, path = shop
+    folder = path.parent
+    products = pd.read_csv(folder / "products.csv")
+    products["Launched"] = "2025-06-01"
+    products.to_csv(folder / "products.csv", index=False)
+    raw["tables"]["items"]["columns"]["launch_date"] = "Launched"
+    data = load_own_data(load_case_file(write(path, raw)))
+    assert data.items["launch_date"].dtype.kind == "M"
+    assert (data.items["launch_date"] == pd.Timestamp("2025-06-01")).all()
+
+
+def test_synthetic_category_affinity_by_is_a_column_or_a_list():
+    raw = yaml.safe_load((BUILTIN_DIR / "ecommerce.yml").read_text())
+    raw["synthetic"]["category_affinity_by"] = ["region", "channel"]
+    assert validate(raw) == []
+    raw["synthetic"]["category_affinity_by"] = 3
+    assert validate(raw) == ["synthetic.category_affinity_by: should be a string or a list of strings, not 3"]

@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 import marketing.reports
+from marketing.cases import get_case
 from marketing.cli import main
 from marketing.datasets.files import EXAMPLE_CASE
 
@@ -158,3 +159,40 @@ def test_items_derived_from_the_events_are_named_by_their_ids():
     recommendations = pd.DataFrame({"customer_id": [3], "item_id": ["A"], "cold_start": [False]})
     out = explain_recommendations(model, recommendations, pd.DataFrame({"item_id": ["A", "B", "C"]}))
     assert out["because"].tolist() == ["because you have B"]
+
+
+def with_content(shop, **content):
+    raw = yaml.safe_load(shop.read_text())
+    raw["content"] = content
+    shop.write_text(yaml.safe_dump(raw, sort_keys=False))
+    return shop
+
+
+def test_check_shows_the_content_columns(shop, capsys):
+    with_content(shop, customer_columns=["Region", "Channel", "Age"], item_columns=["category", "price"], text_column="name")
+    assert main(["check", str(shop), "--analysis", "recommendation"]) == 0
+    out = capsys.readouterr().out
+    assert "customer-item pairs; content: 3 customer and 2 item columns, text 'name'" in out
+
+
+@pytest.mark.parametrize("content, named", [
+    ({"customer_columns": ["Regin"]}, "content.customer_columns names column 'Regin', which the customers table does not have"),
+    ({"item_columns": ["category", "Colour"]}, "content.item_columns names column 'Colour', which the products table does not have"),
+    # the source's name of a column the items' role mapping renamed: the message lists the names to use
+    ({"text_column": "Description"}, "content.text_column names column 'Description', which the products table does not have; it has ['item_id', 'name'"),
+    ({"customer_columns": ["Region", "Churned_Next90d"]}, "content.customer_columns names ['Churned_Next90d'], a target or leakage column of the customers table"),
+])
+def test_check_names_a_content_column_the_data_lack(shop, capsys, content, named):
+    with_content(shop, **content)
+    assert main(["check", str(shop), "--analysis", "recommendation"]) == 2
+    assert named in capsys.readouterr().err
+
+
+def test_builtin_cases_name_content_columns_their_data_have():
+    from marketing.datasets import content_columns, load_case_data
+
+    for name in ("ecommerce", "finance", "education", "health"):
+        content = content_columns(load_case_data(name))
+        assert content.customer_columns and content.item_columns == ("category", "price"), name
+    assert get_case("ecommerce").for_source("online_retail_ii").content == {
+        "customer_columns": ["country"], "item_columns": ["category", "price"], "text_column": "name"}

@@ -113,11 +113,13 @@ def test_ecommerce_btyd_scores_the_suites_held_out_customers(ecommerce):
 
 
 def test_ecommerce_btyd_ranks_churners_but_misses_the_synthetic_spend(ecommerce):
-    """Measured: BTYD's churn AUC 0.758 from three numbers per customer. The synthetic spend target is
+    """Measured: BTYD's churn AUC 0.700 from three numbers per customer (0.758 before the data planted
+    late joiners, issue 20: a customer who joined weeks ago with one recent order looks alive to
+    BTYD, while the planted churn follows their low frequency). The synthetic spend target is
     10 + 6 x frequency + attribute effects + noise, not the purchases BTYD forecasts, so its spend
-    prediction is on another scale: R2 -15.8."""
+    prediction is on another scale: R2 -25.8."""
     tables = ecommerce.btyd.tables
-    assert tables["binary"].loc["btyd", "roc_auc"] > 0.70
+    assert tables["binary"].loc["btyd", "roc_auc"] > 0.65
     assert tables["continuous"].loc["btyd", "r2"] < -5
     assert "btyd wins" not in ecommerce.btyd.verdict.split("No purchase")[0]   # not on spend
     assert "the 400 held-out customers" in ecommerce.btyd.verdict
@@ -257,12 +259,13 @@ def test_the_conclusions_say_who_wins_beside_btyd(ecommerce):
     text = report.conclusions(e.results["continuous"], e.results["binary"], btyd=e.btyd)
     last = text.splitlines()[-1]
     # measured: the suite wins on spend on both metrics and on the churn log loss (btyd minus logistic
-    # +0.250, interval +0.157 to +0.352); the churn AUCs (0.758 against 0.775: -0.018, interval -0.052
-    # to +0.012 over 500 paired resamples of the 400 held-out customers) cannot be told apart
+    # +0.289, interval +0.194 to +0.386), and, since the data plant late joiners (issue 20), on the
+    # churn AUC too (0.756 against 0.700: btyd minus logistic -0.056, interval -0.105 to -0.010 over
+    # 500 paired resamples of the 400 held-out customers; before, 0.775 against 0.758 could not be told apart)
     assert last.startswith("- **Beside BTYD:** on `spend_next_90d`, linear beats BTYD on rmse")
     assert "logistic beats BTYD on log_loss" in last
-    assert "BTYD and logistic cannot be told apart on roc_auc (0.758 against 0.775)" in last
-    assert "cannot be told apart (btyd minus logistic -0.018, 95% interval" in e.btyd.verdict
+    assert "logistic beats BTYD on roc_auc (0.756 against 0.700)" in last
+    assert "(btyd minus logistic -0.056, 95% interval -0.105 to -0.010)" in e.btyd.verdict
     assert "Beside BTYD" not in report.conclusions(e.results["continuous"], e.results["binary"], btyd=BTYDNotApplicable("x"))
 
 

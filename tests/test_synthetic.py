@@ -1,5 +1,7 @@
 """The generators: deterministic, the right schema, and the planted structure visible in the data."""
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -142,3 +144,131 @@ def test_ecommerce_has_returns_that_cleaning_counts():
 def test_unknown_size():
     with pytest.raises(ValueError, match="unknown data_size 'huge'"):
         generate("health", size="huge")
+
+
+# --- the cold-start structure (issue 20) -----------------------------------------------------------
+
+TEST_DAYS = 60  # the time split's test window in the recommendation report
+
+
+def _time_split(data):
+    from marketing.recommend.split import split_by_time
+
+    split = split_by_time(data.events, data.observation_end - pd.Timedelta(days=TEST_DAYS))
+    cold = np.setdiff1d(split.test["customer_id"].unique(), split.train["customer_id"].unique())
+    return split, cold
+
+
+def test_late_joiners_are_cold_start_test_customers(data):
+    split, cold = _time_split(data)
+    # planted: 8% of the customers who joined before the year sign up in its last quarter instead
+    assert len(cold) >= 50, f"{data.case.name}: only {len(cold)} cold-start test customers"
+    signup = data.customers.set_index("customer_id")["signup_date"]
+    last_quarter = pd.Timestamp(data.case.synthetic["start"]) + pd.Timedelta(days=0.75 * data.case.synthetic["days"])
+    # most are the planted late joiners (the others bought once, late, after years of silence)
+    assert (signup.loc[cold] >= last_quarter).mean() > 2 / 3
+    first = data.events.groupby("customer_id")["timestamp"].min()
+    assert (first >= signup.loc[first.index]).all(), "nobody buys before signing up"
+
+
+def _ndcg_of_top10(lists, test, customers, n_items):
+    import scipy.sparse as sp
+    from marketing.recommend.metrics import ndcg_at_k
+
+    row = pd.Index(customers).get_indexer(test["customer_id"])
+    relevant = sp.csr_matrix((np.ones(len(test)), (row, test["item_id"].to_numpy())), shape=(len(customers), n_items))
+    return ndcg_at_k(lists, relevant, 10)
+
+
+def test_popularity_within_the_planted_attribute_beats_the_global_list_on_cold_customers(data):
+    split, cold = _time_split(data)
+    by = data.case.synthetic["category_affinity_by"]
+    group = data.customers.set_index("customer_id")[by]
+    pairs = split.train[["customer_id", "item_id"]].drop_duplicates()
+    n_items = int(data.items["item_id"].max()) + 1  # item ids index the columns
+    overall = np.bincount(pairs["item_id"], minlength=n_items)
+    codes = group.loc[pairs["customer_id"]].cat.codes.to_numpy()
+    per_group = np.zeros((len(group.cat.categories), n_items))
+    np.add.at(per_group, (codes, pairs["item_id"].to_numpy()), 1.0)
+    test = split.test[split.test["customer_id"].isin(cold)]
+    global_top = np.tile(np.argsort(-overall, kind="stable")[:10], (len(cold), 1))
+    group_top = np.argsort(-per_group, axis=1, kind="stable")[:, :10][group.loc[cold].cat.codes.to_numpy()]
+    ndcg_global = _ndcg_of_top10(global_top, test, cold, n_items)
+    ndcg_group = _ndcg_of_top10(group_top, test, cold, n_items)
+    assert ndcg_group >= 1.2 * ndcg_global, (ndcg_group, ndcg_global)
+
+
+def test_attribute_affinity_is_recorded_and_drives_the_favourites(data):
+    by = data.case.synthetic["category_affinity_by"]
+    weights = data.truth.attribute_affinity[by]
+    levels = data.case.synthetic["attributes"][by]["levels"]
+    assert list(weights.index) == [str(v) for v in levels]
+    assert list(weights.columns) == list(data.case.synthetic["categories"])
+    np.testing.assert_allclose(weights.sum(axis=1), 1.0)
+    # each level's most frequent first favourite is among that level's three heaviest categories
+    level = data.customers.set_index("customer_id")[by].loc[data.truth.favourite_categories.index]
+    modal = data.truth.favourite_categories["first"].groupby(level.to_numpy()).agg(lambda s: s.value_counts().index[0])
+    for name, category in modal.items():
+        assert category in weights.loc[name].nlargest(3).index, (name, category)
+
+
+def test_items_launched_during_the_year_are_never_bought_before_their_launch(data):
+    items = data.items.set_index("item_id")
+    assert "launch_date" in items and pd.api.types.is_datetime64_any_dtype(items["launch_date"])
+    pd.testing.assert_series_equal(items["launch_date"], data.truth.item_launch, check_names=False)
+    start = pd.Timestamp(data.case.synthetic["start"])
+    new = items.index[items["launch_date"] >= start]
+    assert 0.05 <= len(new) / len(items) <= 0.15
+    launch = items["launch_date"].loc[data.events["item_id"]].to_numpy()
+    assert (data.events["timestamp"].to_numpy() >= launch).all()
+    assert (items["launch_date"] < data.observation_end - pd.Timedelta(days=1)).all()
+
+
+def test_new_items_are_bought_in_the_test_window_by_fans_of_their_category(data):
+    split, _ = _time_split(data)
+    items = data.items.set_index("item_id")
+    cutoff = data.observation_end - pd.Timedelta(days=TEST_DAYS)
+    launched_in_test = items.index[items["launch_date"] >= cutoff]
+    assert split.test["item_id"].isin(launched_in_test).any(), f"{data.case.name}: no new item sells in the test window"
+    # the launch campaign: within the new items' categories, a purchase in the test window picks
+    # the new item far more often when the category is one of the customer's favourites
+    window = data.events[data.events["timestamp"] >= cutoff]
+    category = data.truth.item_category.loc[window["item_id"]].to_numpy()
+    fav = data.truth.favourite_categories.loc[window["customer_id"]]
+    fan = (fav["first"].to_numpy() == category) | (fav["second"].to_numpy() == category)
+    in_new_category = np.isin(category, data.truth.item_category.loc[launched_in_test].unique())
+    is_new = window["item_id"].isin(launched_in_test).to_numpy()
+    share_fans, share_others = is_new[in_new_category & fan].mean(), is_new[in_new_category & ~fan].mean()
+    assert share_fans > 1.5 * share_others, (share_fans, share_others)
+
+
+def test_category_affinity_by_must_name_a_categorical_attribute():
+    case = get_case("ecommerce")
+    spec = {**case.synthetic, "category_affinity_by": "age"}
+    broken = dataclasses.replace(case, synthetic=spec)
+    with pytest.raises(ValueError, match=r"category_affinity_by: 'age' is not a categorical attribute.*'region'"):
+        generate(broken)
+
+
+def test_the_cold_start_stream_leaves_segments_attributes_and_effects_alone():
+    """Only the structure that needs a change changes: the planted segments, attributes and the
+    target noise come from the main generator, whatever category_affinity_by says."""
+    case = get_case("ecommerce")
+    plain = dataclasses.replace(case, synthetic={k: v for k, v in case.synthetic.items() if k != "category_affinity_by"})
+    a, b = generate(case, seed=5), generate(plain, seed=5)
+    pd.testing.assert_series_equal(a.truth.segments, b.truth.segments)
+    columns = ["customer_id", "signup_date", "age", "region", "channel", "spend_next_90d", "churned_next_90d"]
+    pd.testing.assert_frame_equal(a.tables["customers"][columns], b.tables["customers"][columns])
+    pd.testing.assert_frame_equal(a.tables["orders"], b.tables["orders"])
+    assert b.truth.attribute_affinity == {}
+    assert not a.truth.favourite_categories.equals(b.truth.favourite_categories)
+
+
+def test_category_affinity_by_several_attributes_multiplies_their_weights():
+    case = get_case("ecommerce")
+    both = dataclasses.replace(case, synthetic={**case.synthetic, "category_affinity_by": ["region", "channel"]})
+    truth = generate(both, seed=2).truth
+    assert set(truth.attribute_affinity) == {"region", "channel"}
+    assert list(truth.attribute_affinity["channel"].index) == ["web", "app"]
+    # the region weights are those of the one-attribute spec: each attribute draws its own
+    pd.testing.assert_frame_equal(truth.attribute_affinity["region"], generate(case, seed=2).truth.attribute_affinity["region"])

@@ -18,8 +18,9 @@ cases. A complete, documented example is ``data/examples/shop/case.yml``::
       # Excel: {path: crm.xlsx, sheet: Customers} (needs `pip install openpyxl`)
 
 Date columns are parsed here, where the file's own format is known: by default the column
-mapped to ``timestamp`` (events) and the one mapped to ``signup_date`` (customers, under
-``tables.customers.columns``), each with ``date_format`` or, without it, as ISO 8601 dates
+mapped to ``timestamp`` (events), the one mapped to ``signup_date`` (customers, under
+``tables.customers.columns``) and the one mapped to ``launch_date`` (items, under
+``tables.items.columns``), each with ``date_format`` or, without it, as ISO 8601 dates
 (``2025-03-31`` or ``2025-03-31 14:05``); ``date_format`` may also map column -> format.
 Nothing is guessed: a day-first date such as ``03/04/2025`` needs its ``date_format``.
 """
@@ -36,7 +37,7 @@ import yaml
 
 from marketing.case_schema import FILE_FORMATS, file_options
 from marketing.cases import CaseConfigError, CaseStudy, get_case
-from marketing.columns import CUSTOMER, ITEM, SIGNUP, TIMESTAMP
+from marketing.columns import CUSTOMER, ITEM, LAUNCH, SIGNUP, TIMESTAMP
 from marketing.datasets.canonical import CaseData, to_canonical
 from marketing.datasets import quirks
 from marketing.validation import CleaningReport, DataValidationError, drop_rows, to_datetimes
@@ -289,7 +290,7 @@ def _read(where: str, table: str, options: dict[str, Any]) -> pd.DataFrame:
 
 
 def _date_columns(case: CaseStudy) -> dict[str, list[str]]:
-    """Table -> the columns that play a date role (event time, sign-up date)."""
+    """Table -> the columns that play a date role (event time, sign-up date, launch date)."""
     events = case.tables.get("events", {"columns": {}})
     timestamp = events["columns"].get(TIMESTAMP)
     out: dict[str, list[str]] = {}
@@ -300,6 +301,9 @@ def _date_columns(case: CaseStudy) -> dict[str, list[str]]:
     if "customers" in case.tables:
         customers = case.tables["customers"]
         out.setdefault(customers["table"], []).append(customers.get("columns", {}).get(SIGNUP, SIGNUP))
+    if "items" in case.tables:
+        items = case.tables["items"]
+        out.setdefault(items["table"], []).append(items.get("columns", {}).get(LAUNCH, LAUNCH))
     return out
 
 

@@ -6,17 +6,27 @@ What is planted, and returned as :class:`Truth` beside the tables:
   spend level and, for "lapsed"-type segments (``active_share`` < 1), in stopping early in the
   year. Clustering RFM-type features should recover them.
 - **Low-rank preferences.** Items belong to categories. Each customer has two favourite
-  categories, drawn from their segment's category affinity, and buys 70% of the time from them.
-  Within a category, items follow a Zipf popularity curve. Collaborative filtering can learn a
-  customer's favourite categories; a popularity list cannot.
+  categories, drawn from their segment's category affinity and, with ``category_affinity_by``
+  (for example ``region``), from the affinity of their level of those observable attributes, and
+  buys 70% of the time from them. Within a category, items follow a Zipf popularity curve.
+  Collaborative filtering can learn a customer's favourite categories; a popularity list cannot;
+  popularity within the customer's attribute group can, partly, for a customer without history.
+- **Cold start.** Besides the 10% of customers who join during the first three quarters of the
+  year, 8% of the others (never the lapsed) join in its last quarter (an acquisition push), so a
+  time split of the last 60 days has test customers with no history. 10% of the items (never the
+  best seller of a category) are launched during the second half of the year: no event buys an
+  item before its launch, and for six weeks after it (the launch campaign) a customer buying in
+  one of their favourite categories picks the new item of that category 30% of the time.
 - **Regression effects.** Each target is ``intercept + sum(coef * column) + noise`` (continuous)
   or Bernoulli with ``logit p = intercept + sum(coef * column)`` (binary), over customer
   attributes and ``frequency`` (the number of purchase occasions in the observation year, as
   :func:`marketing.features.rfm` computes it). Categorical effects are offsets against the first
   listed level. A correct linear model recovers the coefficients.
 
-Everything is drawn from one ``numpy.random.Generator`` seeded by ``seed``, in a fixed order, so
-the same seed gives identical tables on any machine.
+Everything is drawn from ``numpy.random.Generator`` objects seeded by ``seed``, in a fixed order,
+so the same seed gives identical tables on any machine. The cold-start structure draws from its
+own generators (``default_rng([seed, 1])`` and so on), so that segments, attributes, purchase times and
+targets keep the draws they had before it was added.
 """
 
 from __future__ import annotations
@@ -30,6 +40,16 @@ from marketing.cases import CaseStudy, get_case
 
 SIZES = ("small", "medium", "large")
 _CHUNK = 1_000_000  # rows per block when sampling items, to bound memory at large sizes
+# the cold-start structure (module docstring); the numbers are design choices, recorded in Truth
+_LATE_JOIN_SHARE = 0.08  # of the customers who would have joined before the year (never the lapsed)
+_LATE_JOIN_FROM = 0.75  # late joiners sign up in the last quarter of the year
+_NEW_ITEM_SHARE = 0.10  # items launched during the year
+_LAUNCH_FROM = 0.5  # launches are spread over the second half of the year ...
+_LAUNCH_LAST_DAYS = 10  # ... up to this many days before its end, so each new item can sell
+_CAMPAIGN_DAYS = 42  # a launch campaign lasts six weeks
+_CAMPAIGN_PICK = 0.3  # during it, the share of favourite-category purchases that pick the new item
+_ATTRIBUTE_CONCENTRATION = 0.5  # Dirichlet concentration of each attribute level's category weights
+_ATTRIBUTE_STRENGTH = 2.0  # their exponent in a customer's mix: the attribute outweighs the latent segment
 
 
 @dataclass(frozen=True)
@@ -56,6 +76,14 @@ class Truth:
         True for each customer whose buying stopped before the observation end (the segments
         with an ``active_share`` below 1: they buy only in the first part of the log), the
         dropout a buy-till-you-die model's P(alive) should find.
+    attribute_affinity : dict of str to pandas.DataFrame
+        Per attribute of ``category_affinity_by``: level x category weights (rows sum to 1);
+        a customer's category mix is their segment's affinity times these weights of their
+        levels, normalised, and drew their favourite categories. Empty
+        when the spec has no ``category_affinity_by``.
+    item_launch : pandas.Series or None
+        Launch date of each item, indexed by item id (the items table's ``launch_date``): the
+        items launched during the log have dates inside it, the others before its start.
     """
 
     segments: pd.Series
@@ -66,6 +94,8 @@ class Truth:
     observation_end: pd.Timestamp
     extra: dict = field(default_factory=dict)
     stopped_buying: pd.Series | None = None
+    attribute_affinity: dict[str, pd.DataFrame] = field(default_factory=dict)
+    item_launch: pd.Series | None = None
 
     def coefficients(self, target: str) -> pd.Series:
         """Planted coefficients of ``target`` as a flat Series.
@@ -138,6 +168,90 @@ def _sample_categories(rng, pref: np.ndarray, owner: np.ndarray) -> np.ndarray:
     return out
 
 
+def _affinity_columns(spec: dict) -> list[str]:
+    """The attributes named by ``category_affinity_by``, checked against ``attributes``."""
+    by = spec.get("category_affinity_by") or []
+    by = [by] if isinstance(by, str) else list(by)
+    levelled = [name for name, a in spec["attributes"].items() if "levels" in a]
+    for column in by:
+        if column not in levelled:
+            raise ValueError(
+                f"synthetic.category_affinity_by: {column!r} is not a categorical attribute of "
+                f"synthetic.attributes (those with levels: {levelled}); name one of them."
+            )
+    return by
+
+
+def _attribute_mix(cold, spec: dict, attributes: dict, segment_affinity: np.ndarray, categories: list):
+    """Each customer's category mix: the segment's affinity times their attribute levels' weights."""
+    mix = segment_affinity.copy()
+    weights = {}
+    for column in _affinity_columns(spec):
+        values = attributes[column]
+        w = cold.dirichlet(np.full(len(categories), _ATTRIBUTE_CONCENTRATION), size=len(values.categories))
+        w = w**_ATTRIBUTE_STRENGTH
+        w /= w.sum(axis=1, keepdims=True)
+        weights[column] = pd.DataFrame(w, index=pd.Index(list(values.categories), name=column), columns=categories)
+        mix *= w[values.codes]
+    # a Dirichlet weight can be tiny; the floor keeps its logarithm finite
+    mix = np.maximum(mix, 1e-12)
+    return mix / mix.sum(axis=1, keepdims=True), weights
+
+
+def _launch_days(cold, rank_in_cat: np.ndarray, days: int) -> np.ndarray:
+    """Launch day of each item (0 = the log's first day): a share inside the log, the rest before it.
+
+    New items are never the best seller of their category, so every category has an item on sale
+    from the first day; their launches are stratified over the second half of the log.
+    """
+    m = len(rank_in_cat)
+    launch = -cold.integers(30, 3 * 365, size=m)
+    candidates = np.flatnonzero(rank_in_cat > 0)
+    k = min(max(1, int(round(_NEW_ITEM_SHARE * m))), len(candidates))
+    new = cold.choice(candidates, size=k, replace=False)
+    lo, hi = days * _LAUNCH_FROM, days - _LAUNCH_LAST_DAYS
+    launch[new] = np.floor(lo + (hi - lo) * (cold.permutation(k) + cold.random(k)) / k).astype(int)
+    return launch
+
+
+def _respect_launches(cold, item, cat, day, launch_day, item_key, rank_in_cat, item_cat) -> np.ndarray:
+    """Redraw, within the same category, every purchase of an item before its launch."""
+    item = item.copy()
+    todo = np.flatnonzero(day < launch_day[item])
+    for _ in range(20):  # each round redraws only the purchases still too early
+        if not len(todo):
+            break
+        item[todo] = np.searchsorted(item_key, cat[todo] + cold.random(len(todo)), side="left")
+        todo = todo[day[todo] < launch_day[item[todo]]]
+    if len(todo):
+        # the category's best seller is always on sale (see _launch_days)
+        top = np.flatnonzero(rank_in_cat == 0)
+        item[todo] = top[np.argsort(item_cat[top])][cat[todo]]
+    return item
+
+
+def _launch_campaigns(cold, item, cat, day, is_fav, launch_day, item_cat, days) -> np.ndarray:
+    """During a launch campaign, a favourite-category purchase picks the new item of that category.
+
+    A purchase looks up the latest item of its category launched on or before its day (one
+    ``searchsorted`` over category-then-launch keys); within ``_CAMPAIGN_DAYS`` of that launch,
+    ``_CAMPAIGN_PICK`` of the favourite-category purchases switch to it.
+    """
+    new = np.flatnonzero(launch_day >= 0)
+    if not len(new):
+        return item
+    span = 4.0 * days  # wider than any day, so a key orders by category first
+    keys = item_cat[new] * span + launch_day[new]
+    order = np.argsort(keys)
+    new, keys = new[order], keys[order]
+    pos = np.searchsorted(keys, cat * span + day, side="right") - 1
+    candidate = new[np.maximum(pos, 0)]
+    since = day - launch_day[candidate]
+    switch = (pos >= 0) & (item_cat[candidate] == cat) & (since >= 0) & (since < _CAMPAIGN_DAYS) & is_fav
+    switch &= cold.random(len(item)) < _CAMPAIGN_PICK
+    return np.where(switch, candidate, item)
+
+
 def generate(case: str | CaseStudy, size: str = "small", seed: int = 42) -> SyntheticData:
     """Generate a case's raw tables with planted segments, preferences and effects.
 
@@ -170,6 +284,9 @@ def generate(case: str | CaseStudy, size: str = "small", seed: int = 42) -> Synt
     if not spec:
         raise ValueError(f"case {case.name!r} has no 'synthetic' section to generate data from.")
     rng = np.random.default_rng(seed)
+    # the cold-start structure's own streams (joins, attribute affinity, launches): adding them
+    # left every draw of ``rng`` as it was, and each leaves the others alone
+    cold, cold_affinity, cold_launch = (np.random.default_rng([seed, i]) for i in (1, 2, 3))
     n = _sizes(spec, "n_customers", size)
     m = _sizes(spec, "n_items", size)
     segs = spec["segments"]
@@ -194,6 +311,10 @@ def generate(case: str | CaseStudy, size: str = "small", seed: int = 42) -> Synt
     window_start = np.maximum(signup_day, 0).astype(float)
     window_end = np.where(lapsed, days * active_share * rng.uniform(0.7, 1.3, size=n), days)
     window_end = np.maximum(window_end, window_start + 1.0)
+    # late joiners: customers who would have joined before the year sign up in its last quarter
+    late = (cold.random(n) < _LATE_JOIN_SHARE) & ~lapsed & ~joined_during
+    late_day = cold.integers(int(days * _LATE_JOIN_FROM), days, size=n)
+    signup_day = np.where(late, late_day, signup_day)
 
     # items: category blocks with Zipf popularity inside each category
     item_cat = np.sort(np.arange(m) % n_cat)
@@ -207,12 +328,15 @@ def generate(case: str | CaseStudy, size: str = "small", seed: int = 42) -> Synt
     last_in_cat = np.r_[item_cat[1:] != item_cat[:-1], True]
     item_key[last_in_cat] = item_cat[last_in_cat] + 1.0
     item_quality = rng.normal(0.0, 0.4, m)
+    launch_day = _launch_days(cold_launch, rank_in_cat, days)
 
     # preferences: two favourite categories per customer, drawn from the segment's affinity
+    # times the affinity of the customer's level of each category_affinity_by attribute
     affinity = rng.dirichlet(np.full(n_cat, 0.8), size=n_seg)
-    gumbel = np.log(affinity[segment]) + rng.gumbel(size=(n, n_cat))
+    mix, attribute_affinity = _attribute_mix(cold_affinity, spec, attributes, affinity[segment], categories)
+    gumbel = np.log(mix) + rng.gumbel(size=(n, n_cat))
     fav = np.argsort(-gumbel, axis=1)[:, :2]
-    pref = 0.1 / n_cat + 0.2 * affinity[segment]
+    pref = 0.1 / n_cat + 0.2 * mix
     rows = np.arange(n)
     pref[rows, fav[:, 0]] += 0.42
     pref[rows, fav[:, 1]] += 0.28
@@ -223,13 +347,21 @@ def generate(case: str | CaseStudy, size: str = "small", seed: int = 42) -> Synt
     n_orders = 1 + rng.poisson(np.maximum(rate - 1.0, 0.0))
     order_owner = np.repeat(rows, n_orders)
     n_total = len(order_owner)
+    # a late joiner buys from the sign-up on: the same draws, squeezed into the shorter window,
+    # and thinned below to the orders that window holds
+    window_start = np.where(late, late_day, window_start).astype(float)
     order_day = window_start[order_owner] + rng.random(n_total) * (
         window_end[order_owner] - window_start[order_owner]
     )
     order_time = start.to_datetime64() + (order_day * 86400).astype("timedelta64[s]")
     by_time = np.lexsort((order_time, order_owner))
     order_time = order_time[by_time]
-    order_id = np.arange(1, n_total + 1, dtype=np.int64)
+    order_day = order_day[by_time]
+    first_order = np.r_[True, order_owner[1:] != order_owner[:-1]]
+    kept_share = np.where(late, (days - late_day) / days, 1.0)
+    keep = first_order | (cold.random(n_total) < kept_share[order_owner])
+    n_orders = np.bincount(order_owner[keep], minlength=n)
+    order_id = np.cumsum(keep).astype(np.int64)
     orders = {"order_id": order_id, "customer_id": (order_owner + 1).astype(np.int64), "timestamp": order_time}
 
     shape = spec.get("shape", "events")
@@ -238,6 +370,9 @@ def generate(case: str | CaseStudy, size: str = "small", seed: int = 42) -> Synt
     line_owner = order_owner[line_order]
     cat = _sample_categories(rng, pref, line_owner)
     item = np.searchsorted(item_key, cat + rng.random(len(cat)), side="left")
+    item = _respect_launches(cold_launch, item, cat, order_day[line_order], launch_day, item_key, rank_in_cat, item_cat)
+    is_fav_line = (cat == fav[line_owner, 0]) | (cat == fav[line_owner, 1])
+    item = _launch_campaigns(cold_launch, item, cat, order_day[line_order], is_fav_line, launch_day, item_cat, days)
     value_mult = np.array([s["value_multiplier"] for s in segs])[segment] * rng.lognormal(0, 0.15, n)
     quantity = 1 + rng.poisson(0.3, len(item)) if shape == "orders" else np.ones(len(item), int)
     amount = np.round(quantity * item_value[item] * value_mult[line_owner] * rng.lognormal(0, 0.15, len(item)), 2)
@@ -253,9 +388,12 @@ def generate(case: str | CaseStudy, size: str = "small", seed: int = 42) -> Synt
         "quantity": quantity,
     }
     if spec.get("explicit_ratings"):
-        is_fav = (cat == fav[line_owner, 0]) | (cat == fav[line_owner, 1])
-        latent = 2.7 + 1.4 * is_fav + item_quality[item] + rng.normal(0, 0.7, len(item))
+        latent = 2.7 + 1.4 * is_fav_line + item_quality[item] + rng.normal(0, 0.7, len(item))
         events["rating"] = np.clip(np.round(latent), 1, 5).astype(np.int64)
+    # the orders a late joiner's shorter window does not hold, and their lines, go
+    line_keep = keep[line_order]
+    events = {k: v[line_keep] for k, v in events.items()}
+    orders = {k: v[keep] for k, v in orders.items()}
 
     # targets from documented effects over attributes and observed frequency
     columns = dict(attributes, frequency=n_orders)
@@ -292,6 +430,7 @@ def generate(case: str | CaseStudy, size: str = "small", seed: int = 42) -> Synt
             "name": [f"{categories[c].title()} #{r}" for c, r in zip(item_cat, within_rank)],
             "category": pd.Categorical.from_codes(item_cat, categories=categories),
             "price": item_value,
+            "launch_date": start.to_datetime64() + launch_day.astype("timedelta64[D]"),
         }
     )
     truth = Truth(
@@ -305,6 +444,8 @@ def generate(case: str | CaseStudy, size: str = "small", seed: int = 42) -> Synt
         effects=effects,
         observation_end=end,
         stopped_buying=pd.Series(lapsed, index=pd.Index(customer_ids, name="customer_id"), name="stopped_buying"),
+        attribute_affinity=attribute_affinity,
+        item_launch=pd.Series(items["launch_date"].to_numpy(), index=pd.Index(item_ids, name="item_id"), name="launch_date"),
     )
     tables = _shape_tables(case, customers, items, orders, events, spec, rng)
     return SyntheticData(tables=tables, truth=truth)

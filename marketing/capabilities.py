@@ -32,6 +32,8 @@ CAPABILITIES: dict[str, dict[str, frozenset[str]]] = {
         "rating prediction": IN_MEMORY,
         "the hyper-parameter sweep": IN_MEMORY,
         "explained recommendations (item kNN)": IN_MEMORY,
+        # the content models read the customers and items tables in memory; Spark has no content models yet
+        "content-based and hybrid recommendations (the cold start)": IN_MEMORY,
     },
     "regression": {
         FLEXIBLE_MODELS: IN_MEMORY,

@@ -207,6 +207,6 @@ def test_text_features_tfidf_link_items_by_their_words():
 
 
 def _clone_fit(model, X, items):
-    from marketing.recommend.content import _clone
+    from marketing.recommend.content import clone
 
-    return _clone(model).fit(X, items=items).validation_
+    return clone(model).fit(X, items=items).validation_

@@ -31,7 +31,9 @@ from marketing.recommend.evaluation import (
     show_campaign,
     sweep,
 )
-from marketing.recommend.cold_start import cold_start_gain, cold_start_table, reasons
+from marketing.recommend.cold_start import (
+    ColdStart, cold_start_gain, cold_start_table, compare_cold_start, reasons, show_cold_start,
+)
 from marketing.recommend.interactions import (
     WEIGHTINGS,
     Interactions,
@@ -61,7 +63,7 @@ from marketing.recommend.split import (
 
 __all__ = [
     "CategoryPopularity", "ContentRecommender", "GroupPopularity", "HybridRecommender",
-    "cold_start_gain", "cold_start_table", "reasons",
+    "ColdStart", "cold_start_gain", "cold_start_table", "compare_cold_start", "reasons", "show_cold_start",
     "ALS", "BASELINE", "DEFAULT_GRID", "EASE", "MAIN_PARAMETER", "RANKING_METRICS", "SPLITS", "WEIGHTINGS",
     "BiasBaseline", "Comparison", "GlobalMean", "Interactions", "ItemKNN", "PopularityRecommender",
     "Recommender", "Split", "UserKNN", "build_interactions", "campaign_list", "catalogue_coverage",

@@ -15,17 +15,21 @@ the group's customers, for every model and for the baselines ("popularity", "gro
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from marketing.columns import CUSTOMER, ITEM
-from marketing.recommend.content import CategoryPopularity, GroupPopularity, HybridRecommender
-from marketing.recommend.interactions import build_interactions
+from marketing.columns import CUSTOMER, ITEM, TIMESTAMP
+from marketing.recommend.content import CategoryPopularity, GroupPopularity, HybridRecommender, clone
+from marketing.recommend.interactions import build_interactions, in_memory
 from marketing.recommend.metrics import RANKING_METRICS, ranking_metrics
 from marketing.recommend.models import ItemKNN, PopularityRecommender
 from marketing.validation import DataValidationError, require_columns
 
+#: The event columns the content models read.
+EVENT_COLUMNS = (CUSTOMER, ITEM, TIMESTAMP)
 #: Rows of :func:`cold_start_table`, in order.
 GROUPS = ("new customers", "light customers", "warm customers", "new items")
 #: Customer columns the "group popularity" baseline uses when present (and no others are named).
@@ -90,9 +94,9 @@ def cold_start_table(
         raise DataValidationError("models is empty: pass fitted models as {name: model}.")
     if min_history < 2:
         raise DataValidationError(f"min_history={min_history}: it must be at least 2 (light customers have 1 or more).")
-    test = split.test
+    test = in_memory(split.test, [CUSTOMER, ITEM])
     require_columns(test, [CUSTOMER, ITEM], "test")
-    train = split.train[[CUSTOMER, ITEM]].drop_duplicates()
+    train = in_memory(split.train, [CUSTOMER, ITEM])[[CUSTOMER, ITEM]].drop_duplicates()
     catalogue = items[ITEM] if items is not None else None
     X = build_interactions(train, items=catalogue)
     if group_columns is None:
@@ -231,3 +235,164 @@ def reasons(model, recommendations: pd.DataFrame, customers=None, items=None, it
     text = np.where(cold, "new customer: similar customers (" + group_text + ") buy " + line_cat, text)
     rec["reason"] = text
     return rec
+
+
+# --- the notebook's step ----------------------------------------------------------------------------
+#: The step of the capability table (marketing.capabilities) this module serves.
+COLD_START = "content-based and hybrid recommendations (the cold start)"
+#: Why each model wins where it wins: the one sentence the report gives the winner of a group.
+WHY = {
+    "popularity": "when nothing is known about a customer, what most customers take is hard to beat",
+    "group popularity": "it is the only list that uses who the customers are ({columns}), all there is to know about someone without history",
+    "category popularity": "it follows each customer's favourite category",
+    "content": "it matches item attributes ({items}) to each customer's profile, and can list items nobody has bought yet",
+    "hybrid": "it blends the collaborative scores with content, leaning on content where a customer's history is thin",
+}
+WHY_COLLABORATIVE = "it learns from customers with similar histories"
+#: Below this many customers a group's figure is called noisy in the report's sentence.
+FEW_CUSTOMERS = 50
+
+
+@dataclass
+class ColdStart:
+    """The result of :func:`compare_cold_start`.
+
+    Attributes
+    ----------
+    table : pandas.DataFrame
+        :func:`cold_start_table` of every model (the chosen collaborative model, content, hybrid
+        and the three baselines) on the test part.
+    hybrid : HybridRecommender
+        The hybrid fitted on the training part (its blend weight chosen there: ``weight_``).
+    k, min_history : int
+    customer_columns, item_columns : tuple of str
+        The case's content columns (its ``content`` section).
+    min_size : int
+        Groups of fewer test customers get no figures in anything published.
+    """
+
+    table: pd.DataFrame
+    hybrid: HybridRecommender
+    k: int
+    min_history: int
+    customer_columns: tuple = ()
+    item_columns: tuple = ()
+    min_size: int = 10
+
+    def wide(self) -> pd.DataFrame:
+        """NDCG@k per customer group and recall@k on the new items, one row per model; a group of
+        fewer than ``min_size`` customers is left out (its size is in :meth:`sizes`)."""
+        shown = self.table[self.table["n_customers"] >= self.min_size]
+        metric = np.where(shown["group"] == "new items", "recall", "ndcg")
+        cells = shown.assign(column=shown["group"] + " " + pd.Series(metric, index=shown.index) + f"@{self.k}",
+                             value=np.where(metric == "recall", shown["recall"], shown["ndcg"]))
+        wide = cells.pivot(index="model", columns="column", values="value")
+        order = [c for g in GROUPS for c in wide.columns if c.startswith(g + " ")]
+        models = list(dict.fromkeys(self.table["model"]))
+        return wide.reindex(index=models, columns=order).rename_axis(index="model", columns=None)
+
+    def sizes(self) -> dict:
+        """Customers judged (and relevant pairs) per group."""
+        first = self.table.drop_duplicates("group").set_index("group")
+        return {g: {"customers": int(first.loc[g, "n_customers"]), "pairs": int(first.loc[g, "n_pairs"])} for g in first.index}
+
+    def gain(self, group: str = "new customers") -> dict | None:
+        """The best model's NDCG@k on ``group`` over the global popularity list's (:func:`cold_start_gain`);
+        None when the group is empty or too small to publish."""
+        rows = self.table[self.table["group"] == group]
+        if rows.empty or rows["n_customers"].iloc[0] < self.min_size:
+            return None
+        metric = "recall" if group == "new items" else "ndcg"
+        return cold_start_gain(self.table, group, metric)
+
+    def sentences(self) -> list[str]:
+        """One sentence per group: who wins, by how much against the global list, and why."""
+        out = []
+        for group, sizes in self.sizes().items():
+            if sizes["customers"] < self.min_size:
+                out.append(f"{group.capitalize()}: {sizes['customers']} test customers, fewer than {self.min_size}: no figures.")
+                continue
+            metric = "recall" if group == "new items" else "ndcg"
+            rows = self.table[self.table["group"] == group].set_index("model")[metric]
+            best, base = rows.idxmax(), float(rows["popularity"])
+            if rows[best] <= base:
+                out.append(f"{group.capitalize()} ({sizes['customers']:,}): no model beats the global popularity list "
+                           f"({metric}@{self.k} {base:.3f}).")
+                continue
+            why = WHY.get(best, WHY_COLLABORATIVE).format(columns=", ".join(self.customer_columns) or "none named",
+                                                          items=", ".join(self.item_columns))
+            versus = f"{rows[best] / base:.2f}x the global list's {base:.3f}" if base > 0 else "the global list gets none"
+            noisy = f"; only {sizes['customers']} customers, so a noisy figure" if sizes["customers"] < FEW_CUSTOMERS else ""
+            out.append(f"{group.capitalize()} ({sizes['customers']:,}): {best} is highest, {metric}@{self.k} {rows[best]:.3f} "
+                       f"({versus}{noisy}): {why}.")
+        return out
+
+    def record(self, digits: int = 4) -> dict:
+        """The machine-readable part for the report's record (figures of groups too small to publish left out)."""
+        wide = self.wide().round(digits)
+        return {
+            "min_history": self.min_history,
+            "groups": self.sizes(),
+            "metrics": {model: {c: (None if pd.isna(v) else float(v)) for c, v in row.items()} for model, row in wide.iterrows()},
+            "gain_new_customers": self.gain("new customers"),
+            "gain_new_items": self.gain("new items"),
+            "hybrid_weight": float(self.hybrid.weight_),
+        }
+
+    def refit(self, interactions, data):
+        """The hybrid, refitted on ``interactions`` (every event up to the observation end) with the
+        case's attribute tables and events: the campaign's model."""
+        return clone(self.hybrid).fit(interactions, items=data.items, customers=data.customers,
+                                      events=in_memory(data.events, EVENT_COLUMNS))
+
+
+def compare_cold_start(result, split, data, k: int = 10, min_history: int = 3, random_state: int = 42):
+    """The cold-start step of the recommendation report: fit content and hybrid models on the
+    training part (their bonuses and blend weight chosen there) and score every model on new,
+    light and warm customers and on new items (:func:`cold_start_table`).
+
+    The hybrid blends the model chosen on the validation split (``result.best_model``) with
+    content. The content columns are the case file's ``content`` section
+    (:func:`marketing.datasets.content_columns`; without one, the items' ``category`` and ``price``).
+    Returns a :class:`ColdStart`; None, after saying why, on an engine without the step.
+    """
+    from marketing.capabilities import unavailable
+    from marketing.datasets import content_columns
+    from marketing.engines import engine_of
+    from marketing.privacy import DEFAULT_MIN_SIZE
+    from marketing.recommend.content import ContentRecommender
+    from marketing.recommend.evaluation import ANALYSIS, make_model
+
+    if engine_of(split.train) == "spark":
+        print(unavailable(ANALYSIS, COLD_START, "spark"))
+        return None
+    named = content_columns(data)
+    columns = {"customer_columns": named.customer_columns, "text_column": named.text_column,
+               "item_columns": named.item_columns or tuple(c for c in ("category", "price") if c in data.items.columns)}
+    X = result.train
+    # DuckDB data: the models need the events' three columns in memory (the attribute tables are there already)
+    fit_with = {"items": data.items, "customers": data.customers, "events": in_memory(split.train, EVENT_COLUMNS)}
+    content = ContentRecommender(**columns).fit(X, **fit_with)
+    hybrid = HybridRecommender(make_model(result.best_model, random_state), ContentRecommender(**columns),
+                               random_state=random_state).fit(X, **fit_with)
+    models = {result.best_model: result.models[result.best_model], "content": content, "hybrid": hybrid}
+    table = cold_start_table(split, models, data.customers, data.items, k=k, min_history=min_history,
+                             group_columns=columns["customer_columns"] or None)
+    return ColdStart(table, hybrid, k, min_history, columns["customer_columns"], columns["item_columns"], DEFAULT_MIN_SIZE)
+
+
+def show_cold_start(cold: ColdStart | None) -> pd.DataFrame | None:
+    """Print the group sizes and one sentence per group, and return the table to show (rounded)."""
+    if cold is None:
+        return None
+    sizes = ", ".join(f"{group} {n['customers']:,}" for group, n in cold.sizes().items())
+    print(f"Test customers by training history (light: 1 to {cold.min_history - 1} items): {sizes}.")
+    print(f"The hybrid's blend weight, chosen on the training events: {cold.hybrid.weight_:.2f}.")
+    print("\n".join(cold.sentences()))
+    wide = cold.wide()
+    customer_groups = [c for c in wide.columns if not c.startswith("new items")]
+    elsewhere = [c.split(" ndcg")[0] for c in customer_groups if wide[c].idxmax() != "hybrid"]
+    if elsewhere:
+        print(f"The campaign uses the hybrid for every customer (chosen on the training events); that another list is "
+              f"highest on {', '.join(elsewhere)} here is a test figure, not a choice made on training data.")
+    return wide.round(3)

@@ -28,7 +28,7 @@ from marketing.validation import DataValidationError
 _TIE_SLACK = 2e-7
 
 
-def _clone(model: Recommender) -> Recommender:
+def clone(model: Recommender) -> Recommender:
     """An unfitted copy with the same constructor parameters."""
     names = [p for p in inspect.signature(type(model).__init__).parameters if p != "self"]
     return type(model)(**{name: getattr(model, name) for name in names})
@@ -459,7 +459,7 @@ class ContentRecommender(_AttributeRecommender):
         later = later[~pd.MultiIndex.from_frame(later).isin(old_pairs)]
         if later.empty:
             return (self.newness_, self.popularity_), None
-        inner = _clone(self)
+        inner = clone(self)
         inner.newness = inner.popularity = 0.0
         inner.fit(inner_X, items=self._items_table, customers=self._customers_table)
         ids = np.unique(later[CUSTOMER].to_numpy())
@@ -644,8 +644,8 @@ class HybridRecommender(_AttributeRecommender):
             raise ValueError(f"weight={self.weight!r}: use a number in [0, 1] or 'auto'.")
         collaborative = ItemKNN() if self.collaborative is None else self.collaborative
         content = ContentRecommender() if self.content is None else self.content
-        self.content_ = _clone(content).fit(interactions, items=items, customers=customers, events=events)
-        self.collaborative_ = _clone(collaborative).fit(interactions)
+        self.content_ = clone(content).fit(interactions, items=items, customers=customers, events=events)
+        self.collaborative_ = clone(collaborative).fit(interactions)
         self._customers = customers
         self._items = items
         try:
@@ -691,11 +691,11 @@ class HybridRecommender(_AttributeRecommender):
             keep, test = keep[fit_rows], test[fit_rows]
             eligible = np.searchsorted(fit_rows, eligible)
         inner_X = Interactions(sp.csr_matrix(keep), ids.user_ids[fit_rows], ids.item_ids, ids.weighting)
-        inner_content = _clone(self.content_)
+        inner_content = clone(self.content_)
         # the bonuses learned on the whole training window
         inner_content.newness, inner_content.popularity = self.content_.newness_, self.content_.popularity_
         inner_content.fit(inner_X, items=self._items, customers=self._customers)
-        inner_cf = _clone(self.collaborative_).fit(inner_X)
+        inner_cf = clone(self.collaborative_).fit(inner_X)
         k = min(10, self.n_items_)
         results = {}
         no_groups = np.full(len(eligible), -1, dtype=np.int64)

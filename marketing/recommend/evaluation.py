@@ -427,21 +427,31 @@ def campaign_list(model, customers, items, k: int = 10):
     return rel.with_item_names(model.recommend(id_values(customers, CUSTOMER), k=k), items)
 
 
-def show_campaign(result: Comparison, interactions, data, k: int = 10, export_dir=".", n_shown: int | None = None):
-    """The notebook's last step: refit the chosen model on ``interactions`` (every event up to the
+def show_campaign(result: Comparison, interactions, data, k: int = 10, export_dir=".", n_shown: int | None = None, cold=None):
+    """The notebook's last step: refit the campaign's model on ``interactions`` (every event up to the
     observation end), write every customer's top ``k`` for the CRM, say what was written, and return
     the first rows to show (pseudonyms on real data). Degenerate data (:attr:`Comparison.degenerate`)
     get no list: the reason is printed and None returned.
+
+    With ``cold`` (:func:`~marketing.recommend.compare_cold_start`) the model is its hybrid (the
+    chosen model blended with content, for every customer, new ones included) and each line gets
+    its ``reason``; without it (an engine without content models), the chosen model.
     """
     from marketing.privacy import export_note, publishable, write_crm_export
+    from marketing.recommend.cold_start import reasons
 
     if result.degenerate:
         print("No campaign list: no model got a single test pair right, so its lists would be guesses.")
         return None
-    final = result.refit(interactions)
-    campaign = campaign_list(final, data.customers, data.items, k=k)
+    if cold is None:
+        final, label = result.refit(interactions), result.best_model
+        campaign = campaign_list(final, data.customers, data.items, k=k)
+    else:
+        final = cold.refit(interactions, data)
+        label = f"hybrid of {result.best_model} and content, blend weight {final.weight_:.2f} chosen on these events"
+        campaign = reasons(final, campaign_list(final, data.customers, data.items, k=k), items=data.items)
     path = write_crm_export(campaign, export_dir, "recommendation_campaign")
-    print(f"Campaign list ({result.best_model}): {export_note(path, campaign)}.")
+    print(f"Campaign list ({label}): {export_note(path, campaign)}.")
     return publishable(head(campaign, n_shown or k), data)
 
 
@@ -484,13 +494,14 @@ def compare_ratings(split, case):
     return evaluate_ratings(split.train, split.test, rating_scale=case.rating_scale)
 
 
-def recommendation_record(result: Comparison, split, ratings=None, data=None) -> dict:
+def recommendation_record(result: Comparison, split, ratings=None, data=None, cold=None) -> dict:
     """The machine-readable record of a recommendation report (for
     :func:`marketing.notebook.record_metrics`), its floats rounded here: 4 decimals in memory, 3 on
     Spark, whose sums run in partition order so the last digits can vary between runs.
 
     ``data`` (the case's data) names the engine the report ran on (DuckDB data is modelled in
-    memory, so the comparison alone would say pandas).
+    memory, so the comparison alone would say pandas); ``cold``
+    (:func:`~marketing.recommend.compare_cold_start`) adds the cold-start table (None without it).
     """
     digits = 3 if result.engine == "spark" else 4
     metrics = [*RANKING_METRICS, "coverage", "novelty"]
@@ -507,6 +518,7 @@ def recommendation_record(result: Comparison, split, ratings=None, data=None) ->
         "cold_start_users": result.cold_start["n_customers"],
         "ndcg_gain_over_popularity": result.gain,
         "ratings": None if ratings is None else ratings.to_dict(orient="index"),
+        "cold_start": None if cold is None else cold.record(digits),
     }
     return _rounded(record, digits)
 

@@ -83,3 +83,70 @@ def test_reasons_per_line():
     assert out[1] == "new in b"  # c1 bought a twice, b once: favourite a; item 4 is new, in b
     # c3 owns 2; item 1 is its neighbour (both bought by c1)
     assert out[3] == "customers who bought x also bought this"
+
+
+# --- the report's step ------------------------------------------------------------------------------
+def _cold(table, min_size=2):
+    from marketing.recommend.cold_start import ColdStart
+
+    hybrid = HybridRecommender(ItemKNN(), ContentRecommender(["category"], newness=0.0, popularity=0.0), weight=0.5)
+    hybrid.weight_ = 0.5
+    return ColdStart(table, hybrid, k=2, min_history=3, customer_columns=("region",), item_columns=("category",),
+                     min_size=min_size)
+
+
+HAND = pd.DataFrame({
+    "group": ["new customers"] * 3 + ["warm customers"] * 3 + ["new items"] * 3,
+    "model": ["popularity", "group popularity", "hybrid"] * 3,
+    "ndcg": [0.2, 0.3, 0.25, 0.1, 0.1, 0.1, 0.0, 0.0, 0.0],
+    "recall": [0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.0, 0.0, 0.4],
+    "n_customers": [60] * 3 + [100] * 3 + [1] * 3,
+    "n_pairs": [70] * 3 + [150] * 3 + [1] * 3,
+})
+
+
+def test_the_report_says_who_is_highest_per_group_and_keeps_small_groups_out():
+    cold = _cold(HAND)
+    wide = cold.wide()
+    # the new-items group has one customer, below the minimum size of 2: no column, no figure
+    assert wide.columns.tolist() == ["new customers ndcg@2", "warm customers ndcg@2"]
+    assert wide.loc["group popularity", "new customers ndcg@2"] == 0.3
+    assert cold.gain() == {"model": "group popularity", "ndcg": 0.3, "baseline_ndcg": 0.2, "gain": 1.5}
+    assert cold.gain("new items") is None
+    new, warm, items = cold.sentences()
+    assert new.startswith("New customers (60): group popularity is highest, ndcg@2 0.300 (1.50x the global list's 0.200")
+    assert "who the customers are (region)" in new
+    # a tie with the global list is no win, whatever the order of the rows
+    assert warm == "Warm customers (100): no model beats the global popularity list (ndcg@2 0.100)."
+    assert items == "New items: 1 test customers, fewer than 2: no figures."
+    record = cold.record()
+    assert record["groups"]["new items"] == {"customers": 1, "pairs": 1} and record["gain_new_items"] is None
+    assert "new items recall@2" not in record["metrics"]["hybrid"] and record["hybrid_weight"] == 0.5
+
+
+def test_the_cold_start_step_on_the_planted_data_and_a_campaign_for_customers_without_history(tmp_path):
+    from dataclasses import replace
+
+    from marketing import load_case_data
+    from marketing.recommend import compare_cold_start, compare_models, make_split, show_campaign
+
+    data = load_case_data("ecommerce")
+    split = make_split(data.events, "time", observation_end=data.observation_end, test_days=60)
+    result = compare_models(split, k=10, items=data.items)
+    cold = compare_cold_start(result, split, data, k=10)
+    table = cold.table.set_index(["group", "model"])
+    assert {"content", "hybrid", result.best_model, "group popularity"} <= set(cold.table["model"])
+    # the planted region effect: popularity within the group beats the global list for new customers
+    assert table.loc[("new customers", "group popularity"), "ndcg"] > 1.2 * table.loc[("new customers", "popularity"), "ndcg"]
+    # customers whose events are gone are new at campaign time: served from their attributes, with the reason
+    gone = data.customers["customer_id"].head(3).tolist()
+    kept = replace(data, events=data.events[~data.events["customer_id"].isin(gone)])
+    everything = build_interactions(kept.events, items=kept.items)
+    shown = show_campaign(result, everything, kept, k=3, export_dir=tmp_path, cold=cold)
+    assert shown.columns[-1] == "reason"
+    campaign = pd.read_csv(tmp_path / "recommendation_campaign_crm_real_ids.csv")
+    new = campaign[campaign["customer_id"].isin(gone)]
+    assert len(new) == 9 and new["cold_start"].all()
+    region = data.customers.set_index("customer_id").loc[gone[0], "region"]
+    assert new["reason"].str.startswith("new customer: similar customers (").all()
+    assert f"region {region}, channel " in new.loc[new["customer_id"] == gone[0], "reason"].iloc[0]

@@ -40,6 +40,11 @@ def check_table(table, columns, name: str, id_column: str) -> pd.DataFrame:
     return table[[id_column, *columns]]
 
 
+def _number(value: float) -> str:
+    """A band edge as a reader writes it: 18, 33, 2.5, 45,000."""
+    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.3g}"
+
+
 def column_codes(values: pd.Series, n_bands: int = N_BANDS) -> tuple[np.ndarray, np.ndarray]:
     """Integer codes of one attribute (quantile bands if numeric; missing values are a code of
     their own) and the label of each code.
@@ -48,13 +53,18 @@ def column_codes(values: pd.Series, n_bands: int = N_BANDS) -> tuple[np.ndarray,
     --------
     >>> codes, labels = column_codes(pd.Series([1.0, 2.0, 3.0, 4.0]), n_bands=2)
     >>> codes.tolist(), labels.tolist()
-    ([0, 0, 1, 1], ['(0.999, 2.5]', '(2.5, 4.0]'])
+    ([0, 0, 1, 1], ['1 to 2.5', '2.5 to 4'])
     """
     if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+        x = values.astype(float)
         # duplicates="drop": a column with few distinct values gets fewer bands, not an error
-        values = pd.qcut(values.astype(float), n_bands, duplicates="drop")
-    codes, labels = pd.factorize(values, sort=True, use_na_sentinel=True)
-    labels = np.asarray(labels.astype(str), dtype=object)
+        bands, edges = pd.qcut(x, n_bands, labels=False, retbins=True, duplicates="drop")
+        edges[0] = np.nanmin(x)  # qcut widens the first edge by a hair; the label shows the real minimum
+        codes = np.where(np.isnan(bands), -1, bands).astype(np.int64)
+        labels = np.array([f"{_number(lo)} to {_number(hi)}" for lo, hi in zip(edges[:-1], edges[1:])], dtype=object)
+    else:
+        codes, labels = pd.factorize(values, sort=True, use_na_sentinel=True)
+        labels = np.asarray(labels.astype(str), dtype=object)
     if (codes < 0).any():
         codes = np.where(codes < 0, len(labels), codes)
         labels = np.append(labels, "missing")

@@ -699,8 +699,9 @@ class HybridRecommender(_AttributeRecommender):
         k = min(10, self.n_items_)
         results = {}
         no_groups = np.full(len(eligible), -1, dtype=np.int64)
+        parts = _blend_parts(inner_cf, inner_content, eligible, no_groups)
         for w in self.weight_grid:
-            top, _ = _blend_top_k(inner_cf, inner_content, eligible, no_groups, float(w), self.shrinkage, k, True)
+            top, _ = _blend_from_parts(parts, float(w), self.shrinkage, k, True)
             results[float(w)] = round(float(ndcg_at_k(top, test[eligible], k)), 6)
         self.validation_ = results
         self.weight_ = max(results, key=lambda w: (results[w], -w))  # ties: more content
@@ -747,19 +748,23 @@ def _rescale_dense(raw: np.ndarray, positive: bool) -> np.ndarray:
 def _blend_top_k(cf, content, rows, groups, weight, shrinkage, k, exclude_seen):
     """Exact top k of the blend: the content part by group expansion, the collaborative part as
     extra entries (every item a sparse model scores; every item for a dense one)."""
+    return _blend_from_parts(_blend_parts(cf, content, rows, groups), weight, shrinkage, k, exclude_seen)
+
+
+def _blend_parts(cf, content, rows, groups):
+    """What the blend of every weight shares: the content values and peaks, each row's history
+    length, and the collaborative scores rescaled per row (the weight search scores them once)."""
     values = content._group_values(rows, groups)
     # the best content score of a row is the best over groups of its first (most popular) item
     peak = (values + content._prior()[content._members[content._group_start]][None, :]).max(axis=1)
     peak = np.where(peak > 0, peak, 1.0)
     n_u = np.where(rows >= 0, np.diff(content.interactions_.matrix.indptr)[np.maximum(rows, 0)], 0)
-    a = weight * n_u / (n_u + shrinkage)
-    extra = None
-    warm = np.flatnonzero((rows >= 0) & (a > 0))
+    warm = np.flatnonzero(n_u > 0)
+    S = None
     if len(warm):
         S = cf._sparse_score_rows(rows[warm])
         if S is None:
-            dense = _rescale_dense(cf._score_rows(rows[warm]), positive=False)
-            S = sp.csr_matrix(dense)
+            S = sp.csr_matrix(_rescale_dense(cf._score_rows(rows[warm]), positive=False))
         else:
             S = sp.csr_matrix(S, dtype=np.float64)
             S.eliminate_zeros()
@@ -768,7 +773,14 @@ def _blend_top_k(cf, content, rows, groups, weight, shrinkage, k, exclude_seen):
             has = n_stored > 0
             cf_peak[has] = np.maximum.reduceat(S.data, S.indptr[:-1][has]) if S.nnz else 0.0
             S.data = S.data / np.repeat(np.where(cf_peak > 0, cf_peak, 1.0), n_stored)
-        owner_local = np.repeat(np.arange(len(warm)), np.diff(S.indptr))
-        owner = warm[owner_local]
+    return content, rows, values, peak, n_u, warm, S
+
+
+def _blend_from_parts(parts, weight, shrinkage, k, exclude_seen):
+    content, rows, values, peak, n_u, warm, S = parts
+    a = weight * n_u / (n_u + shrinkage)
+    extra = None
+    if S is not None and weight > 0:
+        owner = warm[np.repeat(np.arange(len(warm)), np.diff(S.indptr))]
         extra = (owner, S.indices.astype(np.int64), a[owner] * S.data)
     return content._expand_top_k(values, rows, k, exclude_seen, extra, scale=(1 - a) / peak)

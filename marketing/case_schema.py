@@ -332,8 +332,26 @@ CONTENT = Section({
                          doc="an items-table column of free text (the item's name or description), or null for none"),
 })
 
+#: A buy-till-you-die segment's planted BG/NBD parameters (marketing.datasets.synthetic).
+SYNTHETIC_BTYD = Section({
+    "r": Field(NUMBER, required=True, doc="shape of the Gamma distribution of the purchase rate per week"),
+    "alpha": Field(NUMBER, required=True, doc="rate (in weeks) of the Gamma distribution of the purchase rate"),
+    "a": Field(NUMBER, required=True, doc="first shape of the Beta distribution of the dropout probability"),
+    "b": Field(NUMBER, required=True, doc="second shape of the Beta distribution of the dropout probability"),
+}, label="a mapping {r, alpha, a, b}")
+
+#: One planted segment of the synthetic generator.
+SYNTHETIC_SEGMENT = Section({
+    "name": Field(TEXT, required=True, doc="the segment's name (the truth's label)"),
+    "share": Field(NUMBER, required=True, doc="its share of the customers"),
+    "events_per_year": Field(NUMBER, required=True, doc="mean purchase occasions a year"),
+    "value_multiplier": Field(NUMBER, required=True, doc="its spend level, a multiplier of the item values"),
+    "active_share": Field(NUMBER, doc="below 1: lapsed, buying only in this first share of the log"),
+    "btyd": Field(SYNTHETIC_BTYD, doc="buy as BG/NBD says with these planted parameters (replaces events_per_year and active_share for its purchases)"),
+}, label="a segment mapping")
+
 #: Top-level keys of the synthetic generator's spec (marketing.datasets.synthetic.generate);
-#: checked one level deep, the generator reads the rest.
+#: checked one level deep (and each segment's keys), the generator reads the rest.
 SYNTHETIC = Section({
     "n_customers": Field(ANYTHING_MAP, required=True, doc="customers per data_size (small, medium, large)"),
     "n_items": Field(ANYTHING_MAP, required=True, doc="items per data_size"),
@@ -341,7 +359,7 @@ SYNTHETIC = Section({
     "item_value": Field(ANYTHING_MAP, required=True, doc="{median, sigma} of the items' log-normal value"),
     "start": Field(DATE, required=True, doc="the first day of the log"),
     "days": Field(Scalar((int,), "a whole number"), required=True, doc="the log's length in days"),
-    "segments": Field(ANYTHING_LIST, required=True, doc="the planted segments"),
+    "segments": Field(ListOf(SYNTHETIC_SEGMENT, name="a list of segments"), required=True, doc="the planted segments"),
     "attributes": Field(ANYTHING_MAP, required=True, doc="customer attributes and their distributions"),
     "effects": Field(ANYTHING_MAP, doc="the planted effects on each target"),
     "extra_columns": Field(ANYTHING_MAP, doc="leakage columns, {column: {leaks: target}}"),

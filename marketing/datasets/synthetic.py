@@ -17,6 +17,14 @@ What is planted, and returned as :class:`Truth` beside the tables:
   best seller of a category) are launched during the second half of the year: no event buys an
   item before its launch, and for six weeks after it (the launch campaign) a customer buying in
   one of their favourite categories picks the new item of that category 30% of the time.
+- **A buy-till-you-die dropout.** A segment with a ``btyd`` block ``{r, alpha, a, b}`` buys as the
+  BG/NBD model says (Fader, Hardie and Lee 2005), in weeks as :class:`marketing.clv.BetaGeo`
+  fits it: each customer's purchase rate per week is lambda ~ Gamma(shape r, rate alpha), their
+  dropout probability p ~ Beta(a, b); the first purchase falls in the log's first
+  ``_BTYD_BIRTH_DAYS`` days, repeat purchases follow a Poisson process with rate lambda, and after
+  each repeat purchase the customer drops out with probability p (so the repeat purchases up to
+  the dropout are geometric(p)). The planted parameters are ``Truth.btyd_parameters``; who
+  dropped out before the log's end is ``Truth.stopped_buying``.
 - **Regression effects.** Each target is ``intercept + sum(coef * column) + noise`` (continuous)
   or Bernoulli with ``logit p = intercept + sum(coef * column)`` (binary), over customer
   attributes and ``frequency`` (the number of purchase occasions in the observation year, as
@@ -26,7 +34,9 @@ What is planted, and returned as :class:`Truth` beside the tables:
 Everything is drawn from ``numpy.random.Generator`` objects seeded by ``seed``, in a fixed order,
 so the same seed gives identical tables on any machine. The cold-start structure draws from its
 own generators (``default_rng([seed, 1])`` and so on), so that segments, attributes, purchase times and
-targets keep the draws they had before it was added.
+targets keep the draws they had before it was added. The BTYD segments draw from
+``default_rng([seed, 4])``: the main generator still draws the purchases their segment's other keys
+describe (and drops them), so every other customer keeps every row.
 """
 
 from __future__ import annotations
@@ -50,6 +60,9 @@ _CAMPAIGN_DAYS = 42  # a launch campaign lasts six weeks
 _CAMPAIGN_PICK = 0.3  # during it, the share of favourite-category purchases that pick the new item
 _ATTRIBUTE_CONCENTRATION = 0.5  # Dirichlet concentration of each attribute level's category weights
 _ATTRIBUTE_STRENGTH = 2.0  # their exponent in a customer's mix: the attribute outweighs the latent segment
+_BTYD_KEYS = ("r", "alpha", "a", "b")
+_BTYD_BIRTH_DAYS = 56  # a BTYD customer's first purchase is uniform in the log's first eight weeks
+_WEEK = 7.0  # the planted lambda is per week, the unit of marketing.clv.BetaGeo's fit
 
 
 @dataclass(frozen=True)
@@ -73,14 +86,18 @@ class Truth:
     observation_end : pandas.Timestamp
         End of the generated event log; targets describe the period after it.
     stopped_buying : pandas.Series or None
-        True for each customer whose buying stopped before the observation end (the segments
-        with an ``active_share`` below 1: they buy only in the first part of the log), the
-        dropout a buy-till-you-die model's P(alive) should find.
+        True for each customer whose buying stopped before the observation end, the dropout a
+        buy-till-you-die model's P(alive) should find: in a segment with an ``active_share`` below
+        1 everyone (they buy only in the first part of the log); in a segment with a ``btyd``
+        block, the customers who dropped out after a repeat purchase inside the log.
     attribute_affinity : dict of str to pandas.DataFrame
         Per attribute of ``category_affinity_by``: level x category weights (rows sum to 1);
         a customer's category mix is their segment's affinity times these weights of their
         levels, normalised, and drew their favourite categories. Empty
         when the spec has no ``category_affinity_by``.
+    btyd_parameters : dict of str to dict
+        Per segment with a ``btyd`` block, its planted BG/NBD parameters ``{r, alpha, a, b}``
+        (lambda per week); empty when no segment has one.
     item_launch : pandas.Series or None
         Launch date of each item, indexed by item id (the items table's ``launch_date``): the
         items launched during the log have dates inside it, the others before its start.
@@ -96,6 +113,7 @@ class Truth:
     stopped_buying: pd.Series | None = None
     attribute_affinity: dict[str, pd.DataFrame] = field(default_factory=dict)
     item_launch: pd.Series | None = None
+    btyd_parameters: dict[str, dict[str, float]] = field(default_factory=dict)
 
     def coefficients(self, target: str) -> pd.Series:
         """Planted coefficients of ``target`` as a flat Series.
@@ -252,6 +270,84 @@ def _launch_campaigns(cold, item, cat, day, is_fav, launch_day, item_cat, days) 
     return np.where(switch, candidate, item)
 
 
+def _btyd_spec(segs: list) -> dict[int, dict[str, float]]:
+    """The ``btyd`` block of each segment that has one, by segment index, checked."""
+    out = {}
+    for i, seg in enumerate(segs):
+        block = seg.get("btyd")
+        if block is None:
+            continue
+        where = f"synthetic.segments[{i}].btyd ({seg.get('name')!r})"
+        if not isinstance(block, dict):
+            raise ValueError(f"{where}: should be a mapping {{r, alpha, a, b}}, not {block!r}.")
+        unknown = sorted(set(block) - set(_BTYD_KEYS))
+        missing = [k for k in _BTYD_KEYS if k not in block]
+        if unknown or missing:
+            raise ValueError(f"{where}: unknown keys {unknown} / missing keys {missing}; give exactly {list(_BTYD_KEYS)}.")
+        bad = [k for k in _BTYD_KEYS if isinstance(block[k], bool) or not isinstance(block[k], (int, float)) or not block[k] > 0]
+        if bad:
+            raise ValueError(f"{where}: {bad} must be positive numbers (Gamma shape and rate, Beta a and b).")
+        out[i] = {k: float(block[k]) for k in _BTYD_KEYS}
+    return out
+
+
+def _btyd_orders(gen, members: np.ndarray, params: list[dict[str, float]], days: int):
+    """The BG/NBD purchase process of each member: order owners and days, and who dropped out.
+
+    ``params`` holds each member's segment parameters. Vectorised: the Poisson count of purchases
+    over the whole remaining log is drawn once, their days are sorted uniforms (a Poisson process
+    given its count), and only the first min(count, J) are kept, J ~ geometric(p) being the repeat
+    purchase after which the customer drops out (J <= count: dropped out inside the log).
+    """
+    k = len(members)
+    r, alpha, a, b = (np.array([q[key] for q in params]) for key in _BTYD_KEYS)
+    lam = gen.gamma(r, 1.0 / alpha)  # per week
+    p = np.clip(gen.beta(a, b), 1e-12, 1.0)
+    birth = gen.random(k) * min(_BTYD_BIRTH_DAYS, days - 1)
+    count = gen.poisson(lam * (days - birth) / _WEEK)
+    dropout_at = gen.geometric(p)
+    owner = np.repeat(np.arange(k), count)
+    day = birth[owner] + gen.random(len(owner)) * (days - birth[owner])
+    order = np.lexsort((day, owner))
+    owner, day = owner[order], day[order]
+    starts = np.concatenate([[0], np.cumsum(count)[:-1]])
+    rank = np.arange(len(owner)) - starts[owner]  # 0 for the first repeat purchase
+    repeat = rank < dropout_at[owner]
+    owner = np.concatenate([np.arange(k), owner[repeat]])
+    day = np.concatenate([birth, day[repeat]])
+    order = np.lexsort((day, owner))
+    return members[owner[order]], day[order], dropout_at <= count
+
+
+def _order_lines(gen, launch_gen, owner, day, shape, pref, fav, item_key, launch_day, rank_in_cat, item_cat, days):
+    """The lines of each order: how many, their categories and items (launches respected)."""
+    n_orders = len(owner)
+    lines = 1 + np.minimum(gen.poisson(0.5, n_orders), 3) if shape == "orders" else np.ones(n_orders, int)
+    line_order = np.repeat(np.arange(n_orders), lines)
+    line_owner = owner[line_order]
+    cat = _sample_categories(gen, pref, line_owner)
+    item = np.searchsorted(item_key, cat + gen.random(len(cat)), side="left")
+    line_day = day[line_order]
+    item = _respect_launches(launch_gen, item, cat, line_day, launch_day, item_key, rank_in_cat, item_cat)
+    is_fav = (cat == fav[line_owner, 0]) | (cat == fav[line_owner, 1])
+    item = _launch_campaigns(launch_gen, item, cat, line_day, is_fav, launch_day, item_cat, days)
+    return line_order, item, is_fav
+
+
+def _line_values(gen, spec, item, line_owner, is_fav, item_value, item_quality, value_mult):
+    """Quantity, amount and (with ``explicit_ratings``) the rating of each line."""
+    shape = spec.get("shape", "events")
+    quantity = 1 + gen.poisson(0.3, len(item)) if shape == "orders" else np.ones(len(item), int)
+    amount = np.round(quantity * item_value[item] * value_mult[line_owner] * gen.lognormal(0, 0.15, len(item)), 2)
+    if spec.get("amount_integer"):
+        amount = np.maximum(np.round(amount), 1.0)
+    values = {"amount": amount, "quantity": quantity}
+    if spec.get("explicit_ratings"):
+        latent = 2.7 + 1.4 * is_fav + item_quality[item] + gen.normal(0, 0.7, len(item))
+        values["rating"] = np.clip(np.round(latent), 1, 5).astype(np.int64)
+    return values
+
+
 def generate(case: str | CaseStudy, size: str = "small", seed: int = 42) -> SyntheticData:
     """Generate a case's raw tables with planted segments, preferences and effects.
 
@@ -287,6 +383,8 @@ def generate(case: str | CaseStudy, size: str = "small", seed: int = 42) -> Synt
     # the cold-start structure's own streams (joins, attribute affinity, launches): adding them
     # left every draw of ``rng`` as it was, and each leaves the others alone
     cold, cold_affinity, cold_launch = (np.random.default_rng([seed, i]) for i in (1, 2, 3))
+    # the BTYD segments' own stream: their purchases, lines and returns
+    btyd_rng = np.random.default_rng([seed, 4])
     n = _sizes(spec, "n_customers", size)
     m = _sizes(spec, "n_items", size)
     segs = spec["segments"]
@@ -302,9 +400,12 @@ def generate(case: str | CaseStudy, size: str = "small", seed: int = 42) -> Synt
     attributes = {name: _attribute(rng, a, segment, n) for name, a in spec["attributes"].items()}
     active_share = np.array([s.get("active_share", 1.0) for s in segs])[segment]
     lapsed = active_share < 1.0
+    btyd = _btyd_spec(segs)
+    planted = np.isin(segment, list(btyd))
     # most customers joined before the year; some during it (never the lapsed, who must have
-    # been active early on)
-    joined_during = (rng.random(n) < 0.1) & ~lapsed
+    # been active early on, nor the BTYD segments, whose first purchase is early in the log)
+    early = lapsed | planted
+    joined_during = (rng.random(n) < 0.1) & ~early
     tenure_before = rng.integers(30, 5 * 365, size=n)
     joined_offset = rng.integers(0, int(days * 0.75), size=n)
     signup_day = np.where(joined_during, joined_offset, -tenure_before)
@@ -312,7 +413,7 @@ def generate(case: str | CaseStudy, size: str = "small", seed: int = 42) -> Synt
     window_end = np.where(lapsed, days * active_share * rng.uniform(0.7, 1.3, size=n), days)
     window_end = np.maximum(window_end, window_start + 1.0)
     # late joiners: customers who would have joined before the year sign up in its last quarter
-    late = (cold.random(n) < _LATE_JOIN_SHARE) & ~lapsed & ~joined_during
+    late = (cold.random(n) < _LATE_JOIN_SHARE) & ~early & ~joined_during
     late_day = cold.integers(int(days * _LATE_JOIN_FROM), days, size=n)
     signup_day = np.where(late, late_day, signup_day)
 
@@ -360,40 +461,46 @@ def generate(case: str | CaseStudy, size: str = "small", seed: int = 42) -> Synt
     first_order = np.r_[True, order_owner[1:] != order_owner[:-1]]
     kept_share = np.where(late, (days - late_day) / days, 1.0)
     keep = first_order | (cold.random(n_total) < kept_share[order_owner])
-    n_orders = np.bincount(order_owner[keep], minlength=n)
-    order_id = np.cumsum(keep).astype(np.int64)
-    orders = {"order_id": order_id, "customer_id": (order_owner + 1).astype(np.int64), "timestamp": order_time}
-
     shape = spec.get("shape", "events")
-    lines = 1 + np.minimum(rng.poisson(0.5, n_total), 3) if shape == "orders" else np.ones(n_total, int)
-    line_order = np.repeat(np.arange(n_total), lines)
-    line_owner = order_owner[line_order]
-    cat = _sample_categories(rng, pref, line_owner)
-    item = np.searchsorted(item_key, cat + rng.random(len(cat)), side="left")
-    item = _respect_launches(cold_launch, item, cat, order_day[line_order], launch_day, item_key, rank_in_cat, item_cat)
-    is_fav_line = (cat == fav[line_owner, 0]) | (cat == fav[line_owner, 1])
-    item = _launch_campaigns(cold_launch, item, cat, order_day[line_order], is_fav_line, launch_day, item_cat, days)
+    lines_args = (shape, pref, fav, item_key, launch_day, rank_in_cat, item_cat, days)
+    line_order, item, is_fav_line = _order_lines(rng, cold_launch, order_owner, order_day, *lines_args)
     value_mult = np.array([s["value_multiplier"] for s in segs])[segment] * rng.lognormal(0, 0.15, n)
-    quantity = 1 + rng.poisson(0.3, len(item)) if shape == "orders" else np.ones(len(item), int)
-    amount = np.round(quantity * item_value[item] * value_mult[line_owner] * rng.lognormal(0, 0.15, len(item)), 2)
-    if spec.get("amount_integer"):
-        amount = np.maximum(np.round(amount), 1.0)
-
-    events = {
-        "order_id": order_id[line_order],
-        "customer_id": (line_owner + 1).astype(np.int64),
-        "item_id": (item + 1).astype(np.int64),
-        "timestamp": order_time[line_order],
-        "amount": amount,
-        "quantity": quantity,
-    }
-    if spec.get("explicit_ratings"):
-        latent = 2.7 + 1.4 * is_fav_line + item_quality[item] + rng.normal(0, 0.7, len(item))
-        events["rating"] = np.clip(np.round(latent), 1, 5).astype(np.int64)
+    line_owner = order_owner[line_order]
+    values = _line_values(rng, spec, item, line_owner, is_fav_line, item_value, item_quality, value_mult)
     # the orders a late joiner's shorter window does not hold, and their lines, go
     line_keep = keep[line_order]
-    events = {k: v[line_keep] for k, v in events.items()}
-    orders = {k: v[keep] for k, v in orders.items()}
+    # a BTYD segment's orders are drawn again, from its own stream; the main stream's stay drawn
+    # (so nobody else's draws move) and go
+    b_owner, b_day, dropped = _btyd_orders(btyd_rng, np.flatnonzero(planted), [btyd[g] for g in segment[planted]], days)
+    b_order, b_item, b_fav = _order_lines(btyd_rng, btyd_rng, b_owner, b_day, *lines_args)
+    b_values = _line_values(btyd_rng, spec, b_item, b_owner[b_order], b_fav, item_value, item_quality, value_mult)
+
+    # every order kept, in customer and time order, numbered 1, 2, ...
+    order_kept = keep & ~planted[order_owner]
+    owner_all = np.concatenate([order_owner[order_kept], b_owner])
+    day_all = np.concatenate([order_day[order_kept], b_day])
+    time_all = start.to_datetime64() + (day_all * 86400).astype("timedelta64[s]")
+    sequence = np.lexsort((time_all, owner_all))
+    order_number = np.empty(len(sequence), dtype=np.int64)
+    order_number[sequence] = np.arange(1, len(sequence) + 1)
+    n_orders = np.bincount(owner_all, minlength=n)
+    orders = {"order_id": np.arange(1, len(sequence) + 1, dtype=np.int64),
+              "customer_id": (owner_all[sequence] + 1).astype(np.int64), "timestamp": time_all[sequence]}
+    # lines follow their orders: the main stream's kept lines, then the BTYD lines
+    a_lines = line_keep & ~planted[line_owner]
+    a_index = np.cumsum(order_kept) - 1  # an A order's position among the kept ones
+    line_of = np.concatenate([a_index[line_order[a_lines]], order_kept.sum() + b_order])
+    line_item = np.concatenate([item[a_lines], b_item])
+    line_values = {k: np.concatenate([values[k][a_lines], b_values[k]]) for k in values}
+    by_order = np.argsort(order_number[line_of], kind="stable")
+    line_of = line_of[by_order]
+    events = {
+        "order_id": order_number[line_of],
+        "customer_id": (owner_all[line_of] + 1).astype(np.int64),
+        "item_id": (line_item[by_order] + 1).astype(np.int64),
+        "timestamp": time_all[line_of],
+        **{k: v[by_order] for k, v in line_values.items()},
+    }
 
     # targets from documented effects over attributes and observed frequency
     columns = dict(attributes, frequency=n_orders)
@@ -419,6 +526,13 @@ def generate(case: str | CaseStudy, size: str = "small", seed: int = 42) -> Synt
         leaked = targets[extra["leaks"]].astype(float)
         targets[column] = np.round(leaked * rng.uniform(0.8, 1.2, n) + rng.normal(0, 0.1 * leaked.std() + 0.1, n), 2)
 
+    returned = None
+    if spec.get("return_rate"):
+        # returns: a share of the lines, drawn per line where its order was drawn, BTYD lines last
+        returned = np.concatenate([(rng.random(int(line_keep.sum())) < spec["return_rate"])[a_lines[line_keep]],
+                                   btyd_rng.random(len(b_item)) < spec["return_rate"]])[by_order]
+    stopped = lapsed.copy()
+    stopped[np.flatnonzero(planted)] = dropped
     customer_ids = rows + 1
     signup = start.to_datetime64() + signup_day.astype("timedelta64[D]")
     customers = pd.DataFrame({"customer_id": customer_ids, "signup_date": signup, **attributes, **targets})
@@ -443,16 +557,20 @@ def generate(case: str | CaseStudy, size: str = "small", seed: int = 42) -> Synt
         item_category=pd.Series(np.asarray(categories)[item_cat], index=pd.Index(item_ids, name="item_id"), name="category"),
         effects=effects,
         observation_end=end,
-        stopped_buying=pd.Series(lapsed, index=pd.Index(customer_ids, name="customer_id"), name="stopped_buying"),
+        stopped_buying=pd.Series(stopped, index=pd.Index(customer_ids, name="customer_id"), name="stopped_buying"),
         attribute_affinity=attribute_affinity,
         item_launch=pd.Series(items["launch_date"].to_numpy(), index=pd.Index(item_ids, name="item_id"), name="launch_date"),
+        btyd_parameters={segs_names[g]: dict(q) for g, q in btyd.items()},
     )
-    tables = _shape_tables(case, customers, items, orders, events, spec, rng)
+    tables = _shape_tables(case, customers, items, orders, events, returned)
     return SyntheticData(tables=tables, truth=truth)
 
 
-def _shape_tables(case: CaseStudy, customers, items, orders, events, spec, rng) -> dict[str, pd.DataFrame]:
-    """Name the tables and columns as the case's ``tables`` section says its sources do."""
+def _shape_tables(case: CaseStudy, customers, items, orders, events, returned) -> dict[str, pd.DataFrame]:
+    """Name the tables and columns as the case's ``tables`` section says its sources do.
+
+    ``returned`` marks the lines returned (None: no returns).
+    """
     t = case.tables
     mapping = t["events"]["columns"]
     out = {
@@ -467,9 +585,9 @@ def _shape_tables(case: CaseStudy, customers, items, orders, events, spec, rng) 
     else:
         line_roles = [r for r in mapping if r in events and r != "order_id"]
     log = pd.DataFrame({mapping[r]: events[r] for r in line_roles}, copy=False)
-    if spec.get("return_rate"):
+    if returned is not None:
         # returns: a copy of some lines with negated quantity and amount, as shops record them
-        returned = log.loc[rng.random(len(log)) < spec["return_rate"]]
+        returned = log.loc[returned]
         negated = {mapping[r]: -returned[mapping[r]] for r in ("quantity", "amount") if r in mapping}
         log = pd.concat([log, returned.assign(**negated)], ignore_index=True)
     out[t["events"]["table"]] = log

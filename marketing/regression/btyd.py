@@ -31,7 +31,7 @@ import narwhals as nw
 import numpy as np
 import pandas as pd
 
-from marketing.clv import BetaGeo, GammaGamma, btyd_summary, clv, per_period_rate
+from marketing.clv import BetaGeo, ConvergenceError, GammaGamma, btyd_summary, clv, per_period_rate
 from marketing.clv.summary import UNITS
 from marketing.columns import AMOUNT, CUSTOMER, TIMESTAMP
 from marketing.frames import collect, frame, whole_days
@@ -100,7 +100,9 @@ class BTYDResult:
     truth : dict or None
         On synthetic data with a planted dropout (:attr:`marketing.datasets.Truth.stopped_buying`):
         ``stopped_buying_auc``, the ROC AUC with which 1 - P(alive) ranks the held-out customers who
-        stopped buying above the others, and the counts ``customers`` and ``stopped``; else None.
+        stopped buying above the others, and the counts ``customers`` and ``stopped``; and where the
+        truth plants a BG/NBD process (:attr:`marketing.datasets.Truth.btyd_parameters`),
+        ``parameters``: per planted segment, :func:`planted_parameters`. None without either.
     """
 
     targets: dict[str, str]
@@ -253,6 +255,9 @@ def btyd_beside_suite(case, data, problem, splits: dict, results: dict):
                        for kind in targets)
     first = next(iter(targets))
     truth = _planted_dropout(data, purchases[first], summary, predictions[first][CUSTOMER].to_numpy())
+    planted = planted_parameters(data, summary)
+    if planted:
+        truth = {**(truth or {}), "parameters": planted}
     return BTYDResult(targets, days, purchases, spend, tables, predictions, counts, differences, verdict, summary, truth)
 
 
@@ -269,6 +274,53 @@ def _planted_dropout(data, purchases: BetaGeo, summary: pd.DataFrame, held_out) 
         return None
     auc = roc_auc_score(truth, 1.0 - purchases.p_alive(known).to_numpy())
     return {"stopped_buying_auc": round(float(auc), 3), "customers": len(truth), "stopped": int(truth.sum())}
+
+
+def planted_parameters(data, summary: pd.DataFrame) -> dict[str, dict] | None:
+    """BG/NBD fitted on each planted BTYD segment's customers alone, beside the planted parameters.
+
+    Parameters
+    ----------
+    data : CaseData
+        Synthetic data whose ``truth`` has ``btyd_parameters`` (:mod:`marketing.datasets.synthetic`:
+        a segment that buys as BG/NBD says, lambda per week).
+    summary : DataFrame
+        The BTYD summary (weeks) of the report's fit: the same calibration period, every customer
+        with a purchase before the observation end.
+
+    Returns
+    -------
+    dict or None
+        Per planted segment: ``customers`` (those of the segment in ``summary``), ``planted`` and
+        ``fitted`` ({r, alpha, a, b}, fitted to 3 significant digits; None with ``error`` saying why
+        when the likelihood has no finite maximum on so few customers). None without a planted
+        process (real data, or no segment with a ``btyd`` block).
+
+    Examples
+    --------
+    >>> from marketing.datasets import load_case_data
+    >>> data = load_case_data("ecommerce")
+    >>> summary = btyd_summary(purchase_occasions(data.events, data.observation_end), data.observation_end, unit=UNIT)
+    >>> planted = planted_parameters(data, summary)["lapsed"]
+    >>> planted["planted"], planted["customers"]
+    ({'r': 2.0, 'alpha': 10.0, 'a': 3.0, 'b': 2.0}, 618)
+    """
+    truth = getattr(data, "truth", None)
+    parameters = getattr(truth, "btyd_parameters", None)
+    if not parameters:
+        return None
+    out = {}
+    for segment, planted in parameters.items():
+        members = truth.segments.index[truth.segments.eq(segment).to_numpy()]
+        known = summary.reindex(members).dropna(subset=["T"])
+        entry = {"customers": len(known), "planted": dict(planted)}
+        try:
+            model = BetaGeo().fit(known)
+            entry["fitted"] = {k: float(f"{getattr(model, f'{k}_'):.3g}") for k in planted}
+        except (ConvergenceError, ValueError) as error:  # too few customers to identify the model
+            entry |= {"fitted": None, "error": str(error)}
+        out[segment] = entry
+    return out
 
 
 def customer_clv(btyd: BTYDResult, customers) -> pd.Series | None:

@@ -581,14 +581,29 @@ def show_btyd(case, data, problem, splits: dict, results: dict):
     for kind, table in btyd.tables.items():
         display(Markdown(f"**{kind}** (`{btyd.targets[kind]}`), held-out customers:"), table.round(3))
     display(Markdown(btyd.verdict))
-    if btyd.truth:
+    if btyd.truth and "stopped_buying_auc" in btyd.truth:
         t = btyd.truth
         print(f"Against the planted truth: of the {t['customers']:,} held-out customers, the {t['stopped']:,} whose buying "
               f"stopped before the observation end are ranked above the others by 1 - P(alive) with ROC AUC "
               f"{t['stopped_buying_auc']:.3f} (0.5 = chance).")
+        for segment, fit in t.get("parameters", {}).items():
+            print(_planted_line(segment, fit))
     _btyd_figure(btyd, case.targeting.get("currency", ""))
     _tracking_figure(btyd, data)
     return btyd
+
+
+def _planted_line(segment: str, fit: dict) -> str:
+    """One line: the planted BG/NBD parameters of a segment against those fitted on its customers alone.
+
+    >>> print(_planted_line("lapsed", {"customers": 618, "planted": {"r": 2.0, "alpha": 10.0}, "fitted": {"r": 1.91, "alpha": 9.85}}))
+    Planted BG/NBD process of segment 'lapsed' (618 customers, fitted on them alone): r 2 fitted 1.91, alpha 10 fitted 9.85 (alpha per week).
+    """
+    head = f"Planted BG/NBD process of segment {segment!r} ({fit['customers']:,} customers, fitted on them alone): "
+    if fit["fitted"] is None:
+        return head + f"no fit ({fit['error']})."
+    pairs = ", ".join(f"{k} {v:g} fitted {fit['fitted'][k]:g}" for k, v in fit["planted"].items())
+    return head + pairs + " (alpha per week)."
 
 
 def _tracking_figure(btyd, data) -> None:

@@ -430,8 +430,10 @@ def test_notebook_runs_on_spark_and_agrees_with_the_pandas_engine(tmp_path, ecom
     printed = "".join(o.get("text", "") for c in nb.cells for o in c.get("outputs", []) if o.get("name") == "stdout")
     # what Spark leaves out is said once at the top and once where each missing step would be
     assert printed.count("Engine spark: every step runs except") == 1
-    for step in ("the hyper-parameter sweep", "explained recommendations (item kNN)"):
+    for step in ("the hyper-parameter sweep", "explained recommendations (item kNN)",
+                 "content-based and hybrid recommendations (the cold start)"):
         assert f"{step}: not on engine spark" in printed
+    assert metrics["cold_start"] is None  # no content models on Spark: no table, said above
     assert models["als"]["ndcg"] >= 1.2 * models["popularity"]["ndcg"]
     split = pandas_engine.make_split(ecommerce.events, "time", observation_end=ecommerce.observation_end, test_days=60)
     expected = pandas_engine.compare_models(

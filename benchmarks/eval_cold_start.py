@@ -1,10 +1,10 @@
 """The cold-start table of one case study: new, light and warm customers and new items.
 
 Time split (the last ``--test-days`` days are the test window, as the recommendation report does),
-every model fitted on the training events with the whole catalogue (so new items have a column):
-the baselines (global popularity, group popularity over the customer columns, category
-popularity), item-kNN, the content model (newness bonus learned on the last 60 training days) and
-the hybrid (weight chosen on a training hold-out). Prints the table (NDCG@10 and recall@10 per
+the report's own steps: compare_models chooses the collaborative model on a validation split, then
+compare_cold_start fits the content model (its bonuses learned on the last 60 training days) and the
+hybrid (weight chosen on a training hold-out) with the case file's content columns and scores them
+beside the baselines (global, group and category popularity). Prints the table (NDCG@10 and recall@10 per
 group) and the gain on new customers; --write stores benchmarks/results/cold_start_<case>_<source>_<days>d.
 
 Online Retail II (the public ecommerce source) keeps only customers first seen before its 90-day
@@ -26,43 +26,26 @@ from _common import machine, markdown_table, write_results  # noqa: E402
 
 
 def evaluate(case: str, source: str, test_days: int, seed: int = 42) -> dict:
+    """The report's own steps (compare_models, then compare_cold_start) on one case and window."""
     from marketing.datasets import load_case_data
-    from marketing.recommend import (
-        ContentRecommender, HybridRecommender, ItemKNN, build_interactions, cold_start_gain, cold_start_table, make_split,
-    )
+    from marketing.recommend import compare_cold_start, compare_models, make_split
 
     data = load_case_data(case, seed=seed, data_source=source)
     split = make_split(data.events, "time", test_days=test_days)
-    items, customers = data.items, data.customers
-    groups = [c for c in ("region", "channel", "country", "segment") if c in customers.columns]
-    item_columns = [c for c in ("category", "price") if c in items.columns]
-    X = build_interactions(split.train, items=items)
     started = time.perf_counter()
-    content = ContentRecommender(item_columns=item_columns, customer_columns=groups)
-    models = {
-        "item-kNN": ItemKNN().fit(X),
-        "content": _clone_fit(content, X, items, customers, split.train),
-        "hybrid": HybridRecommender(ItemKNN(), content, random_state=seed).fit(
-            X, items=items, customers=customers, events=split.train),
-    }
-    fit_s = time.perf_counter() - started
-    table = cold_start_table(split, models, customers=customers, items=items, k=10, group_columns=groups)
+    result = compare_models(split, k=10, items=data.items, random_state=seed)
+    cold = compare_cold_start(result, split, data, k=10, random_state=seed)
+    content = cold.hybrid.content_
     return {
-        "case": case, "source": source, "test_days": test_days, "customer_groups": groups,
-        "item_columns": item_columns, "fit_s": round(fit_s, 1),
-        "newness": models["content"].newness_, "popularity_bonus": models["content"].popularity_,
-        "newness_validation": {f"newness {n}, popularity {p}": v
-                               for (n, p), v in (models["content"].newness_validation_ or {}).items()},
-        "hybrid_weight": models["hybrid"].weight_, "hybrid_validation": models["hybrid"].validation_,
-        "gain_new_customers": cold_start_gain(table) if (table["group"] == "new customers").any() else None,
-        "table": table.round(4).to_dict(orient="records"),
+        "case": case, "source": source, "test_days": test_days, "chosen_model": result.best_model,
+        "customer_groups": list(cold.customer_columns), "item_columns": list(cold.item_columns),
+        "fit_s": round(time.perf_counter() - started, 1),
+        "newness": content.newness_, "popularity_bonus": content.popularity_,
+        "newness_validation": {f"newness {n}, popularity {p}": v for (n, p), v in (content.newness_validation_ or {}).items()},
+        "hybrid_weight": cold.hybrid.weight_, "hybrid_validation": cold.hybrid.validation_,
+        "gain_new_customers": cold.gain("new customers"),
+        "table": cold.table.round(4).to_dict(orient="records"),
     }
-
-
-def _clone_fit(model, X, items, customers, events):
-    from marketing.recommend.content import _clone
-
-    return _clone(model).fit(X, items=items, customers=customers, events=events)
 
 
 def markdown(result: dict) -> str:
@@ -70,7 +53,8 @@ def markdown(result: dict) -> str:
     lines = [
         f"# Cold start: {result['case']} ({result['source']} data), last {result['test_days']} days as test",
         "",
-        f"Customer groups: {result['customer_groups']}; item features: {result['item_columns']}. Content newness "
+        f"Chosen collaborative model: {result['chosen_model']}. Customer columns: {result['customer_groups']}; "
+        f"item features: {result['item_columns']}. Content newness "
         f"bonus {result['newness']}, popularity bonus {result['popularity_bonus']} (validation NDCG@10 per pair: "
         f"{result['newness_validation']}); hybrid weight "
         f"{result['hybrid_weight']} (validation NDCG@10 per weight: {result['hybrid_validation']}).",

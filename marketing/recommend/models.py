@@ -374,26 +374,24 @@ def _top_k_dense(ranked: np.ndarray, k: int) -> np.ndarray:
         # every row has at least k candidates unless a score is NaN: then the general path
         if keep.sum() == n_rows * k:
             return cols[keep].reshape(n_rows, k).astype(np.int64)
-    top = np.argpartition(-ranked, k - 1, axis=1)[:, :k]
-    order = np.argsort(-np.take_along_axis(ranked, top, axis=1), axis=1, kind="stable")
-    return np.take_along_axis(top, order, axis=1)
+    # a stable sort, not argpartition: which of several tied items is kept must not depend on the CPU
+    return np.argsort(-ranked, axis=1, kind="stable")[:, :k].astype(np.int64)
 
 
 def _top_n_per_row(M, n: int) -> sp.csr_matrix:
     """Keep the ``n`` largest positive entries of each row of ``M`` (dense, or CSR: the same
     entries as of its dense form) as a CSR matrix.
 
-    Wide rows take the fast path of :func:`_top_k_dense` (only entries at or above a lower bound
-    of the n-th best are sorted: the (3n)-th best of 4n column chunks' maxima); rows whose n-th
-    and (n+1)-th best tie go through ``argpartition`` as before, so the kept set is exactly the
-    same either way. A CSR ``M`` is never made dense but for those tied rows: its chunk maxima
-    and candidates come from the stored entries.
+    Exact ties at the cut keep the lower columns: ``argpartition`` keeps an arbitrary one of them,
+    and which one depends on the CPU's SIMD sort (AVX-512 and AVX2 machines kept different
+    neighbours, so the same seed gave different reports). Wide rows take the fast path of
+    :func:`_top_k_dense` (only entries at or above a lower bound of the n-th best are sorted: the
+    (3n)-th best of 4n column chunks' maxima); a CSR ``M`` is never made dense there (its chunk
+    maxima and candidates come from the stored entries). Narrow matrices are sorted whole.
     """
     n_rows, n_cols = M.shape
     n = min(n, n_cols)
     sparse = sp.issparse(M)
-    rows = cols = vals = None
-    slow = np.arange(n_rows)
     if n_cols >= 8 * n:
         if sparse:
             rows, cols, vals = _sparse_candidates(M, 4 * n, 3 * n)
@@ -405,23 +403,14 @@ def _top_n_per_row(M, n: int) -> sp.csr_matrix:
         order = np.lexsort((cols, -vals, rows))
         rows, cols, vals = rows[order], cols[order], vals[order]
         position = np.arange(len(rows)) - np.searchsorted(rows, np.arange(n_rows))[rows]
-        # a tie across the cut: which of the tied entries is kept must match the slow path
-        at_cut = np.flatnonzero(position == n)
-        tied = np.zeros(n_rows, dtype=bool)
-        tied[rows[at_cut]] = vals[at_cut] == vals[at_cut - 1]
-        keep = (position < n) & ~tied[rows]
-        rows, cols, vals = rows[keep], cols[keep], vals[keep]
-        slow = np.flatnonzero(tied)
-    if len(slow):
-        dense = M[slow].toarray() if sparse else M[slow]
-        part = np.argpartition(-dense, n - 1, axis=1)[:, :n]
-        part_vals = np.take_along_axis(dense, part, axis=1)
-        kept = part_vals > 0
-        slow_rows = np.broadcast_to(slow[:, None], part.shape)[kept]
-        rows = slow_rows if rows is None else np.concatenate([rows, slow_rows])
-        cols = part[kept] if cols is None else np.concatenate([cols, part[kept]])
-        vals = part_vals[kept] if vals is None else np.concatenate([vals, part_vals[kept]])
-    return sp.csr_matrix((vals, (rows, cols)), shape=M.shape)
+        keep = position < n
+        return sp.csr_matrix((vals[keep], (rows[keep], cols[keep])), shape=M.shape)
+    dense = M.toarray() if sparse else np.asarray(M)
+    part = np.argsort(-dense, axis=1, kind="stable")[:, :n]
+    part_vals = np.take_along_axis(dense, part, axis=1)
+    kept = part_vals > 0
+    rows = np.broadcast_to(np.arange(n_rows)[:, None], part.shape)[kept]
+    return sp.csr_matrix((part_vals[kept], (rows, part[kept])), shape=M.shape)
 
 
 def _sparse_candidates(P: sp.csr_matrix, n_chunks: int, j: int):

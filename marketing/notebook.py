@@ -164,8 +164,8 @@ def data_overview(data):
     --------
     >>> from marketing.datasets import load_case_data
     >>> table = data_overview(load_case_data("ecommerce"))
-    2,000 customers; 40,205 events from 2025-01-01 to 2025-12-31, before the observation end 2026-01-01.
-    Cleaning removed 1,162 rows:
+    2,000 customers; 37,954 events from 2025-01-01 to 2025-12-31, before the observation end 2026-01-01.
+    Cleaning removed 1,084 rows:
     >>> list(table.columns)
     ['table', 'reason', 'rows_removed', 'rows_before', 'share_removed']
     """

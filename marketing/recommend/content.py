@@ -660,36 +660,28 @@ class HybridRecommender(_AttributeRecommender):
         if self.weight != "auto":
             self.weight_ = float(self.weight)
             return
-        n_u = np.diff(X.indptr)
         rng = np.random.default_rng(self.random_state)
-        keys = rng.random(X.nnz)
-        owner = np.repeat(np.arange(X.shape[0]), n_u)
-        order = np.lexsort((keys, owner))
-        rank = np.empty(X.nnz, dtype=np.int64)
-        rank[order] = np.arange(X.nnz) - X.indptr[owner[order]]
-        n_held = np.where(n_u >= 2, np.maximum(np.rint(self.validation_share * n_u), 1), 0).astype(np.int64)
-        eligible = np.flatnonzero(n_held > 0)
-        if len(eligible) > self.max_validation_customers:
-            eligible = np.sort(rng.choice(eligible, self.max_validation_customers, replace=False))
-        chosen = np.zeros(X.shape[0], dtype=bool)
-        chosen[eligible] = True
-        held = chosen[owner] & (rank < n_held[owner])
-        coo = X.tocoo()
-        keep = sp.csr_matrix((coo.data[~held], (coo.row[~held], coo.col[~held])), shape=X.shape)
-        test = sp.csr_matrix((np.ones(int(held.sum())), (coo.row[held], coo.col[held])), shape=X.shape)
+        n_u = np.diff(X.indptr)
+        eligible = np.flatnonzero(n_u >= 2)
         if not len(eligible):
             self.weight_ = 0.5
             return
+        if len(eligible) > self.max_validation_customers:
+            eligible = np.sort(rng.choice(eligible, self.max_validation_customers, replace=False))
         ids = self.interactions_
         fit_rows = np.arange(X.shape[0])
         if X.shape[0] > self.max_fit_customers:
             # the inner models learn from a seeded sample that holds every validation customer:
             # a refit on a million customers would double the fit for a choice among 5 weights
-            others = np.setdiff1d(fit_rows, eligible)
-            extra = rng.choice(others, max(self.max_fit_customers - len(eligible), 0), replace=False)
+            others = np.ones(X.shape[0], dtype=bool)
+            others[eligible] = False
+            extra = rng.choice(np.flatnonzero(others), max(self.max_fit_customers - len(eligible), 0), replace=False)
             fit_rows = np.sort(np.concatenate([eligible, extra]))
-            keep, test = keep[fit_rows], test[fit_rows]
+            X = X[fit_rows]
             eligible = np.searchsorted(fit_rows, eligible)
+        # the hold-out is drawn on the sample only (a draw over every pair of a million customers
+        # took longer than the inner fits)
+        keep, test = _hold_out(X, eligible, self.validation_share, rng)
         inner_X = Interactions(sp.csr_matrix(keep), ids.user_ids[fit_rows], ids.item_ids, ids.weighting)
         inner_content = clone(self.content_)
         # the bonuses learned on the whole training window
@@ -729,6 +721,24 @@ class HybridRecommender(_AttributeRecommender):
             raw = self.collaborative_._score_rows(rows[warm])
             cf[warm] = _rescale_dense(raw, self.collaborative_._sparse_score_rows(rows[warm][:1]) is not None)
         return a * cf + (1 - a) * content
+
+
+def _hold_out(X: sp.csr_matrix, rows: np.ndarray, share: float, rng) -> tuple[sp.csr_matrix, sp.csr_matrix]:
+    """``X`` without, and the 0/1 matrix of, a random ``share`` of the items of each of ``rows``
+    (at least one each; ``rows`` hold two or more items)."""
+    n_u = np.diff(X.indptr)
+    keys = rng.random(X.nnz)
+    owner = np.repeat(np.arange(X.shape[0]), n_u)
+    order = np.lexsort((keys, owner))
+    rank = np.empty(X.nnz, dtype=np.int64)
+    rank[order] = np.arange(X.nnz) - X.indptr[owner[order]]
+    n_held = np.zeros(X.shape[0], dtype=np.int64)
+    n_held[rows] = np.maximum(np.rint(share * n_u[rows]), 1)
+    held = rank < n_held[owner]
+    coo = X.tocoo()
+    keep = sp.csr_matrix((coo.data[~held], (coo.row[~held], coo.col[~held])), shape=X.shape)
+    test = sp.csr_matrix((np.ones(int(held.sum())), (coo.row[held], coo.col[held])), shape=X.shape)
+    return keep, test
 
 
 def _row_sorted_csr(owner, cols, vals, shape) -> sp.csr_matrix:

@@ -60,7 +60,7 @@ customer x item pairs and a list for every customer.
 
 Usage: python benchmarks/bench_spark.py [--quick] [--sizes 2e6 1e7 ...] [--engines pandas spark]
 Full mode writes benchmarks/results/spark.{json,md} (after every size, so an interrupted run keeps
-what it measured); --quick runs both pipelines on 200,000 events (5 "small" chunks), each engine
+what it measured); --quick runs both pipelines on 200,000 events (6 "small" chunks), each engine
 once, in a temporary folder, and writes nothing. A contender that fails (or passes --timeout) gets
 a row "failed: <the error>" and the run goes on.
 """

@@ -75,8 +75,9 @@ def test_tree_memory_counts_child_processes():
 def test_pandas_is_not_run_beyond_its_limits(tmp_path):
     # pandas only, two tiny sizes, a memory limit below any real run: the first size runs, the
     # second is projected past the limit and gets a "not run" row instead of a run
-    result = bench_spark.main(["--quick", "--engines", "pandas", "--sizes", "4e4", "8e4",
-                               "--pandas-max-gib", "0.01", "--als-events", "4e4", "--data", str(tmp_path)])
+    # one chunk of the small generator holds 2,000 customers and 37,954 events: 3e4 is one chunk
+    result = bench_spark.main(["--quick", "--engines", "pandas", "--sizes", "3e4", "6e4",
+                               "--pandas-max-gib", "0.01", "--als-events", "3e4", "--data", str(tmp_path)])
     first, second = result["runs"]
     assert first["engine"] == "pandas" and first["total_s"] > 0 and first["totals"]["customers"] == 2_000
     assert second["note"].startswith("not run: would need ~") and "total_s" not in second
@@ -85,7 +86,7 @@ def test_pandas_is_not_run_beyond_its_limits(tmp_path):
     assert als["totals"]["lists"] == als["totals"]["customers"] == 2_000 and als["totals"]["rows"] == 20_000
     # the store is reused when the same specification is asked for again
     manifest = json.loads(next(tmp_path.glob("*/manifest.json")).read_text())
-    again = bench_spark.ensure_store(tmp_path, bench_spark.store_spec("small", 1, bench_spark.SEED), 80_000)
+    again = bench_spark.ensure_store(tmp_path, bench_spark.store_spec("small", 1, bench_spark.SEED), 60_000)
     assert again["chunks"] == manifest["chunks"] and len(again["chunks"]) == 2
 
 
@@ -100,8 +101,8 @@ def test_quick_benchmark_engines_agree():
     runs = {run["engine"]: run for run in result["runs"]}
     assert set(runs) == {"pandas", "spark"}
     pandas_run, spark_run = runs["pandas"], runs["spark"]
-    # five chunks of 2,000 customers whose ids were shifted apart: 10,000 distinct customers
-    assert pandas_run["totals"]["customers"] == spark_run["totals"]["customers"] == 10_000
+    # six chunks (37,954 events each, for 200,000) of 2,000 customers whose ids were shifted apart
+    assert pandas_run["totals"]["customers"] == spark_run["totals"]["customers"] == 12_000
     assert pandas_run["events"] == spark_run["events"] >= 200_000
     # the same rows cleaned away and the same RFM totals
     assert pandas_run["removed"] == spark_run["removed"]

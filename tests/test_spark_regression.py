@@ -330,9 +330,10 @@ def test_notebook_runs_on_spark_and_agrees_with_the_pandas_engine(tmp_path):
         assert set(record["models"]) == {"baseline", GLM[kind]} and record["best_model"] == GLM[kind]
         reference = regression.fit_suite(kind, problem, splits[kind], n_boot=1, names=[GLM[kind]])
         for model, row in record["models"].items():
-            # a Spark record rounds to 3 decimals (half a unit: 5e-4); the AUC tolerance is that of the package tests
+            # a Spark record rounds to 3 decimals (half a unit: 5e-4, and a hair more for a value
+            # that ends in exactly 5); the AUC tolerance is that of the package tests
             for metric, value in row.items():
-                tolerance = 5e-4 + (1e-3 if metric in ("roc_auc", "average_precision") and model != "baseline" else 0)
+                tolerance = 5e-4 + 1e-9 + (1e-3 if metric in ("roc_auc", "average_precision") and model != "baseline" else 0)
                 assert value == pytest.approx(reference.metrics.loc[model, metric], abs=tolerance), (kind, model, metric)
         assert 0.5 <= record["coef_coverage"] <= 1
     assert metrics["continuous"]["models"]["linear"]["r2"] > 0.3

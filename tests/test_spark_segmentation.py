@@ -132,7 +132,10 @@ def test_the_k_search_scores_and_picks_k_as_pandas_does(both):
     theirs = pandas_seg.Segmenter(k_range=(3, 5), random_state=SEED).fit(ptable)
     ours = spark_seg.SparkSegmenter(k_range=(3, 5), random_state=SEED).fit(stable)
     assert ours.n_segments_ == theirs.n_segments_ == pandas_seg.select_k(ours.k_scores_) == 4
-    pd.testing.assert_frame_equal(ours.k_scores_, theirs.k_scores_, rtol=1e-6)
+    # the chosen k's clustering is the same; Spark's k-means|| start (not scikit-learn's k-means++)
+    # may end in a nearby local optimum at another k (finance, k = 5: silhouette 0.5067 vs 0.5073)
+    pd.testing.assert_series_equal(ours.k_scores_.loc[4], theirs.k_scores_.loc[4], rtol=1e-6)
+    pd.testing.assert_frame_equal(ours.k_scores_, theirs.k_scores_, rtol=1e-2)
     assert ours.quality_ == pytest.approx(ours.k_scores_.loc[4].to_dict(), rel=1e-12)  # the search's fit is kept
 
 

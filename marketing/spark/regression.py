@@ -461,7 +461,7 @@ def fit_suite(
     >>> result.best, list(result.metrics.index)
     ('linear', ['baseline', 'linear'])
     >>> result.coefficient_table().loc["channel_app", ["estimate", "std_err"]].round(2).tolist()
-    [11.47, 1.25]
+    [11.49, 1.24]
     """
     F = _F()
     if kind not in KINDS:

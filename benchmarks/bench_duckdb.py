@@ -16,7 +16,10 @@ own).
      (the package's connection), collected with ``.df()``; reading the file is part of the time, as
      it is of the query below (DuckDB reads lazily);
    - ``duckdb_sql``: the same features as one hand-written DuckDB SQL query on the Parquet file, on
-     a default ``duckdb.connect()``, collected with ``.df()``.
+     a default ``duckdb.connect()``, collected with ``.df()``;
+   - ``polars``: the same features as one hand-written Polars lazy query (``scan_parquet``, filter,
+     ``group_by``), collected and converted with ``.to_pandas()`` (Polars from requirements-bench.lock;
+     the contender is skipped with a note where it is not installed).
 
    Every table is checked against the pandas one: same customers, integers equal, floats to 1e-12.
 
@@ -57,7 +60,7 @@ from plots import FAMILIES, plot_family  # noqa: E402
 
 SCRIPT = Path(__file__).resolve()
 ROOT = SCRIPT.parents[1]
-RFM_METHODS = ("pandas_323c0bc", "pandas", "duckdb_engine", "duckdb_sql")
+RFM_METHODS = ("pandas_323c0bc", "pandas", "duckdb_engine", "duckdb_sql", "polars")
 BEFORE_NARWHALS = "323c0bc"
 MICROS_PER_DAY = 86_400_000_000
 PIPELINE_K = 4
@@ -76,6 +79,31 @@ FROM read_parquet($path)
 WHERE timestamp < $end
 GROUP BY customer_id
 """
+
+
+def polars_rfm(path: str, end):
+    """The SQL above as an analyst fluent in Polars would write it (whole days: every duration here
+    is non-negative, so truncation is the SQL's floor)."""
+    import polars as pl
+
+    end = pl.lit(end).cast(pl.Datetime("us"))
+    orders = pl.col("order_id").n_unique()
+    return (
+        pl.scan_parquet(path)
+        .filter(pl.col("timestamp") < end)
+        .group_by("customer_id")
+        .agg(
+            (end - pl.col("timestamp").max()).dt.total_days().alias("recency_days"),
+            orders.alias("frequency"),
+            pl.col("amount").sum().alias("monetary"),
+            (pl.col("amount").sum() / orders).alias("avg_order_value"),
+            (end - pl.col("timestamp").min()).dt.total_days().alias("tenure_days"),
+            (pl.col("timestamp").max() - pl.col("timestamp").min()).dt.total_days().alias("first_to_last_days"),
+            pl.col("item_id").n_unique().alias("n_items"),
+        )
+        .collect()
+        .to_pandas()
+    )
 
 
 # --- children ------------------------------------------------------------------------------------
@@ -107,6 +135,9 @@ def _child_rfm(method: str, folder: str) -> None:
 
         start = time.perf_counter()
         table = duckdb.connect().execute(SQL, {"end": end.to_pydatetime(), "path": path}).df()
+    elif method == "polars":
+        start = time.perf_counter()
+        table = polars_rfm(path, end.to_pydatetime())
     else:
         raise SystemExit(f"unknown method {method!r}; choose from {RFM_METHODS}")
     elapsed = time.perf_counter() - start
@@ -265,6 +296,11 @@ def check_equal(folder: Path, method: str) -> dict:
             "equal": bool(exact and worst is not None and worst < 1e-12)}
 
 
+def available_rfm_methods() -> list[str]:
+    """The RFM contenders this environment can run (Polars comes with the bench extra only)."""
+    return [m for m in RFM_METHODS if m != "polars" or importlib.util.find_spec("polars") is not None]
+
+
 def run_rfm(size: str, repeats: int, lines: int) -> dict:
     result = {"machine": machine(), "data_size": size}
     with tempfile.TemporaryDirectory(prefix="bench-duckdb-") as tmp:
@@ -273,9 +309,12 @@ def run_rfm(size: str, repeats: int, lines: int) -> dict:
         print(json.dumps(result["data"]), flush=True)
         # the contenders take turns (round r runs each once, in a rotated order), so a change of
         # the machine's load during the run falls on all of them rather than on one
-        records = {method: [] for method in RFM_METHODS}
+        methods = available_rfm_methods()
+        if len(methods) < len(RFM_METHODS):
+            result["skipped"] = {"polars": "not installed (make bench installs it from requirements-bench.lock)"}
+        records = {method: [] for method in methods}
         for r in range(repeats):
-            for method in RFM_METHODS[r % len(RFM_METHODS):] + RFM_METHODS[: r % len(RFM_METHODS)]:
+            for method in methods[r % len(methods):] + methods[: r % len(methods)]:
                 records[method].append(run_child(SCRIPT, ["rfm", method, tmp]))
         runs = {}
         for method, done in records.items():
@@ -283,13 +322,17 @@ def run_rfm(size: str, repeats: int, lines: int) -> dict:
                             "total_s_runs": [d["total_s"] for d in done], "repeats": repeats,
                             "peak_rss_gib": max(d["peak_rss_gib"] for d in done)}
             print(json.dumps(runs[method]), flush=True)
-        for method in RFM_METHODS:
+        for method in methods:
             if method != "pandas":
                 runs[method]["agrees_with_pandas"] = check_equal(folder, method)
     result["rfm"] = runs
+    peers = {m: runs[m]["total_s"] for m in ("duckdb_sql", "polars") if m in runs}
+    fastest = min(peers, key=peers.get)
     result["ratios"] = {
         "pandas_now_over_323c0bc": round(runs["pandas"]["total_s"] / runs["pandas_323c0bc"]["total_s"], 3),
         "duckdb_engine_over_hand_sql": round(runs["duckdb_engine"]["total_s"] / runs["duckdb_sql"]["total_s"], 3),
+        "fastest_peer": fastest,
+        "pandas_over_fastest_peer": round(runs["pandas"]["total_s"] / peers[fastest], 3),
     }
     result["machine_at_end"] = machine()
     return result
@@ -358,7 +401,10 @@ def markdown(result: dict) -> str:
                               "max_relative_float_difference"]),
         "",
         f"pandas now / at {BEFORE_NARWHALS}: **{result['ratios']['pandas_now_over_323c0bc']}**; "
-        f"DuckDB engine / hand-written SQL: **{result['ratios']['duckdb_engine_over_hand_sql']}**.",
+        f"DuckDB engine / hand-written SQL: **{result['ratios']['duckdb_engine_over_hand_sql']}**; "
+        f"pandas path / the fastest hand-written peer ({result['ratios']['fastest_peer']}): "
+        f"**{result['ratios']['pandas_over_fastest_peer']}**.",
+        *([f"Skipped: {json.dumps(result['skipped'])}."] if result.get("skipped") else []),
         "", f"Machine: {json.dumps(result['machine'])}; at the end: {json.dumps(result['machine_at_end'])}",
     ]
     if result.get("pipeline"):

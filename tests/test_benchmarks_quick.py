@@ -69,12 +69,9 @@ def test_duckdb_query_equals_marketing_rfm():
                                   check_names=False)
 
 
-def test_hand_written_duckdb_sql_equals_rfm_on_parquet(tmp_path):
-    import duckdb
-
-    from marketing.features import rfm
-
-    # 10 days 9 hours before the end is 10 whole days; the event at the end is not seen
+def _hand_worked_log(tmp_path):
+    """Four order lines, written to events.parquet; 10 days 9 hours before the end is 10 whole
+    days, and the event at the end is not seen."""
     events = pd.DataFrame({
         "customer_id": [1, 1, 2, 2], "order_id": [10, 11, 20, 21], "item_id": [100, 101, 100, 100],
         "timestamp": pd.to_datetime(["2024-01-01 00:00", "2024-01-21 15:00", "2024-01-30 23:59", "2024-02-01 00:00"]),
@@ -82,6 +79,15 @@ def test_hand_written_duckdb_sql_equals_rfm_on_parquet(tmp_path):
     })
     events.to_parquet(tmp_path / "events.parquet", coerce_timestamps="us")
     end = pd.Timestamp("2024-02-01")
+    return events, end
+
+
+def test_hand_written_duckdb_sql_equals_rfm_on_parquet(tmp_path):
+    import duckdb
+
+    from marketing.features import rfm
+
+    events, end = _hand_worked_log(tmp_path)
     theirs = duckdb.connect().execute(
         bench_duckdb.SQL, {"end": end.to_pydatetime(), "path": str(tmp_path / "events.parquet")}
     ).df().set_index("customer_id").sort_index()
@@ -94,14 +100,7 @@ def test_hand_written_polars_query_equals_rfm_on_parquet(tmp_path):
     pytest.importorskip("polars", reason="Polars comes with the bench extra (requirements-bench.lock)")
     from marketing.features import rfm
 
-    # the same hand-worked log as the SQL test: floored whole days, the event at the end unseen
-    events = pd.DataFrame({
-        "customer_id": [1, 1, 2, 2], "order_id": [10, 11, 20, 21], "item_id": [100, 101, 100, 100],
-        "timestamp": pd.to_datetime(["2024-01-01 00:00", "2024-01-21 15:00", "2024-01-30 23:59", "2024-02-01 00:00"]),
-        "amount": [10.0, 30.0, 5.0, 99.0],
-    })
-    events.to_parquet(tmp_path / "events.parquet", coerce_timestamps="us")
-    end = pd.Timestamp("2024-02-01")
+    events, end = _hand_worked_log(tmp_path)
     theirs = bench_duckdb.polars_rfm(str(tmp_path / "events.parquet"), end.to_pydatetime())
     theirs = theirs.set_index("customer_id").sort_index()
     ours = rfm(events, end)

@@ -143,14 +143,8 @@ class _AttributeRecommender(Recommender):
 
     def score(self, customer_ids, item_ids) -> np.ndarray:
         """Score of each (customer, item) pair, as ranked by :meth:`recommend`; NaN for unknown items."""
-        self._check_fitted()
         ids = np.asarray(customer_ids)
-        rows = self.interactions_.user_positions(ids)
-        cols = self.interactions_.item_positions(item_ids)
-        if len(rows) != len(cols):
-            raise ValueError(
-                f"customer_ids has {len(rows)} value(s) but item_ids has {len(cols)}: pass one item per customer."
-            )
+        rows, cols = self._pair_positions(ids, item_ids)
         out = np.full(len(rows), np.nan)
         known = cols >= 0
         groups = self._groups_of(ids)

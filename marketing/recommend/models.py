@@ -71,6 +71,17 @@ class Recommender:
         if not hasattr(self, "interactions_"):
             raise RuntimeError(f"{type(self).__name__} is not fitted yet: call fit(interactions) first.")
 
+    def _pair_positions(self, customer_ids, item_ids) -> tuple[np.ndarray, np.ndarray]:
+        """Matrix rows and columns of (customer, item) pairs (-1: unknown), for ``score``."""
+        self._check_fitted()
+        rows = self.interactions_.user_positions(customer_ids)
+        cols = self.interactions_.item_positions(item_ids)
+        if len(rows) != len(cols):
+            raise ValueError(
+                f"customer_ids has {len(rows)} value(s) but item_ids has {len(cols)}: pass one item per customer."
+            )
+        return rows, cols
+
     def _check_k(self, k: int) -> None:
         if not isinstance(k, (int, np.integer)) or k < 1:
             raise ValueError(f"k={k!r}: it must be a positive integer.")
@@ -245,13 +256,7 @@ class Recommender:
 
     def score(self, customer_ids, item_ids) -> np.ndarray:
         """Score of each (customer, item) pair; popularity for unknown customers, NaN for unknown items."""
-        self._check_fitted()
-        users = self.interactions_.user_positions(customer_ids)
-        items = self.interactions_.item_positions(item_ids)
-        if len(users) != len(items):
-            raise ValueError(
-                f"customer_ids has {len(users)} value(s) but item_ids has {len(items)}: pass one item per customer."
-            )
+        users, items = self._pair_positions(customer_ids, item_ids)
         out = np.full(len(users), np.nan)
         known_item = items >= 0
         cold = known_item & (users < 0)

@@ -361,8 +361,8 @@ def _top_k_dense(ranked: np.ndarray, k: int) -> np.ndarray:
     """Column positions of the ``k`` largest values of each row of ``ranked``, best first (exact
     ties: lower column first).
 
-    A full ``argpartition`` of every row is the slow part of recommending from dense scores
-    (it moves every element). Instead, each row's ``k``-th best of the maxima of ``4k`` column
+    A full sort of every row is the slow part of recommending from dense scores (it moves every
+    element); it is left for narrow matrices and rows with NaN scores. Otherwise each row's ``k``-th best of the maxima of ``4k`` column
     chunks is a lower bound of its ``k``-th best score (``k`` distinct items reach it), so only
     the few items at or above it are sorted: a max, a comparison and a small sort per row, about
     five times faster on 20,000 items (benchmarks/README.md).
@@ -411,7 +411,7 @@ def _top_n_per_row(M, n: int) -> sp.csr_matrix:
         keep = position < n
         return sp.csr_matrix((vals[keep], (rows[keep], cols[keep])), shape=M.shape)
     dense = M.toarray() if sparse else np.asarray(M)
-    part = np.argsort(-dense, axis=1, kind="stable")[:, :n]
+    part = _top_k_dense(dense, n)  # narrow: its full stable sort, the same tie rule
     part_vals = np.take_along_axis(dense, part, axis=1)
     kept = part_vals > 0
     rows = np.broadcast_to(np.arange(n_rows)[:, None], part.shape)[kept]

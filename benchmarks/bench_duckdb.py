@@ -311,7 +311,8 @@ def run_rfm(size: str, repeats: int, lines: int) -> dict:
         # the machine's load during the run falls on all of them rather than on one
         methods = available_rfm_methods()
         if len(methods) < len(RFM_METHODS):
-            result["skipped"] = {"polars": "not installed (make bench installs it from requirements-bench.lock)"}
+            result["skipped"] = {m: "not installed (make bench installs it from requirements-bench.lock)"
+                                 for m in RFM_METHODS if m not in methods}
         records = {method: [] for method in methods}
         for r in range(repeats):
             for method in methods[r % len(methods):] + methods[: r % len(methods)]:

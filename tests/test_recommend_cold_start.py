@@ -124,6 +124,24 @@ def test_the_report_says_who_is_highest_per_group_and_keeps_small_groups_out():
     assert "new items recall@2" not in record["metrics"]["hybrid"] and record["hybrid_weight"] == 0.5
 
 
+def test_a_win_too_small_to_print_is_no_win(capsys):
+    from marketing.recommend.cold_start import show_cold_start
+
+    # Online Retail II's new customers: group popularity 0.11104 against the global list's 0.11101,
+    # both printed 0.111 (1.00x): no sentence may call that a win, nor say another list is highest
+    hair = HAND.assign(ndcg=[0.11101, 0.11104, 0.104, 0.1, 0.13, 0.2, 0.0, 0.0, 0.0])
+    cold = _cold(hair)
+    assert cold.leader("new customers") is None and cold.leader("warm customers") == "hybrid"
+    new, warm, _ = cold.sentences()
+    assert new == "New customers (60): no model beats the global popularity list (ndcg@2 0.111)."
+    assert warm.startswith("Warm customers (100): hybrid is highest, ndcg@2 0.200 (2.00x")
+    show_cold_start(cold)
+    assert "another list is highest" not in capsys.readouterr().out
+    # a clear win of another list is said, beside the campaign's choice
+    show_cold_start(_cold(HAND))
+    assert "another list is highest on new customers here is a test figure" in capsys.readouterr().out
+
+
 def test_the_cold_start_step_on_the_planted_data_and_a_campaign_for_customers_without_history(tmp_path):
     from dataclasses import replace
 

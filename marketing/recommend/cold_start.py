@@ -305,6 +305,20 @@ class ColdStart:
         metric = "recall" if group == "new items" else "ndcg"
         return cold_start_gain(self.table, group, metric)
 
+    def _scores(self, group: str) -> tuple[str, pd.Series]:
+        """The group's metric (recall for new items, NDCG for customers) and each model's value."""
+        metric = "recall" if group == "new items" else "ndcg"
+        return metric, self.table[self.table["group"] == group].set_index("model")[metric]
+
+    def leader(self, group: str) -> str | None:
+        """The model highest on ``group``, if it beats the global popularity list by a margin the
+        report prints (3 decimals, and a ratio above 1.00x); None for a tie or a hair's width."""
+        _, rows = self._scores(group)
+        best, base = rows.idxmax(), float(rows["popularity"])
+        if round(rows[best], 3) <= round(base, 3) or (base > 0 and round(rows[best] / base, 2) <= 1):
+            return None
+        return best
+
     def sentences(self) -> list[str]:
         """One sentence per group: who wins, by how much against the global list, and why."""
         out = []
@@ -312,10 +326,9 @@ class ColdStart:
             if sizes["customers"] < self.min_size:
                 out.append(f"{group.capitalize()}: {sizes['customers']} test customers, fewer than {self.min_size}: no figures.")
                 continue
-            metric = "recall" if group == "new items" else "ndcg"
-            rows = self.table[self.table["group"] == group].set_index("model")[metric]
-            best, base = rows.idxmax(), float(rows["popularity"])
-            if rows[best] <= base:
+            metric, rows = self._scores(group)
+            best, base = self.leader(group), float(rows["popularity"])
+            if best is None:
                 out.append(f"{group.capitalize()} ({sizes['customers']:,}): no model beats the global popularity list "
                            f"({metric}@{self.k} {base:.3f}).")
                 continue
@@ -389,10 +402,9 @@ def show_cold_start(cold: ColdStart | None) -> pd.DataFrame | None:
     print(f"Test customers by training history (light: 1 to {cold.min_history - 1} items): {sizes}.")
     print(f"The hybrid's blend weight, chosen on the training events: {cold.hybrid.weight_:.2f}.")
     print("\n".join(cold.sentences()))
-    wide = cold.wide()
-    customer_groups = [c for c in wide.columns if not c.startswith("new items")]
-    elsewhere = [c.split(" ndcg")[0] for c in customer_groups if wide[c].idxmax() != "hybrid"]
+    published = [group for group, n in cold.sizes().items() if n["customers"] >= cold.min_size and group != "new items"]
+    elsewhere = [group for group in published if cold.leader(group) not in (None, "hybrid")]
     if elsewhere:
         print(f"The campaign uses the hybrid for every customer (chosen on the training events); that another list is "
               f"highest on {', '.join(elsewhere)} here is a test figure, not a choice made on training data.")
-    return wide.round(3)
+    return cold.wide().round(3)

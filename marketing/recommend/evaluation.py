@@ -158,7 +158,8 @@ class Comparison:
         """The result in words: how the model was chosen, its test NDCG against popularity, the
         cold-start count; or that the data give no model anything to get right."""
         ndcg, k = self.table["ndcg"], self.k
-        cold = f"Cold-start test customers (popularity list only): {self.cold_start['n_customers']}"
+        cold = ("Cold-start test customers (the collaborative models give them the popularity list): "
+                f"{self.cold_start['n_customers']}")
         if self.degenerate:
             return (f"No model recommends a single test pair correctly (NDCG@{k} is 0 for every model, popularity "
                     "included): the test window holds too few new pairs, or the data are not repeat interactions. "

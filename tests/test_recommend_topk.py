@@ -154,3 +154,36 @@ def test_item_knn_keeps_each_items_most_similar_items_by_brute_force():
             left_out = np.setdiff1d(positive, kept)
             assert cosine[j, kept].min() >= (cosine[j, left_out].max() if len(left_out) else 0) - 1e-6
             np.testing.assert_allclose(S[j, kept], cosine[j, kept], rtol=1e-5)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_als_top_k_screened_in_float32_equals_the_float64_dense_path(seed):
+    import pandas as pd
+
+    from marketing.recommend import ALS, build_interactions
+    from marketing.recommend.models import Recommender
+
+    rng = np.random.default_rng(seed)
+    n_users, n_items = 400, 300
+    events = pd.DataFrame({"customer_id": rng.integers(0, n_users, 6000),
+                           "item_id": np.minimum(rng.geometric(5 / n_items, 6000), n_items) - 1})
+    heavy = pd.DataFrame({"customer_id": n_users, "item_id": np.arange(n_items - 3)})  # owns nearly everything
+    X = build_interactions(pd.concat([events, heavy], ignore_index=True))
+    model = ALS(factors=8, iterations=3, random_state=seed).fit(X)
+    V = model.item_factors_
+    # exact ties in score: duplicated items, items of zero factors (and near-ties one float32 ulp apart)
+    V[1::7] = V[0]
+    V[2::11] = 0.0
+    V[3::13] = np.nextafter(V[0], np.float32(np.inf))
+    rows = np.arange(X.matrix.shape[0])
+    for k in (1, 10, 30):
+        for exclude_seen in (True, False):
+            got = model.recommend_positions(rows, k, exclude_seen=exclude_seen)
+            # the base class's block: the float64 scores of every item, their dense top k
+            expected = Recommender._top_k_block(model, rows, k, exclude_seen)
+            np.testing.assert_array_equal(got[0], expected[0])
+            np.testing.assert_allclose(got[1], expected[1], rtol=1e-12, atol=1e-15)
+    # the heavy customer: its few unseen items, then unfilled slots
+    unseen = X.n_items - X.matrix[-1].nnz
+    top, scores = model.recommend_positions(np.array([X.matrix.shape[0] - 1]), unseen + 2)
+    assert (top[0, :unseen] >= 0).all() and (top[0, unseen:] == -1).all() and np.isnan(scores[0, unseen:]).all()

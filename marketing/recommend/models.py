@@ -372,7 +372,7 @@ def _top_k_dense(ranked: np.ndarray, k: int) -> np.ndarray:
         starts = np.linspace(0, n_cols, 4 * k, endpoint=False).astype(np.int64)
         chunk_max = np.maximum.reduceat(ranked, starts, axis=1)
         bound = np.partition(chunk_max, 3 * k, axis=1)[:, 3 * k]
-        rows, cols = np.nonzero(ranked >= bound[:, None])
+        rows, cols = _nonzero_2d(ranked >= bound[:, None])
         order = np.lexsort((cols, -ranked[rows, cols], rows))
         rows, cols = rows[order], cols[order]
         keep = np.arange(len(rows)) - np.searchsorted(rows, np.arange(n_rows))[rows] < k
@@ -381,6 +381,14 @@ def _top_k_dense(ranked: np.ndarray, k: int) -> np.ndarray:
             return cols[keep].reshape(n_rows, k).astype(np.int64)
     # a stable sort, not argpartition: which of several tied items is kept must not depend on the CPU
     return np.argsort(-ranked, axis=1, kind="stable")[:, :k].astype(np.int64)
+
+
+def _nonzero_2d(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.nonzero`` of a C-ordered 2-D mask, row-major: the same (rows, cols), but from the flat
+    positions, which numpy finds about ten times faster than the 2-D coordinates (a 209 x 20,000
+    mask: 0.6 ms against 6 ms, most of a dense top-k block's time)."""
+    flat = np.flatnonzero(mask)
+    return np.divmod(flat, mask.shape[1])
 
 
 def _top_n_per_row(M, n: int) -> sp.csr_matrix:
@@ -403,7 +411,7 @@ def _top_n_per_row(M, n: int) -> sp.csr_matrix:
         else:
             starts = np.linspace(0, n_cols, 4 * n, endpoint=False).astype(np.int64)
             bound = np.partition(np.maximum.reduceat(M, starts, axis=1), 3 * n, axis=1)[:, 3 * n]
-            rows, cols = np.nonzero((M >= bound[:, None]) & (M > 0))
+            rows, cols = _nonzero_2d((M >= bound[:, None]) & (M > 0))
             vals = M[rows, cols]
         order = np.lexsort((cols, -vals, rows))
         rows, cols, vals = rows[order], cols[order], vals[order]
@@ -704,3 +712,44 @@ class ALS(Recommender):
 
     def _score_rows(self, rows):
         return self.user_factors_[rows].astype(np.float64) @ self.item_factors_.T.astype(np.float64)
+
+    def _top_k_block(self, batch, k, exclude_seen):
+        """The top k of the float64 scores, found from float32 ones.
+
+        The factors are float32 (implicit's), so their float32 product is half the memory
+        traffic of the float64 one and twice as fast; it only screens. Its rounding error is at
+        most ``gamma * |u| . max|v|`` per customer (the classic bound of a dot product of
+        ``factors`` terms, whatever the summation order), so every item of the float64 top k
+        scores within twice that of the screened k-th best; those candidates alone are scored in
+        float64 and ranked exactly as the dense path ranks (same tie-break). The lists and scores
+        are the float64 ones, as on the general path.
+        """
+        U = self.user_factors_[batch] if (batch >= 0).all() else None
+        if U is None or self.n_items_ < 8 * k or U.dtype != np.float32:
+            return super()._top_k_block(batch, k, exclude_seen)
+        V = self.item_factors_
+        approx = U @ V.T
+        if exclude_seen:
+            seen = self.interactions_.matrix[batch]
+            approx[np.repeat(np.arange(len(batch)), np.diff(seen.indptr)), seen.indices] = -np.inf
+        if np.isnan(approx).any():
+            return super()._top_k_block(batch, k, exclude_seen)
+        starts = np.linspace(0, self.n_items_, 4 * k, endpoint=False).astype(np.int64)
+        bound = np.partition(np.maximum.reduceat(approx, starts, axis=1), 3 * k, axis=1)[:, 3 * k]
+        terms = U.shape[1] + 1
+        gamma = 2 * terms * 2.0**-24 / (1 - terms * 2.0**-24)
+        error = gamma * (np.abs(U).astype(np.float64) @ np.abs(V).max(axis=0).astype(np.float64))
+        floor = bound.astype(np.float64) - 2 * error - self._tiebreak.max()
+        # rounded down, so that the float32 comparison keeps everything at or above the float64 floor
+        floor = np.nextafter(floor.astype(np.float32), np.float32(-np.inf))
+        rows, cols = _nonzero_2d(approx >= floor[:, None])
+        exact = np.einsum("ij,ij->i", U[rows].astype(np.float64), V[cols].astype(np.float64))
+        exact[np.isneginf(approx[rows, cols])] = -np.inf
+        ranked = exact + self._tiebreak[cols]
+        order = np.lexsort((cols, -ranked, rows))
+        rows, cols, exact = rows[order], cols[order], exact[order]
+        keep = np.arange(len(rows)) - np.searchsorted(rows, np.arange(len(batch)))[rows] < k
+        top = cols[keep].reshape(len(batch), k)
+        top_scores = exact[keep].reshape(len(batch), k)
+        filled = np.isfinite(top_scores)
+        return np.where(filled, top, -1), np.where(filled, top_scores, np.nan)

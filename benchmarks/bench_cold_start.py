@@ -119,7 +119,7 @@ def markdown(result: dict) -> str:
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small data, one run each, no results file")
-    parser.add_argument("--repeats", type=int, default=1, help="runs per contender (median reported)")
+    parser.add_argument("--repeats", type=int, default=3, help="runs per contender (median reported)")
     parser.add_argument("--child", nargs=2, metavar=("METHOD", "FOLDER"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:

@@ -19,7 +19,7 @@ from marketing.recommend.attributes import N_BANDS, check_table, codes_for, colu
 from marketing.recommend.interactions import Interactions, build_interactions
 from marketing.recommend.metrics import ndcg_at_k
 from marketing.recommend.models import (
-    BATCH_SIZE, ItemKNN, Recommender, _l2_normalize_rows, _on_every_core, _top_k_dense,
+    BATCH_SIZE, ItemKNN, Recommender, _l2_normalize_rows, _mask_seen, _on_every_core, _top_k_dense,
 )
 from marketing.validation import DataValidationError
 
@@ -170,8 +170,7 @@ class _AttributeRecommender(Recommender):
             block = self._dense_scores(r, g)
             warm = np.flatnonzero(r >= 0)
             if exclude_seen and len(warm):
-                seen = X[r[warm]]
-                block[np.repeat(warm, np.diff(seen.indptr)), seen.indices] = -np.inf
+                _mask_seen(block, warm, X[r[warm]])
             top = _top_k_dense(block + self._tiebreak, k)
             top_scores = np.take_along_axis(block, top, axis=1)
             filled = np.isfinite(top_scores)

@@ -141,9 +141,7 @@ class Recommender:
                 block[warm] = self._score_rows(batch[warm])
             block[~warm] = self.item_users_.astype(float)
         if exclude_seen and warm.any():
-            seen = X[batch[warm]]
-            warm_idx = np.flatnonzero(warm)
-            block[np.repeat(warm_idx, np.diff(seen.indptr)), seen.indices] = -np.inf
+            _mask_seen(block, np.flatnonzero(warm), X[batch[warm]])
         top = _top_k_dense(block + self._tiebreak, k)
         top_scores = np.take_along_axis(block, top, axis=1)
         filled = np.isfinite(top_scores)
@@ -369,18 +367,34 @@ def _top_k_dense(ranked: np.ndarray, k: int) -> np.ndarray:
     """
     n_rows, n_cols = ranked.shape
     if n_cols >= 8 * k:
-        starts = np.linspace(0, n_cols, 4 * k, endpoint=False).astype(np.int64)
-        chunk_max = np.maximum.reduceat(ranked, starts, axis=1)
-        bound = np.partition(chunk_max, 3 * k, axis=1)[:, 3 * k]
-        rows, cols = _nonzero_2d(ranked >= bound[:, None])
-        order = np.lexsort((cols, -ranked[rows, cols], rows))
-        rows, cols = rows[order], cols[order]
-        keep = np.arange(len(rows)) - np.searchsorted(rows, np.arange(n_rows))[rows] < k
+        rows, cols = _nonzero_2d(ranked >= _chunk_bound(ranked, k)[:, None])
+        chosen = _first_k_per_row(rows, cols, ranked[rows, cols], n_rows, k)
         # every row has at least k candidates unless a score is NaN: then the general path
-        if keep.sum() == n_rows * k:
-            return cols[keep].reshape(n_rows, k).astype(np.int64)
+        if len(chosen) == n_rows * k:
+            return cols[chosen].reshape(n_rows, k).astype(np.int64)
     # a stable sort, not argpartition: which of several tied items is kept must not depend on the CPU
     return np.argsort(-ranked, axis=1, kind="stable")[:, :k].astype(np.int64)
+
+
+def _chunk_bound(M: np.ndarray, k: int) -> np.ndarray:
+    """Per row, the k-th best of the maxima of ``4k`` column chunks of ``M``: ``k`` distinct
+    columns reach it, so it is a lower bound of the row's k-th best value."""
+    starts = np.linspace(0, M.shape[1], 4 * k, endpoint=False).astype(np.int64)
+    return np.partition(np.maximum.reduceat(M, starts, axis=1), 3 * k, axis=1)[:, 3 * k]
+
+
+def _first_k_per_row(rows: np.ndarray, cols: np.ndarray, values: np.ndarray, n_rows: int, k: int) -> np.ndarray:
+    """Positions in the candidate arrays of each row's ``k`` largest ``values``, row by row and
+    best first (exact ties: lower column first)."""
+    order = np.lexsort((cols, -values, rows))
+    ordered_rows = rows[order]
+    position = np.arange(len(order)) - np.searchsorted(ordered_rows, np.arange(n_rows))[ordered_rows]
+    return order[position < k]
+
+
+def _mask_seen(block: np.ndarray, block_rows: np.ndarray, seen: sp.csr_matrix) -> None:
+    """Set to -inf, in place, the items of ``seen`` (one CSR row per entry of ``block_rows``)."""
+    block[np.repeat(block_rows, np.diff(seen.indptr)), seen.indices] = -np.inf
 
 
 def _nonzero_2d(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -409,14 +423,9 @@ def _top_n_per_row(M, n: int) -> sp.csr_matrix:
         if sparse:
             rows, cols, vals = _sparse_candidates(M, 4 * n, 3 * n)
         else:
-            starts = np.linspace(0, n_cols, 4 * n, endpoint=False).astype(np.int64)
-            bound = np.partition(np.maximum.reduceat(M, starts, axis=1), 3 * n, axis=1)[:, 3 * n]
-            rows, cols = _nonzero_2d((M >= bound[:, None]) & (M > 0))
+            rows, cols = _nonzero_2d((M >= _chunk_bound(M, n)[:, None]) & (M > 0))
             vals = M[rows, cols]
-        order = np.lexsort((cols, -vals, rows))
-        rows, cols, vals = rows[order], cols[order], vals[order]
-        position = np.arange(len(rows)) - np.searchsorted(rows, np.arange(n_rows))[rows]
-        keep = position < n
+        keep = _first_k_per_row(rows, cols, vals, n_rows, n)
         return sp.csr_matrix((vals[keep], (rows[keep], cols[keep])), shape=M.shape)
     dense = M.toarray() if sparse else np.asarray(M)
     part = _top_k_dense(dense, n)  # narrow: its full stable sort, the same tie rule
@@ -724,18 +733,16 @@ class ALS(Recommender):
         float64 and ranked exactly as the dense path ranks (same tie-break). The lists and scores
         are the float64 ones, as on the general path.
         """
-        U = self.user_factors_[batch] if (batch >= 0).all() else None
-        if U is None or self.n_items_ < 8 * k or U.dtype != np.float32:
+        U, V = self.user_factors_, self.item_factors_
+        if (batch < 0).any() or self.n_items_ < 8 * k or U.dtype != np.float32:
             return super()._top_k_block(batch, k, exclude_seen)
-        V = self.item_factors_
+        U = U[batch]
         approx = U @ V.T
         if exclude_seen:
-            seen = self.interactions_.matrix[batch]
-            approx[np.repeat(np.arange(len(batch)), np.diff(seen.indptr)), seen.indices] = -np.inf
+            _mask_seen(approx, np.arange(len(batch)), self.interactions_.matrix[batch])
         if np.isnan(approx).any():
             return super()._top_k_block(batch, k, exclude_seen)
-        starts = np.linspace(0, self.n_items_, 4 * k, endpoint=False).astype(np.int64)
-        bound = np.partition(np.maximum.reduceat(approx, starts, axis=1), 3 * k, axis=1)[:, 3 * k]
+        bound = _chunk_bound(approx, k)
         terms = U.shape[1] + 1
         gamma = 2 * terms * 2.0**-24 / (1 - terms * 2.0**-24)
         error = gamma * (np.abs(U).astype(np.float64) @ np.abs(V).max(axis=0).astype(np.float64))
@@ -745,11 +752,8 @@ class ALS(Recommender):
         rows, cols = _nonzero_2d(approx >= floor[:, None])
         exact = np.einsum("ij,ij->i", U[rows].astype(np.float64), V[cols].astype(np.float64))
         exact[np.isneginf(approx[rows, cols])] = -np.inf
-        ranked = exact + self._tiebreak[cols]
-        order = np.lexsort((cols, -ranked, rows))
-        rows, cols, exact = rows[order], cols[order], exact[order]
-        keep = np.arange(len(rows)) - np.searchsorted(rows, np.arange(len(batch)))[rows] < k
-        top = cols[keep].reshape(len(batch), k)
-        top_scores = exact[keep].reshape(len(batch), k)
+        chosen = _first_k_per_row(rows, cols, exact + self._tiebreak[cols], len(batch), k)
+        top = cols[chosen].reshape(len(batch), k)
+        top_scores = exact[chosen].reshape(len(batch), k)
         filled = np.isfinite(top_scores)
         return np.where(filled, top, -1), np.where(filled, top_scores, np.nan)

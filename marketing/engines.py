@@ -1,7 +1,8 @@
 """The three engines the analyses run on, and the one place a notebook's ``engine`` parameter is read.
 
-- ``"pandas"`` (the default): everything in memory with pandas, scikit-learn and implicit; fits
-  data up to a few million events per machine and has every diagnostic.
+- ``"pandas"`` (the default): everything in memory with pandas (customer features aggregated on Polars,
+  in parallel), scikit-learn and implicit; fits data up to a few million events per machine and
+  has every diagnostic.
 - ``"duckdb"``: the event log stays in DuckDB (:mod:`marketing.duckdb_engine`; larger than memory,
   Parquet or CSV, no JVM); the relational steps run there and the per-customer tables come to
   pandas for the models.

@@ -177,6 +177,8 @@ def narrow_integers(table, columns: Sequence[str]):
     low, high = np.iinfo(np.int32).min, np.iinfo(np.int32).max
     fits = [c for i, c in enumerate(wide)
             if bounds[f"min{i}"] is not None and low <= bounds[f"min{i}"] and bounds[f"max{i}"] <= high]
+    if not fits:
+        return table, {}
     return table.with_columns(*[nw.col(c).cast(nw.Int32) for c in fits]), {c: schema[c] for c in fits}
 
 

@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 
 from marketing.features import RFM_COLUMNS, _before, _rfm_frame, rfm, split_windows
-from marketing.frames import exact_sum, frame, from_polars, to_native, to_polars, whole_days
+from marketing.frames import exact_sum, frame, from_polars, narrow_integers, to_native, to_polars, whole_days
 
 END = pd.Timestamp("2024-07-01")
 
@@ -153,3 +153,16 @@ def test_the_same_table_on_every_thread_count():
         for threads in (1, 2, 4)
     }
     assert len(set(digests.values())) == 1 and all(len(d) == 64 for d in digests.values()), digests
+
+
+def test_ids_beyond_32_bits_are_grouped_as_they_are():
+    # hashed or composite ids: no column narrows, and the table is the pandas one
+    log = random_log(n=2_000, customers=50, seed=6, ids="int")
+    log["customer_id"] = log["customer_id"] * 2**40 + 7
+    log["item_id"] = log["item_id"] - 2**35
+    window = _before(to_polars(log), "timestamp", END)
+    assert narrow_integers(window, ["customer_id", "item_id"]) == (window, {})
+    ours, theirs = rfm(log, END), pandas_rfm(log)
+    assert ours.index.dtype == np.int64 and ours.index.equals(theirs.index)
+    pd.testing.assert_frame_equal(ours.drop(columns=["monetary", "avg_order_value"]),
+                                  theirs.drop(columns=["monetary", "avg_order_value"]))

@@ -98,7 +98,7 @@ def rfm(
     require_columns(events, [col_customer, col_time, col_amount], "events")
     require_numeric_columns(events, [col_amount], "events")
     end = pd.Timestamp(observation_end)
-    window = _before(to_polars(events, _used(events, col_customer, col_time, col_amount, col_order, col_item)), col_time, end)
+    window = _before(_log(events, col_customer, col_time, col_amount, col_order, col_item), col_time, end)
     if customers is None:
         require_non_empty(window, f"events before {end.date()}")
     out = _rfm_frame(window, end, col_customer, col_time, col_amount, col_order, col_item)
@@ -108,9 +108,10 @@ def rfm(
     return to_native(out, index=col_customer, sort=customers is None)
 
 
-def _used(events, *columns: str) -> list[str]:
-    """Those of ``columns`` that ``events`` has (the ones to move to Polars)."""
-    return [c for c in columns if c in events.columns]
+def _log(events, *columns: str):
+    """``events`` as the narwhals frame the features are computed on: a pandas log's ``columns``
+    (those it has) on Polars, any other frame as it is (:func:`marketing.frames.to_polars`)."""
+    return to_polars(events, [c for c in columns if c in events.columns])
 
 
 def _before(events, col_time: str, end: pd.Timestamp):
@@ -134,21 +135,16 @@ def _rfm_frame(window, end, col_customer, col_time, col_amount, col_order, col_i
     # countDistinct (and this function before narwhals) do not. Polars drops them inside the
     # aggregation; elsewhere the count of known ids finds the groups to correct (on Polars that
     # correction costs a tenth of the whole aggregation)
-    on_polars = window.implementation is nw.Implementation.POLARS
-    corrected = {} if on_polars else distinct
-    for name, column in distinct.items():
-        if on_polars:
-            aggregates.append(nw.col(column).drop_nulls().n_unique().alias(name))
-        else:
+    if window.implementation is nw.Implementation.POLARS:
+        aggregates += [nw.col(column).drop_nulls().n_unique().alias(name) for name, column in distinct.items()]
+        counts = [nw.col(name).cast(nw.Int64) for name in distinct]
+    else:
+        for name, column in distinct.items():
             aggregates += [nw.col(column).n_unique().alias(name), nw.col(column).count().alias(f"_{name}_known")]
+        counts = [(nw.col(n) - (nw.col("_rows") > nw.col(f"_{n}_known")).cast(nw.Int64)).cast(nw.Int64) for n in distinct]
     table = window.group_by(col_customer).agg(*aggregates)
     key = [nw.col(col_customer).cast(narrowed[col_customer])] if col_customer in narrowed else []
-    table = table.with_columns(
-        *key,
-        nw.col("monetary").cast(nw.Float64),
-        *[nw.col(n).cast(nw.Int64) for n in distinct if n not in corrected],
-        *[(nw.col(n) - (nw.col("_rows") > nw.col(f"_{n}_known")).cast(nw.Int64)).cast(nw.Int64) for n in corrected],
-    )
+    table = table.with_columns(*key, nw.col("monetary").cast(nw.Float64), *counts)
     if "frequency" not in distinct:
         table = table.with_columns(frequency=nw.col("_rows").cast(nw.Int64))
     table = whole_days(table, {
@@ -220,7 +216,7 @@ def split_windows(
         raise DataValidationError(f"label_days must be positive, got {label_days}.")
     require_columns(events, [col_customer, col_time, col_amount], "events")
     require_numeric_columns(events, [col_amount], "events")
-    log = to_polars(events, _used(events, col_customer, col_time, col_amount, col_order, col_item))
+    log = _log(events, col_customer, col_time, col_amount, col_order, col_item)
     history = _before(log, col_time, cutoff)
     if observation_days is not None:
         start = cutoff - pd.Timedelta(days=observation_days)
@@ -280,8 +276,7 @@ def customer_table(data, features: tuple[str, ...] | list[str]) -> pd.DataFrame:
                 f"case has none (no tables.events). Use columns of the customers table: {attributes}."
             )
     else:
-        events = to_polars(data.events, _used(data.events, CUSTOMER, TIMESTAMP, AMOUNT, ORDER, ITEM))
-        window = _before(events, TIMESTAMP, data.observation_end)
+        window = _before(_log(data.events, CUSTOMER, TIMESTAMP, AMOUNT, ORDER, ITEM), TIMESTAMP, data.observation_end)
         behaviour = from_polars(_rfm_frame(window, data.observation_end, CUSTOMER, TIMESTAMP, AMOUNT, ORDER, ITEM))
         if engine == "duckdb":
             # the per-customer table is small: the models of the DuckDB engine run on it in memory
